@@ -1,0 +1,129 @@
+"""The one error hierarchy of pmmlkit.
+
+Every error the library raises on purpose is a ``PmmlkitError``. A message says
+what happened, where, and what to do. The CLI maps these to clean exits.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class PmmlkitError(Exception):
+    """Base class of every error pmmlkit raises on purpose."""
+
+
+class ConfigError(PmmlkitError):
+    """A spec, option or environment setting is wrong."""
+
+
+class JavaNotFoundError(PmmlkitError):
+    """No usable Java runtime: the JVM backends and Spark need Java 17 or newer."""
+
+
+class JavaError(PmmlkitError):
+    """An exception raised inside the JVM, carried with its Java class name."""
+
+    def __init__(self, java_class: str, message: str):
+        self.java_class = java_class
+        self.java_message = message
+        super().__init__(f"{java_class}: {message}")
+
+
+class EvaluationTimeout(PmmlkitError):
+    """A backend took longer than the allowed time for one call."""
+
+
+# --- PMML documents -------------------------------------------------------
+
+class PmmlError(PmmlkitError):
+    """A PMML document cannot be used."""
+
+
+class UnsafePmmlError(PmmlError):
+    """The document carries constructs that are refused for safety (DOCTYPE, entities)."""
+
+
+class InvalidPmmlError(PmmlError):
+    """The document is not well-formed PMML."""
+
+
+class PmmlTooLargeError(PmmlError):
+    """The document is larger than the configured cap."""
+
+
+class UnsupportedElement(PmmlError):
+    """The native compiler has no converter for an element."""
+
+    def __init__(self, element: str, path: str, supported: list[str] | tuple[str, ...] = ()):
+        self.element = element
+        self.path = path
+        self.supported = tuple(supported)
+        hint = f"; supported: {', '.join(sorted(self.supported))}" if self.supported else ""
+        super().__init__(
+            f"unsupported PMML element {element!r} at {path}{hint}. "
+            "Use backend='jpmml' or 'pypmml' for this document."
+        )
+
+
+class VerificationError(PmmlError):
+    """The model does not reproduce its own ModelVerification records."""
+
+
+# --- Input records ----------------------------------------------------------
+
+class InputError(PmmlkitError):
+    """One input value breaks the model's input contract."""
+
+    def __init__(self, row: int | None, field: str, value: Any, expected: str):
+        self.row = row
+        self.field = field
+        self.value = value
+        self.expected = expected
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(f"{where}field {field!r}: value {value!r} {expected}")
+
+
+class MissingFieldError(InputError):
+    """A required field is absent or missing without a replacement."""
+
+
+class InvalidValueError(InputError):
+    """A value is outside the field's valid values or interval."""
+
+
+class TypeConversionError(InputError):
+    """A value cannot be converted to the field's data type."""
+
+
+class TooManyRejectsError(PmmlkitError):
+    """A batch job rejected more rows than allowed."""
+
+    def __init__(self, rejected: int, allowed: int, rejects_path: str | None):
+        self.rejected = rejected
+        self.allowed = allowed
+        where = f"; see {rejects_path}" if rejects_path else ""
+        super().__init__(f"{rejected} row(s) rejected, {allowed} allowed (--max-errors){where}")
+
+
+# --- Model repository -----------------------------------------------------
+
+class RepositoryError(PmmlkitError):
+    """The model repository cannot do what was asked."""
+
+
+class ModelNotFoundError(RepositoryError):
+    """No such model, version or label."""
+
+
+class IntegrityError(RepositoryError):
+    """A stored model does not match its manifest (sha256 or size)."""
+
+
+class InvalidModelName(RepositoryError):
+    """A model name that could escape the repository or is not portable."""
+
+
+# --- Training ---------------------------------------------------------------
+
+class TrainingError(PmmlkitError):
+    """Training or PMML export failed."""

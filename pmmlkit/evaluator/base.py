@@ -1,0 +1,51 @@
+"""The small interface every evaluator backend implements.
+
+The contract (contract.py) has already checked and typed the inputs when a
+backend is called, so a backend only scores. Input columns arrive as NumPy
+arrays, one per input field, holding only rows that passed the contract:
+
+- double, float, integer: float64, NaN for missing;
+- boolean: float64 1.0 / 0.0, NaN for missing;
+- string (and anything else): object array of ``str`` or ``None``.
+
+A backend returns a dict keyed by the schema's ``result_names`` (targets first,
+then the final output fields) of array-likes, one value per row, ``None`` or
+NaN where the model produced no value; plus an optional list of per-row error
+strings (``None`` where the row scored). The facade types and orders them.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from ..pmml.loader import PmmlDocument
+
+Columns = dict[str, np.ndarray]
+Results = dict[str, Sequence[Any]]
+
+
+class Backend(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, doc: PmmlDocument):
+        self.doc = doc
+        self.schema = doc.schema
+
+    @abstractmethod
+    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
+        """Score typed input columns; return result columns and per-row errors (or None)."""
+
+    def evaluate_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Score one typed record (values as in the columns, scalars). Override for speed."""
+        cols = {k: np.array([v], dtype=object if isinstance(v, str) or v is None else np.float64)
+                for k, v in record.items()}
+        results, errors = self.evaluate(cols, 1)
+        if errors and errors[0]:
+            from ..errors import PmmlkitError
+            raise PmmlkitError(errors[0])
+        return {k: v[0] for k, v in results.items()}
+
+    def close(self) -> None:
+        """Release what the backend holds (JVM objects, memory maps)."""

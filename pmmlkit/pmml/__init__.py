@@ -1,0 +1,1 @@
+"""Safe loading and typed description of PMML documents."""
