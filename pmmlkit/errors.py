@@ -95,6 +95,10 @@ class TypeConversionError(InputError):
     """A value cannot be converted to the field's data type."""
 
 
+class EvaluationError(PmmlkitError):
+    """A backend could not score a row that passed the input contract."""
+
+
 class TooManyRejectsError(PmmlkitError):
     """A batch job rejected more rows than allowed."""
 

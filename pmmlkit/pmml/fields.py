@@ -167,6 +167,26 @@ def _verification(model: Element) -> Verification | None:
     return Verification(columns, tolerances, tuple(rows))
 
 
+def _outputs(model: Element) -> list[OutputField]:
+    """Output fields of a model; a modelChain also yields its last segment's outputs."""
+    outputs = []
+    out = child(model, "Output")
+    for of in children(out, "OutputField") if out is not None else []:
+        outputs.append(OutputField(
+            of.get("name", ""), of.get("dataType", "string"), of.get("optype", "categorical"),
+            feature=of.get("feature", "predictedValue"), target_field=of.get("targetField"),
+            value=of.get("value"), is_final_result=of.get("isFinalResult", "true") == "true",
+        ))
+    seg = child(model, "Segmentation")
+    if local(model.tag) == "MiningModel" and seg is not None and seg.get("multipleModelMethod") == "modelChain":
+        segments = children(seg, "Segment")
+        if segments:
+            last = next((c for c in segments[-1] if local(c.tag) in MODEL_ELEMENTS), None)
+            if last is not None:
+                outputs += _outputs(last)
+    return outputs
+
+
 def describe(root: Element) -> ModelSchema:
     """Read the DataDictionary, top-level MiningSchema and Output into a ModelSchema."""
     dd = child(root, "DataDictionary")
@@ -201,14 +221,7 @@ def describe(root: Element) -> ModelSchema:
                 outliers=mf.get("outliers", "asIs"),
                 low_value=_float(mf.get("lowValue")), high_value=_float(mf.get("highValue")),
             ))
-    outputs = []
-    out = child(model, "Output")
-    for of in children(out, "OutputField") if out is not None else []:
-        outputs.append(OutputField(
-            of.get("name", ""), of.get("dataType", "string"), of.get("optype", "categorical"),
-            feature=of.get("feature", "predictedValue"), target_field=of.get("targetField"),
-            value=of.get("value"), is_final_result=of.get("isFinalResult", "true") == "true",
-        ))
+    outputs = _outputs(model)
     return ModelSchema(
         model_type=local(model.tag),
         function_name=model.get("functionName", ""),

@@ -1,0 +1,217 @@
+"""The Evaluator: one small contract over every backend.
+
+PMML bytes -> checked document -> backend (native plan or JVM) -> typed results.
+Backends import lazily, so a missing optional library only matters when that
+backend is asked for.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, EvaluationError, InputError, PmmlError, PmmlkitError
+from ..pmml import loader
+from ..pmml.fields import Field
+from ..pmml.loader import PmmlDocument
+from .base import Backend
+from .contract import Contract, canonical_text
+
+log = logging.getLogger(__name__)
+
+BACKENDS = {
+    "native": ("pmmlkit.evaluator.native", "NativeBackend"),
+    "jpmml": ("pmmlkit.evaluator.jpmml", "JpmmlBackend"),
+    "pypmml": ("pmmlkit.evaluator.pypmml", "PypmmlBackend"),
+}
+FALLBACK = "jpmml"
+ERROR_COLUMN = "error"
+
+
+def backend_class(name: str) -> type[Backend]:
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown backend {name!r}; choose one of {['auto', *BACKENDS]}")
+    module, cls = BACKENDS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def _open_backend(doc: PmmlDocument, name: str) -> Backend:
+    if name != "auto":
+        return backend_class(name)(doc)
+    try:
+        return backend_class("native")(doc)
+    except (PmmlError, ImportError, NotImplementedError) as e:
+        log.warning("native backend cannot run %s (%s); falling back to %s", doc.source, e, FALLBACK)
+        return backend_class(FALLBACK)(doc)
+
+
+def read_ref(ref: str | os.PathLike, *, repo: str | None = None, max_bytes: int | None = None
+             ) -> tuple[bytes, str, Any]:
+    """PMML bytes for a reference: a .pmml path, or name[:version|@label] in the repository."""
+    text = str(ref)
+    if isinstance(ref, Path) or text.endswith((".pmml", ".xml")) or os.path.isfile(text):
+        return loader.read_file(text, max_bytes=max_bytes), text, None
+    from ..repository.store import Repository
+
+    repository = Repository(repo)
+    version = repository.resolve(text)
+    return repository.read_pmml(version), version.ref, version
+
+
+class Evaluator:
+    """Scores records and batches with one PMML model."""
+
+    def __init__(self, doc: PmmlDocument, backend: Backend, *, version: Any = None):
+        self.document = doc
+        self.schema = doc.schema
+        self.backend = backend
+        self.version = version
+        self.contract = Contract(doc.schema)
+        self._types = {f.name: f.data_type for f in (*doc.schema.targets, *doc.schema.outputs)}
+
+    @classmethod
+    def load(cls, ref: str | os.PathLike, *, backend: str = "auto", repo: str | None = None,
+             verify: bool = True, max_bytes: int | None = None) -> Evaluator:
+        """Load a model from a .pmml path or a repository reference (``name``, ``name:3``, ``name@stable``)."""
+        raw, source, version = read_ref(ref, repo=repo, max_bytes=max_bytes)
+        return cls.from_bytes(raw, backend=backend, verify=verify, source=source, version=version)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, *, backend: str = "auto", verify: bool = True,
+                   source: str = "<bytes>", version: Any = None) -> Evaluator:
+        doc = loader.parse(raw, source=source)
+        ev = cls(doc, _open_backend(doc, backend), version=version)
+        if verify and doc.schema.verification is not None:
+            from .verification import check
+
+            check(ev)
+        return ev
+
+    # --- description -------------------------------------------------------
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    @property
+    def input_fields(self) -> tuple[Field, ...]:
+        return self.schema.inputs
+
+    @property
+    def target_fields(self) -> tuple[Field, ...]:
+        return self.schema.targets
+
+    @property
+    def output_fields(self) -> tuple[Field, ...]:
+        return self.schema.outputs
+
+    @property
+    def result_names(self) -> tuple[str, ...]:
+        return self.schema.result_names
+
+    # --- scoring -----------------------------------------------------------
+    def predict(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Score one record; raises InputError naming the field and value."""
+        typed = self.contract.check_record(record)
+        out = self.backend.evaluate_record(typed)
+        return {name: _cast_scalar(out.get(name), self._types.get(name, "string"))
+                for name in self.result_names}
+
+    def predict_batch(self, df: pd.DataFrame, *, errors: str = "raise") -> pd.DataFrame:
+        """Score a DataFrame. ``errors="column"`` reports bad rows in an ``error`` column."""
+        if errors not in ("raise", "column"):
+            raise ConfigError(f"errors={errors!r}; expected 'raise' or 'column'")
+        prepared = self.contract.check_frame(df)
+        if prepared.errors and errors == "raise":
+            first = min(prepared.errors)
+            raise _first_input_error(self.contract, df, first)
+        n_ok = int(prepared.ok.sum())
+        results, row_errors = (self.backend.evaluate(prepared.columns, n_ok) if n_ok
+                               else ({name: [] for name in self.result_names}, None))
+        messages = np.full(len(df), None, dtype=object)
+        for i, msg in prepared.errors.items():
+            messages[i] = msg
+        ok_positions = np.flatnonzero(prepared.ok)
+        if row_errors:
+            for j, msg in enumerate(row_errors):
+                if msg:
+                    label = df.index[ok_positions[j]]
+                    if errors == "raise":
+                        raise EvaluationError(f"row {label}: {msg}")
+                    messages[ok_positions[j]] = f"row {label}: {msg}"
+        out = pd.DataFrame(index=df.index)
+        for name in self.result_names:
+            full = np.full(len(df), None, dtype=object)
+            full[ok_positions] = np.asarray(results[name], dtype=object)
+            out[name] = _cast_column(full, self._types.get(name, "string"))
+        if errors == "column":
+            failed = pd.notna(messages)
+            for name in self.result_names:
+                if failed.any():
+                    out.loc[failed, name] = None
+            out[ERROR_COLUMN] = pd.Series(messages, index=df.index, dtype=object)
+        return out
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Evaluator {self.document.source} {self.schema.model_type} backend={self.backend_name}>"
+
+
+def _first_input_error(contract: Contract, df: pd.DataFrame, position: int) -> InputError:
+    """Re-check one bad row to raise its InputError with all its attributes."""
+    record = {c: df.iloc[position][c] for c in df.columns}
+    try:
+        contract.check_record(record, row=df.index[position])
+    except InputError as e:
+        return e
+    raise PmmlkitError(f"row {df.index[position]} failed the input contract")  # pragma: no cover
+
+
+def _cast_column(values: np.ndarray, data_type: str) -> pd.Series:
+    """One result column to its field's type; the same dtype whatever the backend."""
+    if data_type in ("double", "float"):
+        return pd.Series(values, dtype=object).astype("float64")
+    if data_type == "integer":
+        return pd.Series(pd.Series(values, dtype=object).astype("float64"), dtype="Int64")
+    if data_type == "boolean":
+        return pd.Series([None if _missing(v) else _to_bool(v) for v in values], dtype="boolean")
+    return pd.Series([None if _missing(v) else canonical_text(v) for v in values], dtype=object)
+
+
+def _cast_scalar(value: Any, data_type: str) -> Any:
+    if _missing(value):
+        return None
+    if data_type in ("double", "float"):
+        return float(value)
+    if data_type == "integer":
+        return int(float(value))
+    if data_type == "boolean":
+        return _to_bool(value)
+    return canonical_text(value)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)) or v is pd.NA
+
+
+def _to_float(v: Any) -> float:
+    return math.nan if _missing(v) else float(v)
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1")
+    return bool(v)

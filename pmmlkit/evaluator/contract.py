@@ -1,0 +1,231 @@
+"""The input contract, shared by every backend: check, coerce, treat, report per row.
+
+Before any backend sees a value, it is converted to its DataField's dataType
+following PMML's rules, missing and invalid values are treated as the
+MiningField says, and every value that breaks the contract becomes a per-row
+error naming the row, the field, the value and what was expected. Backends
+receive typed columns (see base.py) and never guess.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, InvalidValueError, MissingFieldError, TypeConversionError
+from ..pmml.fields import InputField, ModelSchema
+
+NUMERIC = ("double", "float", "integer")
+_TRUE = {"true", "1", "1.0", "yes"}
+_FALSE = {"false", "0", "0.0", "no"}
+
+
+def canonical_text(value: Any) -> str:
+    """PMML's canonical text of a value: 1.0 and "1" both meet the category "1"."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return str(int(f)) if f.is_integer() and abs(f) < 1e16 else repr(f)
+    return str(value)
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How one input field is checked and converted."""
+
+    field: InputField
+
+    @property
+    def numeric(self) -> bool:
+        return self.field.data_type in NUMERIC or self.field.data_type == "boolean"
+
+    def _expected_type(self) -> str:
+        t = self.field.data_type
+        return {"boolean": "is not a boolean; expected true/false or 1/0",
+                "integer": "is not an integer; expected type integer"}.get(t, f"is not a number; expected type {t}")
+
+    def coerce(self, value: Any, row: int | None) -> Any:
+        """One non-missing value to its typed form (float for numerics, str otherwise)."""
+        t = self.field.data_type
+        if t == "boolean":
+            text = canonical_text(value).strip().lower()
+            if text in _TRUE:
+                return 1.0
+            if text in _FALSE:
+                return 0.0
+            raise TypeConversionError(row, self.field.name, value, self._expected_type())
+        if t in NUMERIC:
+            if isinstance(value, (bool, np.bool_)):
+                raise TypeConversionError(row, self.field.name, value, self._expected_type())
+            try:
+                f = float(value)
+            except (TypeError, ValueError):
+                raise TypeConversionError(row, self.field.name, value, self._expected_type()) from None
+            if math.isnan(f) or (t == "integer" and not f.is_integer()):
+                raise TypeConversionError(row, self.field.name, value, self._expected_type())
+            return f
+        if t in ("date", "dateTime"):
+            try:
+                ts = pd.Timestamp(value)
+            except (TypeError, ValueError):
+                raise TypeConversionError(row, self.field.name, value, f"is not a {t}; expected ISO 8601") from None
+            return ts.date().isoformat() if t == "date" else ts.isoformat()
+        return canonical_text(value)
+
+    def _is_valid(self, typed: Any) -> bool:
+        f = self.field
+        if f.values:
+            key = canonical_text(typed) if self.numeric else typed
+            return key in f.values
+        if f.intervals and self.numeric:
+            return any(i.contains(typed) for i in f.intervals)
+        if f.invalid_values:
+            return (canonical_text(typed) if self.numeric else typed) not in f.invalid_values
+        return True
+
+    def _invalid_reason(self) -> str:
+        f = self.field
+        if f.values:
+            return f"is not one of {list(f.values)}"
+        if f.intervals:
+            return "is outside " + " or ".join(str(i) for i in f.intervals)
+        return "is declared invalid for this field"
+
+    def replacement(self, kind: str) -> Any:
+        f = self.field
+        value = f.missing_value_replacement if kind == "missing" else f.invalid_value_replacement
+        if value is None:
+            return None
+        # Replacements are written by the model itself: "__unknown" for a keep bucket is fine.
+        try:
+            return self.coerce(value, None)
+        except InputError:
+            return value
+
+    def check(self, value: Any, row: int | None) -> Any:
+        """One raw value to its typed, treated form; raises InputError."""
+        f = self.field
+        if is_missing(value) or (f.missing_values and canonical_text(value) in f.missing_values):
+            return self._treat_missing(value, row)
+        typed = self.coerce(value, row)
+        if self._is_valid(typed):
+            return typed
+        treatment = f.invalid_value_treatment
+        if treatment == "asIs":
+            return typed
+        if treatment == "asMissing":
+            return self._treat_missing(None, row)
+        if treatment == "asValue":
+            return self.replacement("invalid")
+        raise InvalidValueError(row, f.name, value, self._invalid_reason())
+
+    def _treat_missing(self, value: Any, row: int | None) -> Any:
+        f = self.field
+        if f.missing_value_treatment == "returnInvalid":
+            raise MissingFieldError(row, f.name, value, f"is missing; the model requires a value of type {f.data_type}")
+        replaced = self.replacement("missing")
+        if replaced is not None:
+            return replaced
+        return math.nan if self.numeric else None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The outcome of checking a batch: typed columns of the good rows, errors of the bad."""
+
+    columns: dict[str, np.ndarray]
+    ok: np.ndarray                  # bool mask over the input rows
+    errors: dict[int, str]          # position in the batch -> message
+
+
+class Contract:
+    """The input contract of one model."""
+
+    def __init__(self, schema: ModelSchema):
+        self.schema = schema
+        self.rules = tuple(FieldRule(f) for f in schema.inputs)
+
+    def check_record(self, record: dict[str, Any], *, row: int | None = None) -> dict[str, Any]:
+        """Typed record for a backend; raises the first InputError."""
+        out: dict[str, Any] = {}
+        for rule in self.rules:
+            name = rule.field.name
+            if name not in record:
+                raise MissingFieldError(row, name, None, f"is absent; expected a field of type {rule.field.data_type} "
+                                        "(send null for a missing value)")
+            out[name] = rule.check(record[name], row)
+        return out
+
+    def check_frame(self, df: pd.DataFrame) -> Prepared:
+        """Check every row of a batch; bad rows are reported, not raised."""
+        absent = [r.field.name for r in self.rules if r.field.name not in df.columns]
+        if absent:
+            raise MissingFieldError(None, absent[0], None,
+                                    f"is absent from the input columns {list(df.columns)}; "
+                                    f"the model needs {list(self.schema.input_names)}")
+        n = len(df)
+        ok = np.ones(n, dtype=bool)
+        errors: dict[int, str] = {}
+        typed: dict[str, np.ndarray] = {}
+        labels = df.index
+        for rule in self.rules:
+            typed[rule.field.name] = self._column(rule, df[rule.field.name], labels, ok, errors)
+        return Prepared({k: v[ok] for k, v in typed.items()}, ok, errors)
+
+    def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, ok: np.ndarray,
+                errors: dict[int, str]) -> np.ndarray:
+        fast = self._fast_numeric(rule, col)
+        if fast is not None:
+            return fast
+        # Check each distinct value once; rows share the outcome through their codes.
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        candidates = [None, *uniques.tolist()]       # code -1 (missing) is slot 0
+        results = np.empty(len(candidates), dtype=np.float64 if rule.numeric else object)
+        failures: dict[int, InputError] = {}
+        for j, v in enumerate(candidates):
+            if j == 0 and not (codes < 0).any():
+                results[0] = math.nan if rule.numeric else None
+                continue
+            try:
+                results[j] = rule.check(v, None)
+            except InputError as e:
+                results[j] = math.nan if rule.numeric else None
+                failures[j] = e
+        slots = codes + 1
+        if failures:
+            bad = np.flatnonzero(np.isin(slots, list(failures)))
+            for i in bad:
+                if ok[i]:
+                    ok[i] = False
+                    errors[int(i)] = f"row {_row(labels[i])}: {failures[slots[i]]}"
+        return results[slots]
+
+    @staticmethod
+    def _fast_numeric(rule: FieldRule, col: pd.Series) -> np.ndarray | None:
+        """Plain float columns of a continuous field with nothing to check: no Python loop."""
+        f = rule.field
+        if f.data_type not in ("double", "float") or f.values or f.intervals or f.invalid_values \
+                or f.missing_values or f.missing_value_treatment == "returnInvalid":
+            return None
+        if not (pd.api.types.is_float_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype)) \
+                or pd.api.types.is_bool_dtype(col.dtype):
+            return None
+        arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        replacement = rule.replacement("missing")
+        if replacement is not None:
+            arr = np.where(np.isnan(arr), replacement, arr)
+        return arr
+
+
+def _row(label: Any) -> Any:
+    return int(label) if isinstance(label, (int, np.integer)) else label

@@ -1,0 +1,149 @@
+"""One py4j gateway per process, shared by every JVM-backed model.
+
+The JVM is launched lazily with PMML4S and JPMML-Evaluator on one classpath.
+It runs with py4j's ``die_on_exit``: it watches its stdin and exits when the
+Python process goes away, even on SIGKILL, so no gateway JVM is orphaned.
+A forked child never reuses its parent's gateway (the pid is checked), and a
+dead JVM is replaced on the next call: models notice the new generation and
+reload themselves from their bytes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import threading
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from ..errors import JavaError, PmmlkitError
+from ..java import require_java
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def classpath() -> list[str]:
+    """Jars of the two JVM evaluators, all from installed Python packages."""
+    import jpmml_evaluator
+    import pypmml
+
+    jars: list[str] = []
+    for d in (Path(pypmml.__file__).parent / "jars",
+              Path(jpmml_evaluator.__file__).parent / "resources",
+              Path(jpmml_evaluator.__file__).parent / "dependencies"):
+        jars += sorted(str(p) for p in d.glob("*.jar"))
+    return jars
+
+
+class Gateway:
+    """The process's JVM: launch, health, restart."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._gateway: Any = None
+        self._pid: int | None = None
+        self.generation = 0
+
+    def _launch(self) -> Any:
+        from py4j.java_gateway import GatewayParameters, JavaGateway, launch_gateway
+
+        java = require_java()
+        opts = shlex.split(os.environ.get("PMMLKIT_JAVA_OPTS", "-Xmx1g"))
+        port = launch_gateway(classpath=os.pathsep.join(classpath()), javaopts=opts,
+                              java_path=java, die_on_exit=True, redirect_stdout=None,
+                              redirect_stderr=None)
+        gw = JavaGateway(gateway_parameters=GatewayParameters(port=port, auto_convert=True,
+                                                              auto_close=True))
+        self.generation += 1
+        log.info("started JVM gateway on port %s (generation %s)", port, self.generation)
+        return gw
+
+    def get(self) -> Any:
+        """The live gateway, launching one in this process if there is none."""
+        with self._lock:
+            if self._gateway is None or self._pid != os.getpid():
+                # After fork the inherited gateway belongs to the parent: never touch it.
+                self._gateway = self._launch()
+                self._pid = os.getpid()
+            return self._gateway
+
+    def restart(self) -> None:
+        with self._lock:
+            if self._gateway is not None and self._pid == os.getpid():
+                try:
+                    self._gateway.shutdown()
+                except Exception:  # a dead JVM cannot be shut down politely
+                    pass
+            self._gateway = None
+            self.get()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._gateway is not None and self._pid == os.getpid():
+                self._gateway.shutdown()
+            self._gateway = None
+
+    @property
+    def jvm(self) -> Any:
+        return self.get().jvm
+
+    def call(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(jvm)``; on a dead JVM, restart once and run it again."""
+        from py4j.protocol import Py4JJavaError, Py4JNetworkError
+
+        for attempt in (1, 2):
+            try:
+                return fn(self.jvm)
+            except Py4JJavaError as e:
+                jex = e.java_exception
+                raise JavaError(str(jex.getClass().getName()), str(jex.getMessage())) from None
+            except Py4JNetworkError:
+                if attempt == 2:
+                    raise PmmlkitError("the JVM gateway died twice in a row; see the JVM's stderr") from None
+                log.warning("JVM gateway is gone; starting a new one")
+                self.restart()
+        raise AssertionError("unreachable")
+
+
+GATEWAY = Gateway()
+
+
+def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list]:
+    """Typed NumPy columns to plain Python lists of the JVM's types (None for missing)."""
+    import math
+
+    out: dict[str, list] = {}
+    for f in schema.inputs:
+        col = columns[f.name]
+        if f.data_type == "integer":
+            out[f.name] = [None if math.isnan(v) else int(v) for v in col.tolist()]
+        elif f.data_type == "boolean":
+            out[f.name] = [None if math.isnan(v) else bool(v) for v in col.tolist()]
+        elif col.dtype.kind == "f":
+            out[f.name] = [None if math.isnan(v) else v for v in col.tolist()]
+        else:
+            out[f.name] = list(col)
+    return out
+
+
+class JvmModel:
+    """A model living in the shared JVM; reloaded from its bytes after a JVM restart."""
+
+    def __init__(self, load: Callable[[Any, Any], Any]):
+        self._load = load
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._handle: Any = None
+
+    def run(self, fn: Callable[[Any, Any], T]) -> T:
+        """Call ``fn(gateway, handle)`` with a live model handle."""
+        def attempt(jvm: Any) -> T:
+            gw = GATEWAY.get()
+            with self._lock:
+                if self._generation != GATEWAY.generation or self._handle is None:
+                    self._handle = self._load(gw, jvm)
+                    self._generation = GATEWAY.generation
+                handle = self._handle
+            return fn(gw, handle)
+        return GATEWAY.call(attempt)

@@ -1,0 +1,39 @@
+"""PMML4S (the engine behind pypmml) in the shared JVM."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .base import Backend, Columns, Results
+from .jvm import JvmModel, python_columns
+
+
+class PypmmlBackend(Backend):
+    name = "pypmml"
+
+    def __init__(self, doc):
+        super().__init__(doc)
+        self._model = JvmModel(self._load)
+        self._model.run(lambda gw, model: None)  # load now: errors belong to load time
+
+    def _load(self, gw: Any, jvm: Any) -> Any:
+        model = jvm.org.pmml4s.model.Model.fromBytes(self.doc.raw)
+        # Model chains (GBT classifiers) report probabilities only as supplementary output.
+        model.setSupplementOutput(True)
+        return model
+
+    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
+        cols = python_columns(columns, self.schema)
+        names = list(cols)
+        payload = json.dumps({"columns": names, "data": [list(r) for r in zip(*(cols[n] for n in names))]
+                              if names else [[] for _ in range(n_rows)]})
+        answer = json.loads(self._model.run(lambda gw, model: model.predict(payload)))
+        got = answer["columns"]
+        data = answer["data"]
+        results: Results = {}
+        for name in self.schema.result_names:
+            # PMML4S names an undeclared target "predicted_<target>".
+            src = name if name in got else f"predicted_{name}"
+            j = got.index(src) if src in got else None
+            results[name] = [row[j] if j is not None else None for row in data]
+        return results, None
