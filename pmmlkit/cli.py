@@ -31,3 +31,211 @@ def main() -> None:
 
 def echo_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+backend_option = click.option(
+    "--backend", default="auto", show_default=True,
+    type=click.Choice(["auto", "native", "jpmml", "pypmml"]),
+    help="Evaluator backend; auto = native when the document compiles, else jpmml.",
+)
+
+
+# --- scoring and inspecting ----------------------------------------------------
+
+@main.command("score")
+@click.argument("input_path", metavar="INPUT")
+@click.option("-m", "--model", "model_ref", required=True,
+              help="NAME, NAME:VERSION, NAME@LABEL or a path to a .pmml file.")
+@click.option("-o", "--output", "output_path", required=True, help="Output .csv or .parquet.")
+@click.option("--rejects", "rejects_path", default=None,
+              help="Where rejected rows go [default: OUTPUT stem + .rejects.csv].")
+@click.option("--keep", multiple=True, help="Input column to pass through (repeatable).")
+@click.option("--max-errors", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Rejected rows allowed before the exit status is non-zero.")
+@click.option("--chunk-rows", default=100_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--no-verify", is_flag=True, help="Skip the model's ModelVerification check.")
+@backend_option
+@repo_option
+def score(input_path: str, model_ref: str, output_path: str, rejects_path: str | None,
+          keep: tuple[str, ...], max_errors: int, chunk_rows: int, no_verify: bool, backend: str,
+          repo: str) -> None:
+    """Score a CSV or Parquet file in chunks; bad rows go to a rejects file."""
+    from .errors import TooManyRejectsError
+    from .evaluator import Evaluator
+    from .scoring.batch import score_file
+
+    ev = Evaluator.load(model_ref, backend=backend, repo=repo, verify=not no_verify)
+    try:
+        s = score_file(ev, input_path, output_path, rejects_path=rejects_path, keep=keep,
+                       max_errors=max_errors, chunk_rows=chunk_rows)
+    except TooManyRejectsError as e:
+        click.echo(f"scored with {ev.backend_name}: see {output_path}", err=True)
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{s.input_rows} rows in, {s.output_rows} scored, {s.rejected_rows} rejected "
+               f"in {s.seconds:.2f}s ({s.rows_per_second:,.0f} rows/s, backend {s.backend})")
+    click.echo(f"output: {s.output_path}" + (f"\nrejects: {s.rejects_path}" if s.rejects_path else ""))
+
+
+@main.command("inspect")
+@click.argument("model_ref", metavar="MODEL")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@repo_option
+def inspect_cmd(model_ref: str, as_json: bool, repo: str) -> None:
+    """Model type, input fields, targets and outputs of a PMML file or repository model."""
+    from .evaluator import read_ref
+    from .pmml import loader
+
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    s = loader.parse(raw, source=source).schema
+    info = {"source": source, "model_type": s.model_type, "function": s.function_name,
+            "inputs": [f.as_dict() for f in s.inputs], "targets": [f.as_dict() for f in s.targets],
+            "outputs": [f.as_dict() for f in s.outputs],
+            "verification_records": len(s.verification.rows) if s.verification else 0}
+    if as_json:
+        echo_json(info)
+        return
+    click.echo(f"{source}: {s.model_type} ({s.function_name})")
+    for title, fields in (("inputs", s.inputs), ("targets", s.targets), ("outputs", s.outputs)):
+        click.echo(f"{title}:")
+        for f in fields:
+            allowed = f" {list(f.values)}" if f.values else ""
+            click.echo(f"  {f.name}: {f.data_type} {f.op_type}{allowed}")
+    click.echo(f"verification records: {info['verification_records']}")
+
+
+@main.command("validate")
+@click.argument("model_ref", metavar="MODEL")
+@backend_option
+@repo_option
+def validate(model_ref: str, backend: str, repo: str) -> None:
+    """Run every check the loader runs (safety, schema, ModelVerification); exit 1 on failure."""
+    from .evaluator import Evaluator, read_ref
+    from .evaluator.verification import findings
+    from .pmml import loader
+
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    doc = loader.parse(raw, source=source)
+    click.echo(f"ok: safe XML, PMML {doc.version}, {doc.schema.model_type}, "
+               f"{len(doc.schema.inputs)} inputs, {len(doc.schema.outputs)} outputs")
+    ev = Evaluator.from_bytes(raw, backend=backend, verify=False, source=source)
+    click.echo(f"ok: loads with backend {ev.backend_name}")
+    problems = findings(ev)
+    n = len(doc.schema.verification.rows) if doc.schema.verification else 0
+    if problems:
+        for p in problems:
+            click.echo(f"FAIL: {p}")
+        raise click.ClickException(f"{len(problems)} verification finding(s) in {source}")
+    click.echo(f"ok: {n} ModelVerification record(s) reproduced" if n else "note: no ModelVerification records")
+
+
+# --- models: the versioned repository ----------------------------------------
+
+@main.group("models", cls=_Group)
+def models() -> None:
+    """List, inspect, label and delete published model versions."""
+
+
+@models.command("list")
+@repo_option
+def models_list(repo: str) -> None:
+    """A table of models: latest version, version count, labels, created."""
+    from .repository.store import Repository
+
+    repository = Repository(repo)
+    rows = [("NAME", "LATEST", "VERSIONS", "LABELS", "CREATED")]
+    for name in repository.models():
+        versions = repository.versions(name)
+        if not versions:  # deleted since models() listed it
+            continue
+        labels = ",".join(f"{k}={v}" for k, v in sorted(repository.labels(name).items()))
+        latest = versions[-1]
+        rows.append((name, str(latest.number), str(len(versions)), labels or "-",
+                     latest.manifest.created))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@models.command("show")
+@click.argument("ref")
+@repo_option
+def models_show(ref: str, repo: str) -> None:
+    """The manifest of NAME, NAME:VERSION or NAME@LABEL, as JSON."""
+    from .repository.store import Repository
+
+    version = Repository(repo).resolve(ref)
+    echo_json({"name": version.name, "version": version.number, "uri": version.uri,
+               **version.manifest.as_dict()})
+
+
+@models.command("label")
+@click.argument("name")
+@click.argument("label")
+@click.argument("number", type=click.IntRange(min=1))
+@repo_option
+def models_label(name: str, label: str, number: int, repo: str) -> None:
+    """Point LABEL of NAME at version NUMBER (e.g. stable -> 3)."""
+    from .repository.store import Repository
+
+    Repository(repo).set_label(name, label, number)
+    click.echo(f"{name}@{label} -> {name}:{number}")
+
+
+@models.command("delete")
+@click.argument("name")
+@click.argument("number", type=click.IntRange(min=1))
+@repo_option
+def models_delete(name: str, number: int, repo: str) -> None:
+    """Unpublish version NUMBER of NAME (refused while a label points at it)."""
+    from .repository.store import Repository
+
+    Repository(repo).delete(name, number)
+    click.echo(f"deleted {name}:{number}")
+
+
+master_option = click.option(
+    "--master", default=None,
+    help="Spark master (default: reuse an active session, else local[*]).",
+)
+
+
+@main.command("train")
+@click.argument("spec_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--data", help="Override the spec's data path or URI (.csv or .parquet).")
+@click.option("--name", help="Override the model name in the repository.")
+@click.option("--label", help="Override the label column.")
+@click.option("--estimator", help="Override the estimator type (drops the spec's params).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Set an estimator parameter; repeat for several (values read as YAML).")
+@master_option
+@repo_option
+def train_cmd(spec_path: str, data: str | None, name: str | None, label: str | None,
+              estimator: str | None, params: tuple[str, ...], master: str | None, repo: str) -> None:
+    """Train the pipeline described by SPEC_PATH (YAML/JSON), export PMML and publish it."""
+    from .spark.spec import parse_param
+    from .spark.training import train
+
+    overrides = {"data": data, "name": name, "label": label, "estimator": estimator,
+                 "params": dict(parse_param(p) for p in params)}
+    version = train(spec_path, repo=repo, master=master, overrides=overrides)
+    click.echo(f"published {version.ref}")
+    for metric, value in version.manifest.metrics.items():
+        click.echo(f"  {metric} = {value:.6g}")
+
+
+@main.command("convert")
+@click.argument("pipeline_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--schema", type=click.Path(exists=True, dir_okay=False),
+              help="Input schema: Spark StructType JSON or a {column: type} JSON mapping.")
+@click.option("--sample", type=click.Path(exists=True),
+              help="Sample data (.csv/.parquet): its schema, and rows for ModelVerification.")
+@click.option("--name", required=True, help="Model name in the repository.")
+@master_option
+@repo_option
+def convert_cmd(pipeline_dir: str, schema: str | None, sample: str | None, name: str,
+                master: str | None, repo: str) -> None:
+    """Export a saved Spark PipelineModel folder to PMML and publish it."""
+    from .spark.training import convert
+
+    version = convert(pipeline_dir, schema=schema, sample=sample, name=name, repo=repo, master=master)
+    click.echo(f"published {version.ref}")

@@ -148,7 +148,7 @@ class Evaluator:
         for name in self.result_names:
             full = np.full(len(df), None, dtype=object)
             full[ok_positions] = np.asarray(results[name], dtype=object)
-            out[name] = _cast_column(full, self._types.get(name, "string"))
+            out[name] = _cast_column(full, self._types.get(name, "string")).array  # positional, not by label
         if errors == "column":
             failed = pd.notna(messages)
             for name in self.result_names:

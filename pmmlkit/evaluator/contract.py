@@ -184,10 +184,26 @@ class Contract:
 
     def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, ok: np.ndarray,
                 errors: dict[int, str]) -> np.ndarray:
-        fast = self._fast_numeric(rule, col)
-        if fast is not None:
-            return fast
-        # Check each distinct value once; rows share the outcome through their codes.
+        if not _plain_number(rule.field) or pd.api.types.is_bool_dtype(col.dtype):
+            return self._by_value(rule, col, labels, ok, errors)
+        # Numbers parse in C; only what does not parse as a number (missing values,
+        # typos, non-integers for integer fields) goes through the per-value rules.
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            nums = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            nums = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        slow = np.isnan(nums)
+        if rule.field.data_type == "integer":
+            slow |= ~np.isnan(nums) & (nums != np.floor(nums))
+        if slow.any():
+            nums = nums.copy()
+            nums[slow] = self._by_value(rule, col[slow], labels[slow], _Window(ok, slow), errors,
+                                        positions=np.flatnonzero(slow))
+        return nums
+
+    def _by_value(self, rule: FieldRule, col: pd.Series, labels: pd.Index, ok: Any,
+                  errors: dict[int, str], positions: np.ndarray | None = None) -> np.ndarray:
+        """Check each distinct value once; rows share the outcome through their codes."""
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         candidates = [None, *uniques.tolist()]       # code -1 (missing) is slot 0
         results = np.empty(len(candidates), dtype=np.float64 if rule.numeric else object)
@@ -203,28 +219,27 @@ class Contract:
                 failures[j] = e
         slots = codes + 1
         if failures:
-            bad = np.flatnonzero(np.isin(slots, list(failures)))
-            for i in bad:
-                if ok[i]:
+            for i in np.flatnonzero(np.isin(slots, list(failures))):
+                pos = int(positions[i]) if positions is not None else int(i)
+                if pos not in errors:
+                    errors[pos] = f"row {_row(labels[i])}: {failures[slots[i]]}"
                     ok[i] = False
-                    errors[int(i)] = f"row {_row(labels[i])}: {failures[slots[i]]}"
         return results[slots]
 
-    @staticmethod
-    def _fast_numeric(rule: FieldRule, col: pd.Series) -> np.ndarray | None:
-        """Plain float columns of a continuous field with nothing to check: no Python loop."""
-        f = rule.field
-        if f.data_type not in ("double", "float") or f.values or f.intervals or f.invalid_values \
-                or f.missing_values or f.missing_value_treatment == "returnInvalid":
-            return None
-        if not (pd.api.types.is_float_dtype(col.dtype) or pd.api.types.is_integer_dtype(col.dtype)) \
-                or pd.api.types.is_bool_dtype(col.dtype):
-            return None
-        arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        replacement = rule.replacement("missing")
-        if replacement is not None:
-            arr = np.where(np.isnan(arr), replacement, arr)
-        return arr
+
+class _Window:
+    """Writes to a subset of a mask, addressed by position within the subset."""
+
+    def __init__(self, mask: np.ndarray, subset: np.ndarray):
+        self.mask, self.index = mask, np.flatnonzero(subset)
+
+    def __setitem__(self, i: int, value: bool) -> None:
+        self.mask[self.index[i]] = value
+
+
+def _plain_number(f: InputField) -> bool:
+    return (f.data_type in NUMERIC and not f.values and not f.intervals and not f.invalid_values
+            and not f.missing_values)
 
 
 def _row(label: Any) -> Any:

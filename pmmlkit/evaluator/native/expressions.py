@@ -1,0 +1,179 @@
+"""Derived-field expressions compiled to functions of an Env: FieldRef, Apply, NormContinuous..."""
+from __future__ import annotations
+
+from typing import Callable
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ...errors import UnsupportedElement
+from ...pmml.fields import child, children, local
+from .context import NUMERIC_TYPES, Ctx, Env, Expr
+
+Compiler = Callable[[Element, Ctx, str], Expr]
+EXPRESSIONS: dict[str, Compiler] = {}
+
+
+def compile_expression(el: Element, ctx: Ctx, path: str) -> Expr:
+    name = local(el.tag)
+    compiler = EXPRESSIONS.get(name)
+    if compiler is None:
+        raise UnsupportedElement(name, f"{path}/{name}", sorted(EXPRESSIONS))
+    return compiler(el, ctx, f"{path}/{name}")
+
+
+def expression_of(parent: Element, ctx: Ctx, path: str) -> Expr:
+    """The one expression element inside a DerivedField / OutputField."""
+    for c in parent:
+        if local(c.tag) not in ("Extension", "Value", "Interval", "Decisions"):
+            return compile_expression(c, ctx, path)
+    raise UnsupportedElement("(no expression)", path, sorted(EXPRESSIONS))
+
+
+def typed_constant(text: str | None, data_type: str | None) -> object:
+    if text is None:
+        return None
+    if data_type in NUMERIC_TYPES or (data_type is None and _is_number(text)):
+        return float(text)
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def full(n: int, value: object) -> np.ndarray:
+    if value is None or isinstance(value, str):
+        out = np.empty(n, dtype=object)
+        out[:] = value
+        return out
+    return np.full(n, float(value))
+
+
+def is_missing(col: np.ndarray) -> np.ndarray:
+    if col.dtype == object:
+        return np.array([v is None or v != v for v in col], dtype=bool)
+    return np.isnan(col)
+
+
+def _with_missing(expr: Expr, el: Element) -> Expr:
+    """mapMissingTo: the value an expression takes where its input is missing."""
+    fill = el.get("mapMissingTo")
+    if fill is None:
+        return expr
+    value = typed_constant(fill, el.get("dataType"))
+
+    def run(env: Env) -> np.ndarray:
+        col = expr(env)
+        miss = is_missing(col)
+        if miss.any():
+            col = col.astype(object) if isinstance(value, str) else col.copy()
+            col[miss] = value
+        return col
+    return run
+
+
+def _constant(el: Element, ctx: Ctx, path: str) -> Expr:
+    value = typed_constant(el.text.strip() if el.text else None, el.get("dataType"))
+    if el.get("missing") == "true":
+        value = None if el.get("dataType") not in NUMERIC_TYPES else np.nan
+    return lambda env: full(env.n, value)
+
+
+def _field_ref(el: Element, ctx: Ctx, path: str) -> Expr:
+    name = el.get("field", "")
+    return _with_missing(lambda env: env.get(name), el)
+
+
+def _norm_discrete(el: Element, ctx: Ctx, path: str) -> Expr:
+    name, code = el.get("field", ""), ctx.encode(el.get("field", ""), el.get("value", ""))
+
+    def run(env: Env) -> np.ndarray:
+        x = env.num(name)
+        return np.where(np.isnan(x), np.nan, (x == code).astype(np.float64))
+    return _with_missing(run, el)
+
+
+def _norm_continuous(el: Element, ctx: Ctx, path: str) -> Expr:
+    name, outliers = el.get("field", ""), el.get("outliers", "asIs")
+    pts = [(float(p.get("orig", "0")), float(p.get("norm", "0"))) for p in children(el, "LinearNorm")]
+    orig, norm = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+
+    def run(env: Env) -> np.ndarray:
+        x = env.num(name)
+        y = np.interp(x, orig, norm)  # clamps outside the range: asExtremeValues
+        if outliers == "asIs":  # extrapolate with the first / last segment's slope
+            lo, hi = x < orig[0], x > orig[-1]
+            s0 = (norm[1] - norm[0]) / (orig[1] - orig[0])
+            s1 = (norm[-1] - norm[-2]) / (orig[-1] - orig[-2])
+            y = np.where(lo, norm[0] + (x - orig[0]) * s0, np.where(hi, norm[-1] + (x - orig[-1]) * s1, y))
+        elif outliers == "asMissingValues":
+            y = np.where((x < orig[0]) | (x > orig[-1]), np.nan, y)
+        return np.where(np.isnan(x), np.nan, y)
+    return _with_missing(run, el)
+
+
+def _discretize(el: Element, ctx: Ctx, path: str) -> Expr:
+    name, dtype = el.get("field", ""), el.get("dataType")
+    bins = []
+    for b in children(el, "DiscretizeBin"):
+        i = child(b, "Interval")
+        lo = float(i.get("leftMargin", "-inf")) if i is not None else -np.inf
+        hi = float(i.get("rightMargin", "inf")) if i is not None else np.inf
+        closure = i.get("closure", "closedClosed") if i is not None else "closedClosed"
+        bins.append((lo, hi, closure, typed_constant(b.get("binValue"), dtype)))
+    default = typed_constant(el.get("defaultValue"), dtype)
+    numeric = all(not isinstance(b[3], str) for b in bins) and not isinstance(default, str)
+
+    def run(env: Env) -> np.ndarray:
+        x = env.get(name)
+        out = full(env.n, np.nan if numeric and default is None else default)
+        todo = ~np.isnan(x)
+        for lo, hi, closure, value in bins:
+            inside = ((x > lo) if closure.startswith("open") else (x >= lo)) & \
+                     ((x < hi) if closure.endswith("Open") else (x <= hi)) & todo
+            out[inside] = value
+            todo &= ~inside
+        if not numeric:
+            out[np.isnan(x)] = None
+        return out
+    return _with_missing(run, el)
+
+
+def _map_values(el: Element, ctx: Ctx, path: str) -> Expr:
+    pairs = [(p.get("field", ""), p.get("column", "").split(":", 1)[-1]) for p in children(el, "FieldColumnPair")]
+    out_col, dtype = el.get("outputColumn", "").split(":", 1)[-1], el.get("dataType")
+    table = child(el, "InlineTable")
+    if table is None:
+        raise UnsupportedElement("TableLocator", f"{path}/TableLocator", ["InlineTable"])
+    mapping: dict[tuple[float, ...], object] = {}
+    for row in children(table, "row"):
+        cells = {local(c.tag): (c.text or "") for c in row}
+        if all(col in cells for _, col in pairs) and out_col in cells:
+            key = tuple(ctx.encode(f, cells[col]) for f, col in pairs)
+            mapping.setdefault(key, typed_constant(cells[out_col], dtype))
+    default = typed_constant(el.get("defaultValue"), dtype)
+    numeric = dtype in NUMERIC_TYPES
+
+    def run(env: Env) -> np.ndarray:
+        xs = [env.num(f) for f, _ in pairs]
+        keys = np.column_stack(xs) if len(xs) > 1 else xs[0][:, None]
+        out = full(env.n, np.nan if numeric and default is None else default)
+        miss = np.isnan(keys).any(axis=1)
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+        values = [mapping.get(tuple(u), default) for u in uniq]
+        looked = np.array(values, dtype=np.float64 if numeric else object)[inv.reshape(-1)]
+        out[~miss] = looked[~miss]
+        out[miss] = np.nan if numeric else None
+        return out
+    return _with_missing(run, el)
+
+
+EXPRESSIONS.update({"Constant": _constant, "FieldRef": _field_ref, "NormDiscrete": _norm_discrete,
+                    "NormContinuous": _norm_continuous, "Discretize": _discretize, "MapValues": _map_values})
+
+from . import functions  # noqa: E402,F401  (registers Apply)

@@ -1,0 +1,82 @@
+"""Shared array kernels: vectorized tree descent and the small output transforms."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import math
+
+MISSING_K = 3  # outcome column for a missing value; 0/1/2 are less / equal / greater
+
+
+@dataclass(frozen=True)
+class TreeTables:
+    """Flattened trees: every test and terminal is a node; next_[node, k] is where a row goes.
+
+    For a test on a number, k = 0/1/2 when the value is less than / equal to / greater than the
+    threshold and 3 when missing; for a set test k = 1 for a member, 0 otherwise. Terminals
+    carry feature 0 and send every k back to themselves, so a fixed number of steps finishes.
+    """
+
+    feature: np.ndarray    # int64 [nodes]: column of X tested
+    threshold: np.ndarray  # float64 [nodes]
+    set_id: np.ndarray     # int64 [nodes]: row of `members`, -1 for a numeric test
+    next_: np.ndarray      # int64 [nodes * 4]
+    roots: np.ndarray      # int64 [trees]
+    steps: int             # longest root-to-terminal path
+    members: np.ndarray    # bool [sets, codes + 1]; column 0 is the unseen code -1
+
+
+def descend(X: np.ndarray, t: TreeTables) -> np.ndarray:
+    """Terminal node of every (row, tree), all rows and trees at once: shape [rows, trees]."""
+    n = X.shape[0]
+    cur = np.broadcast_to(t.roots, (n, len(t.roots))).copy()
+    offs = (np.arange(n) * X.shape[1])[:, None]
+    flat = X.ravel()
+    has_sets = t.members.shape[0] > 0
+    for _ in range(t.steps):
+        x = flat[offs + t.feature[cur]]
+        thr = t.threshold[cur]
+        k = (x > thr).astype(np.int64) + (x >= thr)
+        if has_sets:
+            sid = t.set_id[cur]
+            is_set = sid >= 0
+            if is_set.any():
+                codes = np.where(np.isnan(x), 0, x).astype(np.int64) + 1
+                codes = np.clip(codes, 0, t.members.shape[1] - 1)
+                k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k)
+        k[np.isnan(x)] = MISSING_K
+        cur = t.next_[cur * 4 + k]
+    return cur
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of [rows, classes]."""
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def probit(x: np.ndarray) -> np.ndarray:
+    # NumPy has no erf; probit links are rare, so a scalar loop is fine here.
+    return np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) for v in np.ravel(x)]).reshape(np.shape(x))
+
+
+def cloglog(x: np.ndarray) -> np.ndarray:
+    return 1.0 - np.exp(-np.exp(x))
+
+
+def loglog(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.exp(-x))
+
+
+def cauchit(x: np.ndarray) -> np.ndarray:
+    return 0.5 + np.arctan(x) / np.pi
+
+
+INVERSE_LINKS = {"logit": sigmoid, "probit": probit, "cloglog": cloglog, "loglog": loglog, "cauchit": cauchit,
+                 "exp": np.exp, "none": lambda x: x, "identity": lambda x: x, "log": np.exp}
