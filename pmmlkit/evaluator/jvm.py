@@ -71,10 +71,14 @@ class Gateway:
     def restart(self) -> None:
         with self._lock:
             if self._gateway is not None and self._pid == os.getpid():
+                # close(), not shutdown(): the JVM is gone. It marks the client disconnected,
+                # so finalizers of the old Java objects stop calling a dead port (and stop
+                # logging tracebacks from inside the garbage collector).
                 try:
-                    self._gateway.shutdown()
-                except Exception:  # a dead JVM cannot be shut down politely
+                    self._gateway.close()
+                except Exception:  # noqa: BLE001 - best effort on a dead JVM
                     pass
+                _drop_finalizers(self._gateway)
             self._gateway = None
             self.get()
 
@@ -90,7 +94,7 @@ class Gateway:
 
     def call(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(jvm)``; on a dead JVM, restart once and run it again."""
-        from py4j.protocol import Py4JJavaError, Py4JNetworkError
+        from py4j.protocol import Py4JError, Py4JJavaError
 
         for attempt in (1, 2):
             try:
@@ -98,15 +102,60 @@ class Gateway:
             except Py4JJavaError as e:
                 jex = e.java_exception
                 raise JavaError(str(jex.getClass().getName()), str(jex.getMessage())) from None
-            except Py4JNetworkError:
+            except Py4JError as e:
+                # A dead JVM shows up as a network error or as a failed member lookup.
+                if self.alive():
+                    raise PmmlkitError(f"JVM call failed: {e}") from None
                 if attempt == 2:
                     raise PmmlkitError("the JVM gateway died twice in a row; see the JVM's stderr") from None
                 log.warning("JVM gateway is gone; starting a new one")
                 self.restart()
         raise AssertionError("unreachable")
 
+    def alive(self) -> bool:
+        try:
+            self.get().jvm.java.lang.System.nanoTime()
+            return True
+        except Exception:  # noqa: BLE001 - any failure means not alive
+            return False
+
 
 GATEWAY = Gateway()
+_INHERITED: list[Any] = []
+
+
+def _forget_parent_gateway() -> None:
+    """In a forked child: the parent's sockets are shared, so never talk on them.
+
+    Marking the client disconnected stops the finalizers of inherited Java objects
+    from sending commands over the parent's connections, and keeping a reference
+    stops the connections from being shut down (which would cut the parent off).
+    """
+    gw = GATEWAY._gateway
+    if gw is not None:
+        gw._gateway_client.is_connected = False
+        _drop_finalizers(gw)
+        _INHERITED.append(gw)
+        GATEWAY._gateway = None
+
+
+def _drop_finalizers(gw: Any) -> None:
+    """Forget the weakref finalizers of a gateway's Java objects.
+
+    They would only try to free objects in a JVM that is gone or not ours, and
+    running them from inside the garbage collector at arbitrary moments has been
+    seen to upset CPython 3.11's AST compiler ("recursion depth mismatch").
+    """
+    from py4j.finalizer import ThreadSafeFinalizer
+
+    client = gw._gateway_client
+    prefix = f"{client.address}{client.port}"
+    with ThreadSafeFinalizer.lock:
+        for key in [k for k in ThreadSafeFinalizer.finalizers if str(k).startswith(prefix)]:
+            ThreadSafeFinalizer.finalizers.pop(key, None)
+
+
+os.register_at_fork(after_in_child=_forget_parent_gateway)
 
 
 def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list]:

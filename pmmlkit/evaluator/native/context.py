@@ -16,6 +16,7 @@ class Ctx:
     def __init__(self) -> None:
         self.types: dict[str, str] = {}
         self.vocab: dict[str, dict[str, int]] = {}
+        self.values: dict[str, tuple[str, ...]] = {}  # valid values of DataFields, in document order
 
     def is_numeric(self, field: str) -> bool:
         return self.types.get(field, "string") in NUMERIC_TYPES

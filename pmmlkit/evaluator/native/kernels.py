@@ -43,7 +43,7 @@ def descend(X: np.ndarray, t: TreeTables) -> np.ndarray:
             is_set = sid >= 0
             if is_set.any():
                 codes = np.where(np.isnan(x), 0, x).astype(np.int64) + 1
-                codes = np.clip(codes, 0, t.members.shape[1] - 1)
+                codes = np.where(codes >= t.members.shape[1], 0, codes)  # codes added later: unseen
                 k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k)
         k[np.isnan(x)] = MISSING_K
         cur = t.next_[cur * 4 + k]

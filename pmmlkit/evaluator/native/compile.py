@@ -1,0 +1,210 @@
+"""Walk a PMML document and compile it into a plan of array functions.
+
+Each model element has a compiler in ELEMENTS (registered by the modules in
+elements/). The shared part here applies a model's MiningSchema treatments and
+LocalTransformations before the element runs, and its Output fields after.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ...errors import UnsupportedElement
+from ...pmml.fields import MODEL_ELEMENTS, child, children, local
+from .context import NUMERIC_TYPES, Ctx, Env
+from .expressions import expression_of, typed_constant
+
+
+@dataclass
+class ModelResult:
+    """What one model produced for every row."""
+
+    value: np.ndarray | None = None          # regression value (float, NaN where none)
+    labels: tuple[str, ...] = ()             # class labels or cluster ids, as written in the PMML
+    probs: np.ndarray | None = None          # [rows, labels] class probabilities (NaN where none)
+    index: np.ndarray | None = None          # int: predicted label (-1 where none); argmax when None
+    affinity: np.ndarray | None = None       # [rows, clusters] distances for clustering
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def winner(self) -> np.ndarray:
+        if self.index is not None:
+            return self.index
+        assert self.probs is not None
+        idx = np.argmax(np.nan_to_num(self.probs, nan=-np.inf), axis=1)
+        return np.where(np.isnan(self.probs).all(axis=1), -1, idx)
+
+    def predicted(self, data_type: str | None) -> np.ndarray:
+        if self.value is not None:
+            return self.value
+        return labels_as(self.labels, self.winner(), data_type)
+
+
+def labels_as(labels: tuple[str, ...], idx: np.ndarray, data_type: str | None) -> np.ndarray:
+    if data_type in NUMERIC_TYPES:
+        table = np.array([float(v) for v in labels] + [np.nan])
+    else:
+        table = np.array(list(labels) + [None], dtype=object)
+    return table[idx]  # index -1 picks the trailing missing value
+
+
+Core = Callable[[Env], ModelResult]
+ElementCompiler = Callable[[Element, Ctx, str], Core]
+ELEMENTS: dict[str, ElementCompiler] = {}
+
+
+def register(name: str, compiler: ElementCompiler) -> None:
+    ELEMENTS[name] = compiler
+
+
+def target_of(model: Element) -> str | None:
+    ms = child(model, "MiningSchema")
+    for mf in children(ms, "MiningField") if ms is not None else []:
+        if mf.get("usageType") in ("target", "predicted"):
+            return mf.get("name")
+    return None
+
+
+def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
+    """A model element with its MiningSchema treatments, local fields and outputs."""
+    name = local(model.tag)
+    path = f"{path}/{name}"
+    compiler = ELEMENTS.get(name)
+    if compiler is None:
+        raise UnsupportedElement(name, path, sorted(ELEMENTS))
+    treatments = _mining_treatments(model, ctx)
+    derived = derived_fields(child(model, "LocalTransformations"), ctx, f"{path}/LocalTransformations")
+    core = compiler(model, ctx, path)
+    outputs = _outputs(model, ctx, f"{path}/Output")
+    target = target_of(model)
+    target_type = ctx.types.get(target or "", "string") if target else None
+    if name != "ClusteringModel" and target_type is None:
+        target_type = "double" if model.get("functionName") == "regression" else "string"
+
+    def run(env: Env) -> ModelResult:
+        cols = {f: treat(env.get(f)) for f, treat in treatments}
+        local_env = Env(env.n, cols, ctx, derived=derived, parent=env) if cols or derived else env
+        result = core(local_env)
+        out_env = Env(env.n, dict(result.outputs), ctx, parent=local_env)
+        for out_name, fn in outputs:
+            out_env.cols[out_name] = result.outputs[out_name] = fn(out_env, result, target_type)
+        return result
+    return run
+
+
+def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
+    exprs = {}
+    for df in children(parent, "DerivedField") if parent is not None else []:
+        name = df.get("name", "")
+        ctx.types[name] = df.get("dataType", "double")
+        exprs[name] = expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]")
+    return exprs
+
+
+def _mining_treatments(model: Element, ctx: Ctx) -> list:
+    """MiningField missingValueReplacement and outliers, applied as JPMML does before scoring."""
+    out = []
+    ms = child(model, "MiningSchema")
+    for mf in children(ms, "MiningField") if ms is not None else []:
+        name, outliers = mf.get("name", ""), mf.get("outliers", "asIs")
+        replacement = mf.get("missingValueReplacement")
+        if replacement is None and outliers == "asIs":
+            continue
+        numeric = ctx.is_numeric(name)
+        fill = typed_constant(replacement, "double" if numeric else "string")
+        low, high = (float(mf.get(k)) if mf.get(k) is not None else None for k in ("lowValue", "highValue"))
+        out.append((name, _treatment(numeric, fill, outliers, low, high)))
+    return out
+
+
+def _treatment(numeric: bool, fill: object, outliers: str, low: float | None, high: float | None):
+    def treat(col: np.ndarray) -> np.ndarray:
+        if numeric:
+            col = col.astype(np.float64, copy=True)
+            lo = col < low if low is not None else np.zeros(len(col), bool)
+            hi = col > high if high is not None else np.zeros(len(col), bool)
+            if outliers == "asMissingValues":
+                col[lo | hi] = np.nan
+            elif outliers == "asExtremeValues":
+                col[lo], col[hi] = low, high
+            if fill is not None:
+                col[np.isnan(col)] = fill
+            return col
+        col = col.copy()
+        if fill is not None:
+            col[np.array([v is None for v in col], dtype=bool)] = fill
+        return col
+    return treat
+
+
+def _outputs(model: Element, ctx: Ctx, path: str) -> list:
+    out = child(model, "Output")
+    fields = []
+    for of in children(out, "OutputField") if out is not None else []:
+        name = of.get("name", "")
+        ctx.types[name] = of.get("dataType", "string")
+        fields.append((name, _output_field(of, ctx, f"{path}/OutputField[@name={name!r}]")))
+    return fields
+
+
+def _output_field(of: Element, ctx: Ctx, path: str):
+    feature, value, dtype = of.get("feature", "predictedValue"), of.get("value"), of.get("dataType")
+    if feature in ("predictedValue", "predictedDisplayValue"):
+        def predicted(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+            col = r.predicted(target_type)
+            if dtype in NUMERIC_TYPES and col.dtype == object:
+                return np.array([np.nan if v is None else float(v) for v in col])
+            return col
+        return predicted
+    if feature == "probability":
+        def probability(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+            if r.probs is None:
+                return np.full(env.n, np.nan)
+            if value is None:
+                idx = r.winner()
+                return np.where(idx >= 0, r.probs[np.arange(env.n), np.maximum(idx, 0)], np.nan)
+            if value not in r.labels:
+                return np.zeros(env.n)
+            return r.probs[:, r.labels.index(value)]
+        return probability
+    if feature in ("transformedValue", "decision"):
+        expr = expression_of(of, ctx, path)
+        return lambda env, r, target_type: expr(env)
+    if feature in ("entityId", "clusterId"):
+        def entity(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+            idx = r.winner()
+            if feature == "clusterId":
+                return np.where(idx >= 0, idx + 1.0, np.nan)
+            return labels_as(r.labels, idx, dtype)
+        return entity
+    if feature in ("clusterAffinity", "affinity", "entityAffinity"):
+        def affinity(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+            if r.affinity is None:
+                return np.full(env.n, np.nan)
+            idx = r.winner() if value is None else np.full(env.n, r.labels.index(value))
+            return r.affinity[np.arange(env.n), np.maximum(idx, 0)]
+        return affinity
+    raise UnsupportedElement(f"OutputField feature={feature!r}", path,
+                             ["predictedValue", "probability", "transformedValue", "entityId", "clusterAffinity"])
+
+
+def compile_document(root: Element) -> tuple[Ctx, dict, Core]:
+    """The whole document: field types, TransformationDictionary and the model plan."""
+    from . import elements  # noqa: F401  (registers the element compilers)
+
+    ctx = Ctx()
+    dd = child(root, "DataDictionary")
+    for df in children(dd, "DataField") if dd is not None else []:
+        ctx.types[df.get("name", "")] = df.get("dataType", "string")
+        ctx.values[df.get("name", "")] = tuple(v.get("value", "") for v in children(df, "Value")
+                                                if v.get("property", "valid") == "valid")
+        for v in children(df, "Value"):
+            if not ctx.is_numeric(df.get("name", "")) and v.get("property", "valid") == "valid":
+                ctx.encode(df.get("name", ""), v.get("value", ""))
+    derived = derived_fields(child(root, "TransformationDictionary"), ctx, "PMML/TransformationDictionary")
+    model = next((c for c in root if local(c.tag) in MODEL_ELEMENTS), None)
+    if model is None:
+        raise UnsupportedElement("(no model)", "PMML", sorted(ELEMENTS))
+    return ctx, derived, compile_model(model, ctx, "PMML")

@@ -1,0 +1,169 @@
+"""MiningModel: segments combined by sum/average/vote/modelChain/selectFirst; tree ensembles stacked."""
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ....errors import UnsupportedElement
+from ....pmml.fields import MODEL_ELEMENTS, child, children, local
+from ..compile import ModelResult, compile_model, register
+from ..context import Ctx, Env
+from ..predicates import compile_predicate, predicate_element
+from .tree import Forest
+
+METHODS = ("sum", "weightedSum", "average", "weightedAverage", "median", "majorityVote",
+           "weightedMajorityVote", "modelChain", "selectFirst")
+_PLAIN = ("Extension", "MiningSchema", "Node", "ScoreDistribution")
+
+
+def _model_of(segment: Element) -> Element:
+    return next(c for c in segment if local(c.tag) in MODEL_ELEMENTS)
+
+
+def _is_plain_tree(segment: Element) -> bool:
+    """A tree that can join the stacked forest: always selected, no outputs or local fields."""
+    pred = predicate_element(segment)
+    model = _model_of(segment)
+    return (local(model.tag) == "TreeModel" and (pred is None or local(pred.tag) == "True")
+            and all(local(c.tag) in _PLAIN for c in model))
+
+
+def compile_mining_model(model: Element, ctx: Ctx, path: str):
+    seg = child(model, "Segmentation")
+    if seg is None:
+        raise UnsupportedElement("MiningModel without Segmentation", path, ["Segmentation"])
+    method = seg.get("multipleModelMethod", "")
+    if method not in METHODS:
+        raise UnsupportedElement(f"Segmentation multipleModelMethod={method!r}", f"{path}/Segmentation", METHODS)
+    segments = children(seg, "Segment")
+    weights = np.array([float(s.get("weight", "1")) for s in segments])
+    classification = model.get("functionName") == "classification"
+    skip_missing = seg.get("missingPredictionTreatment", "continue") != "returnMissing"
+    seg_path = f"{path}/Segmentation/Segment"
+    if method not in ("modelChain", "selectFirst") and segments and all(_is_plain_tree(s) for s in segments):
+        forest = Forest(ctx, classification=classification)
+        for i, s in enumerate(segments):
+            forest.add_tree(_model_of(s), f"{seg_path}[{i + 1}]/TreeModel")
+        compiled = forest.finish()
+
+        def run_forest(env: Env) -> ModelResult:
+            slots = compiled.slots(env)
+            if classification:
+                return _vote(method, weights, compiled.labels, [compiled.probs[s] for s in slots.T],
+                             [compiled.label_idx[s] for s in slots.T], skip_missing)
+            return ModelResult(value=_combine(method, weights, compiled.value[slots], skip_missing))
+        return run_forest
+    cores = [compile_model(_model_of(s), ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
+    preds = [_segment_predicate(s, ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
+
+    def run(env: Env) -> ModelResult:
+        chain_env = Env(env.n, {}, ctx, parent=env)
+        results, selected = [], []
+        for core, pred in zip(cores, preds):
+            on = pred(chain_env) if pred is not None else None
+            r = core(chain_env)
+            if method == "modelChain":
+                chain_env.cols.update(r.outputs)
+            results.append(r)
+            selected.append(np.ones(env.n, bool) if on is None else on == 1)
+        if method == "modelChain":
+            last = results[-1]
+            return ModelResult(last.value, last.labels, last.probs, last.index, last.affinity, dict(chain_env.cols))
+        if method == "selectFirst":
+            return _select_first(results, selected, classification)
+        if classification:
+            labels = tuple(dict.fromkeys(lab for r in results for lab in r.labels))
+            probs = [_align(r, labels) for r in results]
+            idx = [np.where(s, _align_index(r, labels), -1) for r, s in zip(results, selected)]
+            probs = [np.where(s[:, None], p, np.nan) for p, s in zip(probs, selected)]
+            return _vote(method, weights, labels, probs, idx, True)
+        values = np.column_stack([np.where(s, r.value, np.nan) for r, s in zip(results, selected)])
+        applicable = np.column_stack(selected)
+        out = _combine(method, weights, np.where(applicable, values, np.nan), True)
+        if not skip_missing:
+            out[(np.isnan(values) & applicable).any(axis=1)] = np.nan
+        return ModelResult(value=out)
+    return run
+
+
+def _segment_predicate(segment: Element, ctx: Ctx, path: str):
+    pred = predicate_element(segment)
+    if pred is None or local(pred.tag) == "True":
+        return None
+    return compile_predicate(pred, ctx, path)
+
+
+def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing: bool) -> np.ndarray:
+    """Regression: [rows, segments] values -> one value per row."""
+    w = weights if method.startswith("weighted") else np.ones_like(weights)
+    if not skip_missing:
+        if method == "median":
+            return np.median(values, axis=1)
+        total = values @ w
+        return total / w.sum() if method in ("average", "weightedAverage") else total
+    ok = ~np.isnan(values)
+    total = np.where(ok, values, 0.0) @ w
+    if method == "median":
+        return np.nanmedian(values, axis=1)
+    if method in ("average", "weightedAverage"):
+        with np.errstate(invalid="ignore"):
+            return total / (ok @ w)
+    return np.where(ok.any(axis=1), total, np.nan)
+
+
+def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: list[np.ndarray],
+          idx: list[np.ndarray], skip_missing: bool) -> ModelResult:
+    """Classification: average the segments' probabilities, or count their (weighted) votes."""
+    n, k = probs[0].shape[0], len(labels)
+    w = weights if method.startswith("weighted") else np.ones_like(weights)
+    acc, denom = np.zeros((n, k)), np.zeros(n)
+    missing = np.zeros(n, bool)
+    for j, (p, i) in enumerate(zip(probs, idx)):
+        none = i < 0
+        missing |= none
+        if method in ("majorityVote", "weightedMajorityVote"):
+            acc[np.arange(n)[~none], i[~none]] += w[j]
+        else:
+            acc[~none] += w[j] * np.nan_to_num(p[~none])
+        denom[~none] += w[j]
+    if method not in ("average", "weightedAverage", "majorityVote", "weightedMajorityVote"):
+        raise UnsupportedElement(f"multipleModelMethod={method!r} for classification", "Segmentation",
+                                 ["average", "weightedAverage", "majorityVote", "weightedMajorityVote"])
+    with np.errstate(invalid="ignore"):
+        out = acc / denom[:, None]
+    if not skip_missing:
+        out[missing] = np.nan
+    return ModelResult(labels=labels, probs=out)
+
+
+def _align(r: ModelResult, labels: tuple[str, ...]) -> np.ndarray:
+    out = np.zeros((len(r.probs), len(labels)))
+    for j, lab in enumerate(r.labels):
+        out[:, labels.index(lab)] = r.probs[:, j]
+    return out
+
+
+def _align_index(r: ModelResult, labels: tuple[str, ...]) -> np.ndarray:
+    table = np.array([labels.index(lab) for lab in r.labels] + [-1])
+    return table[r.winner()]
+
+
+def _select_first(results: list[ModelResult], selected: list[np.ndarray], classification: bool) -> ModelResult:
+    n = len(selected[0])
+    choice = np.full(n, -1)
+    for j in range(len(results) - 1, -1, -1):
+        choice = np.where(selected[j], j, choice)
+    if classification:
+        labels = tuple(dict.fromkeys(lab for r in results for lab in r.labels))
+        probs = np.full((n, len(labels)), np.nan)
+        for j, r in enumerate(results):
+            probs[choice == j] = _align(r, labels)[choice == j]
+        return ModelResult(labels=labels, probs=probs)
+    values = np.full(n, np.nan)
+    for j, r in enumerate(results):
+        values[choice == j] = r.value[choice == j]
+    return ModelResult(value=values)
+
+
+register("MiningModel", compile_mining_model)

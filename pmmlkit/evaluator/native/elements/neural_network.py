@@ -1,0 +1,76 @@
+"""NeuralNetwork: inputs as derived fields, then dense layers as matrix products."""
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ....errors import UnsupportedElement
+from ....pmml.fields import child, children, local
+from ..compile import ModelResult, register
+from ..context import Ctx, Env
+from ..expressions import expression_of
+from ..kernels import sigmoid, softmax
+
+ACTIVATIONS = {
+    "logistic": sigmoid, "tanh": np.tanh, "identity": lambda z: z, "rectifier": lambda z: np.maximum(z, 0.0),
+    "exponential": np.exp, "reciprocal": lambda z: 1.0 / z, "square": lambda z: z * z,
+    "Gauss": lambda z: np.exp(-z * z), "sine": np.sin, "cosine": np.cos, "arctan": np.arctan,
+    "Elliott": lambda z: z / (1.0 + np.abs(z)),
+}
+
+
+def compile_neural_network(model: Element, ctx: Ctx, path: str):
+    inputs = child(model, "NeuralInputs")
+    ids, exprs = [], []
+    for i, ni in enumerate(children(inputs, "NeuralInput") if inputs is not None else []):
+        df = child(ni, "DerivedField")
+        ids.append(ni.get("id", ""))
+        exprs.append(expression_of(df, ctx, f"{path}/NeuralInputs/NeuralInput[{i + 1}]/DerivedField"))
+    position = {nid: j for j, nid in enumerate(ids)}
+    layers = []
+    for li, layer in enumerate(children(model, "NeuralLayer")):
+        neurons = children(layer, "Neuron")
+        W = np.zeros((len(position), len(neurons)))
+        bias = np.array([float(nr.get("bias", "0")) for nr in neurons])
+        for j, nr in enumerate(neurons):
+            for con in children(nr, "Con"):
+                W[position[con.get("from", "")], j] = float(con.get("weight", "0"))
+        act = layer.get("activationFunction", model.get("activationFunction", "logistic"))
+        if act not in ACTIVATIONS:
+            raise UnsupportedElement(f"activationFunction={act!r}", f"{path}/NeuralLayer[{li + 1}]", sorted(ACTIVATIONS))
+        norm = layer.get("normalizationMethod", model.get("normalizationMethod", "none"))
+        layers.append((W, bias, ACTIVATIONS[act], norm))
+        position = {nr.get("id", ""): j for j, nr in enumerate(neurons)}
+    outputs = children(child(model, "NeuralOutputs"), "NeuralOutput")
+    out_cols = [position[o.get("outputNeuron", "")] for o in outputs]
+    classification = model.get("functionName") == "classification"
+    labels = []
+    for o in outputs:
+        df = child(o, "DerivedField")
+        inner = next((c for c in df if local(c.tag) != "Extension"), None) if df is not None else None
+        if classification and (inner is None or local(inner.tag) != "NormDiscrete"):
+            raise UnsupportedElement(local(inner.tag) if inner is not None else "NeuralOutput",
+                                     f"{path}/NeuralOutputs", ["NormDiscrete"])
+        if not classification and (inner is None or local(inner.tag) != "FieldRef"):
+            raise UnsupportedElement(local(inner.tag) if inner is not None else "NeuralOutput",
+                                     f"{path}/NeuralOutputs", ["FieldRef"])
+        labels.append(inner.get("value", "") if classification else "")
+
+    def run(env: Env) -> ModelResult:
+        a = np.column_stack([e(env) for e in exprs]) if exprs else np.zeros((env.n, 0))
+        with np.errstate(all="ignore"):
+            for W, bias, act, norm in layers:
+                a = act(a @ W + bias)
+                if norm == "softmax":
+                    a = softmax(a)
+                elif norm == "simplemax":
+                    a = a / a.sum(axis=1, keepdims=True)
+        a = a[:, out_cols]
+        if classification:
+            return ModelResult(labels=tuple(labels), probs=a)
+        return ModelResult(value=a[:, 0])
+    return run
+
+
+register("NeuralNetwork", compile_neural_network)

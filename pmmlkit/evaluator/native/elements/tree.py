@@ -1,0 +1,207 @@
+"""TreeModel: nodes flattened into TreeTables (see kernels.py); many trees share one set of tables."""
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ....errors import UnsupportedElement
+from ....pmml.fields import children
+from ..compile import ModelResult, register
+from ..context import Ctx, Env
+from ..kernels import TreeTables, descend
+from ..predicates import compile_predicate, predicate_element, set_values
+
+MISSING_STRATEGIES = ("nullPrediction", "lastPrediction", "defaultChild", "none")
+# outcome of a numeric test for k = less, equal, greater: 1 true, 0 false
+OUTCOMES = {"lessThan": (1, 0, 0), "lessOrEqual": (1, 1, 0), "equal": (0, 1, 0), "notEqual": (1, 0, 1),
+            "greaterOrEqual": (0, 1, 1), "greaterThan": (0, 0, 1)}
+
+
+class Forest:
+    """Builds the flat node arrays of one or more trees, and the results of their terminals."""
+
+    def __init__(self, ctx: Ctx, *, classification: bool):
+        self.ctx, self.classification = ctx, classification
+        self.feature: list[int] = []
+        self.threshold: list[float] = []
+        self.set_id: list[int] = []
+        self.next_: list[list[int]] = []
+        self.slot_of: list[int] = []
+        self.columns: dict[str, int] = {}
+        self.virtual: list = []            # compiled predicates standing in as extra columns
+        self.sets: list[tuple[str, list[float], bool]] = []
+        self.scores: list[str | None] = []
+        self.dists: list[dict[str, float]] = []
+        self.labels: list[str] = []
+        self.roots: list[int] = []
+
+    def add_tree(self, model: Element, path: str) -> None:
+        mvs = model.get("missingValueStrategy", "none")
+        if mvs not in MISSING_STRATEGIES:
+            raise UnsupportedElement(f"TreeModel missingValueStrategy={mvs!r}", path, MISSING_STRATEGIES)
+        self.mvs, self.ntc, self.path = mvs, model.get("noTrueChildStrategy", "returnNullPrediction"), path
+        self.null = self._terminal(-1)
+        self.memo: dict[int, int] = {}
+        root = next(iter(children(model, "Node")), None)
+        if root is None:
+            raise UnsupportedElement("TreeModel without Node", path, ["Node"])
+        self.roots.append(self._entry(root))
+
+    def _node(self, feature: int, threshold: float, set_id: int, slot: int) -> int:
+        self.feature.append(feature)
+        self.threshold.append(threshold)
+        self.set_id.append(set_id)
+        self.slot_of.append(slot)
+        self.next_.append([0, 0, 0, 0])
+        return len(self.feature) - 1
+
+    def _terminal(self, slot: int) -> int:
+        idx = self._node(0, np.nan, -1, slot)
+        self.next_[idx] = [idx] * 4
+        return idx
+
+    def _slot(self, node: Element) -> int:
+        score = node.get("score")
+        dist = {}
+        for sd in children(node, "ScoreDistribution"):
+            label = sd.get("value", "")
+            dist[label] = float(sd.get("probability") or sd.get("recordCount", "0"))
+            if label not in self.labels:
+                self.labels.append(label)
+        if self.classification and score is not None and score not in self.labels:
+            self.labels.append(score)
+        total = sum(dist.values()) if not any(sd.get("probability") for sd in children(node, "ScoreDistribution")) else 1.0
+        self.scores.append(score)
+        self.dists.append({k: v / total for k, v in dist.items()} if total else {})
+        return len(self.scores) - 1
+
+    def _entry(self, node: Element) -> int:
+        key = id(node)
+        if key in self.memo:
+            return self.memo[key]
+        term = self._terminal(self._slot(node))
+        kids = children(node, "Node")
+        if not kids:
+            self.memo[key] = term
+            return term
+        after = term if self.ntc == "returnLastPrediction" else self.null
+        if self.mvs == "defaultChild":
+            default = next((k for k in kids if k.get("id") == node.get("defaultChild")), None)
+            unknown = self._entry(default) if default is not None else self.null
+        else:
+            unknown = {"nullPrediction": self.null, "lastPrediction": term}.get(self.mvs, -1)
+        for kid in reversed(kids):
+            pred = predicate_element(kid)
+            kind = pred.tag.rsplit("}", 1)[-1] if pred is not None else "True"
+            if kind == "True":
+                after = self._entry(kid)
+            elif kind != "False":
+                after = self._test(pred, self._entry(kid), after, after if unknown < 0 else unknown)
+        self.memo[key] = after
+        return after
+
+    def _column(self, field: str) -> int:
+        return self.columns.setdefault(field, len(self.columns))
+
+    def _test(self, pred: Element, on_true: int, on_false: int, on_unknown: int) -> int:
+        kind, field = pred.tag.rsplit("}", 1)[-1], pred.get("field", "")
+        op = pred.get("operator", "")
+        go = {1: on_true, 0: on_false}
+        if kind == "SimplePredicate" and op in ("isMissing", "isNotMissing"):
+            miss = op == "isMissing"
+            idx = self._node(self._column(field), np.inf, -1, -1)
+            self.next_[idx] = [go[not miss]] * 3 + [go[miss]]
+            return idx
+        if kind == "SimplePredicate" and op in OUTCOMES and (self.ctx.is_numeric(field) or op in ("equal", "notEqual")):
+            idx = self._node(self._column(field), self.ctx.encode(field, pred.get("value", "")), -1, -1)
+            self.next_[idx] = [go[o] for o in OUTCOMES[op]] + [on_unknown]
+            return idx
+        if kind == "SimpleSetPredicate":
+            codes = [self.ctx.encode(field, v) for v in set_values(pred)]
+            self.sets.append((field, codes, pred.get("booleanOperator", "isIn") == "isIn"))
+            idx = self._node(self._column(field), np.nan, len(self.sets) - 1, -1)
+            self.next_[idx] = [on_false, on_true, on_true, on_unknown]
+            return idx
+        # Anything else (CompoundPredicate...) becomes a precomputed 1/0/NaN column tested for equality to 1.
+        self.virtual.append(compile_predicate(pred, self.ctx, self.path))
+        idx = self._node(-len(self.virtual), 1.0, -1, -1)
+        self.next_[idx] = [on_false, on_true, on_false, on_unknown]
+        return idx
+
+    def finish(self) -> "CompiledForest":
+        return CompiledForest(self)
+
+
+class CompiledForest:
+    """Frozen arrays of a Forest and the code that scores them."""
+
+    def __init__(self, f: Forest):
+        n_cols = len(f.columns)
+        feature = np.array([c if c >= 0 else n_cols - 1 - c for c in f.feature], dtype=np.int64)
+        self.fields = list(f.columns)
+        self.virtual = f.virtual
+        width = max([len(f.ctx.vocab.get(s[0], {})) for s in f.sets] + [0]) + 1
+        members = np.zeros((len(f.sets), width), dtype=np.int64)
+        for i, (_, codes, inside) in enumerate(f.sets):
+            members[i, :] = 0 if inside else 1
+            for c in codes:
+                members[i, int(c) + 1] = 1 if inside else 0
+        self.tables = TreeTables(feature, np.array(f.threshold), np.array(f.set_id, dtype=np.int64),
+                                 np.array(f.next_, dtype=np.int64).ravel(), np.array(f.roots, dtype=np.int64),
+                                 _steps(f.next_, f.roots), members)
+        # Slot -1 (the null terminal) is the extra last row of every result table.
+        self.slot_of = np.array(f.slot_of, dtype=np.int64)
+        self.labels = tuple(f.labels)
+        scores = f.scores + [None]
+        if f.classification:
+            lookup = {lab: i for i, lab in enumerate(self.labels)}
+            self.label_idx = np.array([lookup[s] if s is not None else -1 for s in scores], dtype=np.int64)
+            probs = np.full((len(scores), len(self.labels)), np.nan)
+            for i, (s, d) in enumerate(zip(scores, f.dists + [{}])):
+                if s is None:
+                    continue
+                probs[i] = 0.0
+                for lab, p in (d or {s: 1.0}).items():
+                    probs[i, lookup[lab]] = p
+            self.probs = probs
+        else:
+            self.value = np.array([float(s) if s is not None else np.nan for s in scores])
+
+    def slots(self, env: Env) -> np.ndarray:
+        """[rows, trees] result slot of every row in every tree."""
+        cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
+        X = np.column_stack(cols) if cols else np.zeros((env.n, 1))
+        return self.slot_of[descend(X, self.tables)]
+
+
+def _steps(next_: list[list[int]], roots: list[int]) -> int:
+    depth: dict[int, int] = {}
+    for start in roots:  # iterative DFS for the longest path; terminals point to themselves
+        stack = [(start, False)]
+        while stack:
+            node, done = stack.pop()
+            succ = [s for s in set(next_[node]) if s != node]
+            if done:
+                depth[node] = 1 + max((depth[s] for s in succ), default=-1)
+            elif node not in depth:
+                stack.append((node, True))
+                stack.extend((s, False) for s in succ if s not in depth)
+    return max((depth[r] for r in roots), default=0) + 1
+
+
+def compile_tree_model(model: Element, ctx: Ctx, path: str):
+    classification = model.get("functionName") == "classification"
+    forest = Forest(ctx, classification=classification)
+    forest.add_tree(model, path)
+    compiled = forest.finish()
+
+    def run(env: Env) -> ModelResult:
+        slot = compiled.slots(env)[:, 0]
+        if classification:
+            return ModelResult(labels=compiled.labels, probs=compiled.probs[slot], index=compiled.label_idx[slot])
+        return ModelResult(value=compiled.value[slot])
+    return run
+
+
+register("TreeModel", compile_tree_model)

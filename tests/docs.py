@@ -1,0 +1,50 @@
+"""Small hand-written PMML documents with answers known in closed form."""
+from __future__ import annotations
+
+import math
+
+COEF = {"intercept": -1.0, "x1": 0.8, "x2": -0.03, "device": {"android": 0.5, "ios": -0.25, "web": 0.0}}
+X1_REPLACEMENT = 1.5
+
+
+def logistic_pmml(coef: dict = COEF, *, verification: str = "") -> bytes:
+    """A binary logistic RegressionModel with a categorical predictor and input rules."""
+    cats = "".join(f'<CategoricalPredictor name="device" value="{k}" coefficient="{v}"/>'
+                   for k, v in coef["device"].items())
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x1" optype="continuous" dataType="double"/>
+    <DataField name="x2" optype="continuous" dataType="integer"><Interval closure="closedClosed" leftMargin="0" rightMargin="100"/></DataField>
+    <DataField name="device" optype="categorical" dataType="string"><Value value="android"/><Value value="ios"/><Value value="web"/></DataField>
+    <DataField name="y" optype="categorical" dataType="string"><Value value="yes"/><Value value="no"/></DataField>
+  </DataDictionary>
+  <RegressionModel functionName="classification" normalizationMethod="logit">
+    <MiningSchema>
+      <MiningField name="y" usageType="target"/>
+      <MiningField name="x1" missingValueReplacement="{X1_REPLACEMENT}" missingValueTreatment="asMean"/>
+      <MiningField name="x2" invalidValueTreatment="returnInvalid"/>
+      <MiningField name="device" invalidValueTreatment="returnInvalid"/>
+    </MiningSchema>
+    <Output>
+      <OutputField name="probability(yes)" optype="continuous" dataType="double" feature="probability" value="yes"/>
+      <OutputField name="probability(no)" optype="continuous" dataType="double" feature="probability" value="no"/>
+    </Output>
+    <RegressionTable intercept="{coef['intercept']}" targetCategory="yes">
+      <NumericPredictor name="x1" coefficient="{coef['x1']}"/>
+      <NumericPredictor name="x2" coefficient="{coef['x2']}"/>
+      {cats}
+    </RegressionTable>
+    <RegressionTable intercept="0" targetCategory="no"/>
+    {verification}
+  </RegressionModel>
+</PMML>
+""".encode()
+
+
+def logistic_expected(x1: float | None, x2: int, device: str | None, coef: dict = COEF) -> float:
+    """P(y = yes) in closed form, with the document's missing-value replacement."""
+    x1 = X1_REPLACEMENT if x1 is None or (isinstance(x1, float) and math.isnan(x1)) else x1
+    s = coef["intercept"] + coef["x1"] * x1 + coef["x2"] * x2 + coef["device"].get(device, 0.0)
+    return 1.0 / (1.0 + math.exp(-s))
