@@ -15,8 +15,21 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+DEMO_DATA := examples/data
+PMMLKIT := $(VENV)/bin/pmmlkit
+
+# The main job on the bundled example: generate, train + publish, score, summarise.
 demo: $(STAMP)
-	$(PY) examples/demo.py
+	mkdir -p $(DEMO_DATA)
+	$(PY) examples/generate_ctr.py $(DEMO_DATA)/ctr.csv --rows 20000 --seed 42
+	$(PY) examples/generate_ctr.py $(DEMO_DATA)/ctr_new.csv --rows 5000 --seed 7
+	printf '7.5,abc,1.2,0.05,2,ios,news,travel,US,0\n3,40,1.0,0.01\n' >> $(DEMO_DATA)/ctr_new.csv
+	$(PMMLKIT) train examples/ctr_spec.yaml --data $(DEMO_DATA)/ctr.csv --repo models
+	$(PMMLKIT) score $(DEMO_DATA)/ctr_new.csv -m ctr -o $(DEMO_DATA)/ctr_scored.csv --keep country \
+		--repo models --max-errors 10
+	$(PMMLKIT) models list --repo models
+	@echo "first scored rows ($(DEMO_DATA)/ctr_scored.csv):"; head -4 $(DEMO_DATA)/ctr_scored.csv
+	@echo "rejected rows ($(DEMO_DATA)/ctr_scored.rejects.csv):"; cut -c1-110 $(DEMO_DATA)/ctr_scored.rejects.csv
 
 # pytest exits 5 when nothing was collected; that is a failure of the suite, not a pass.
 test: $(STAMP)
