@@ -128,6 +128,86 @@ def validate(model_ref: str, backend: str, repo: str) -> None:
     click.echo(f"ok: {n} ModelVerification record(s) reproduced" if n else "note: no ModelVerification records")
 
 
+# --- serve: the model server ---------------------------------------------------
+
+@main.command("serve")
+@repo_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes; each polls, loads and scores on its own.")
+@click.option("--model", "model_names", multiple=True,
+              help="Serve only this model (repeatable) [default: every model in the repository].")
+@click.option("--poll-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0),
+              help="How often to look for new, removed and relabelled versions; 0 = load once.")
+@click.option("--policy", default="latest", show_default=True,
+              help="Versions kept loaded: latest, latest:N, all or specific (with --versions).")
+@click.option("--versions", default=None, help="For --policy specific: version numbers, e.g. 1,3.")
+@backend_option
+@click.option("--admin-token", envvar="PMMLKIT_ADMIN_TOKEN", default=None,
+              help="Bearer token for the admin endpoints (env PMMLKIT_ADMIN_TOKEN); unset = disabled.")
+@click.option("--max-body-bytes", default=16 * 1024 * 1024, show_default=True, type=click.IntRange(min=1))
+@click.option("--timeout", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds one scoring call may take before the request fails with 504.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--access-log", is_flag=True, help="Log every request (costs throughput).")
+def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[str, ...],
+              poll_seconds: float, policy: str, versions: str | None, backend: str,
+              admin_token: str | None, max_body_bytes: int, timeout: float | None, log_level: str,
+              access_log: bool) -> None:
+    """Serve models over a TF-Serving-compatible REST API; new versions load without restart."""
+    from .repository.store import check_name
+    from .serving.config import Policy, ServerConfig
+    from .serving.run import serve
+
+    config = ServerConfig(models=tuple(check_name(n) for n in model_names),
+                          policy=Policy.parse(policy, versions=versions), backend=backend,
+                          poll_seconds=poll_seconds, admin_token=admin_token or None,
+                          max_body_bytes=max_body_bytes, timeout=timeout)
+    serve(repo=repo, config=config, host=host, port=port, workers=workers, log_level=log_level,
+          access_log=access_log)
+
+
+@main.command("diff")
+@click.argument("model_ref", metavar="MODEL")
+@click.argument("data_path", metavar="DATA")
+@click.option("--backends", default="native,jpmml,pypmml", show_default=True,
+              help="Comma-separated backends; the first is the reference.")
+@click.option("--rtol", default=1e-9, show_default=True, type=float, help="Relative tolerance.")
+@click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=1),
+              help="Compare at most this many rows.")
+@click.option("--examples", default=5, show_default=True, type=click.IntRange(min=0),
+              help="Differing rows to show, with their inputs.")
+@repo_option
+def diff(model_ref: str, data_path: str, backends: str, rtol: float, rows: int, examples: int,
+         repo: str) -> None:
+    """Score DATA with several backends and report where they disagree; exit 1 if they do."""
+    import pandas as pd
+
+    from .evaluator import read_ref
+    from .evaluator.agreement import compare
+
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    if data_path.lower().endswith((".parquet", ".pq")):
+        data = pd.read_parquet(data_path).head(rows)
+    else:  # as `pmmlkit score` reads it: text, typed by the input contract
+        data = pd.read_csv(data_path, dtype=str, keep_default_na=False, nrows=rows)
+    names = tuple(b.strip() for b in backends.split(",") if b.strip())
+    if len(names) < 2:
+        raise click.BadParameter("name at least two backends", param_hint="--backends")
+    report = compare(raw, data, backends=names, rtol=rtol, examples=examples, source=source)
+    click.echo(f"{source}: {report.rows} rows, reference backend {report.reference}")
+    click.echo(report.table())
+    for s in report.skipped:
+        click.echo(f"not compared: {s}")
+    if not report.agrees:
+        with pd.option_context("display.max_columns", None, "display.width", 200):
+            click.echo(f"first differing rows:\n{report.examples.to_string()}")
+        raise click.ClickException(f"backends disagree beyond rtol={rtol}")
+    click.echo("all backends agree")
+
+
 # --- models: the versioned repository ----------------------------------------
 
 @main.group("models", cls=_Group)

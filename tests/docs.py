@@ -48,3 +48,54 @@ def logistic_expected(x1: float | None, x2: int, device: str | None, coef: dict 
     x1 = X1_REPLACEMENT if x1 is None or (isinstance(x1, float) and math.isnan(x1)) else x1
     s = coef["intercept"] + coef["x1"] * x1 + coef["x2"] * x2 + coef["device"].get(device, 0.0)
     return 1.0 / (1.0 + math.exp(-s))
+
+
+def boolean_pmml() -> bytes:
+    """A regression over a boolean field: the case where evaluators used to disagree silently."""
+    return b"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="member" optype="categorical" dataType="boolean"><Value value="true"/><Value value="false"/></DataField>
+    <DataField name="visits" optype="continuous" dataType="integer"/>
+    <DataField name="code" optype="categorical" dataType="string"><Value value="1"/><Value value="2"/></DataField>
+    <DataField name="spend" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <RegressionModel functionName="regression">
+    <MiningSchema>
+      <MiningField name="spend" usageType="target"/>
+      <MiningField name="member"/>
+      <MiningField name="visits"/>
+      <MiningField name="code"/>
+    </MiningSchema>
+    <RegressionTable intercept="10">
+      <NumericPredictor name="visits" coefficient="2"/>
+      <CategoricalPredictor name="member" value="true" coefficient="5"/>
+      <CategoricalPredictor name="member" value="false" coefficient="-5"/>
+      <CategoricalPredictor name="code" value="1" coefficient="100"/>
+      <CategoricalPredictor name="code" value="2" coefficient="200"/>
+    </RegressionTable>
+  </RegressionModel>
+</PMML>
+"""
+
+
+def null_prediction_tree_pmml() -> bytes:
+    """A tree that must return no prediction when its split field is missing (PMML 4.4 nullPrediction)."""
+    return b"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="cat" optype="categorical" dataType="string"><Value value="a"/><Value value="b"/></DataField>
+    <DataField name="y" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <TreeModel functionName="regression" missingValueStrategy="nullPrediction" noTrueChildStrategy="returnLastPrediction">
+    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="cat"/></MiningSchema>
+    <Node score="0">
+      <True/>
+      <Node score="1"><SimplePredicate field="cat" operator="equal" value="a"/></Node>
+      <Node score="2"><SimplePredicate field="cat" operator="equal" value="b"/></Node>
+    </Node>
+  </TreeModel>
+</PMML>
+"""

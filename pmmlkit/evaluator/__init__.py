@@ -10,13 +10,14 @@ import importlib
 import logging
 import math
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, EvaluationError, InputError, PmmlError, PmmlkitError
+from ..errors import ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlError, PmmlkitError
 from ..pmml import loader
 from ..pmml.fields import Field
 from ..pmml.loader import PmmlDocument
@@ -67,8 +68,10 @@ def read_ref(ref: str | os.PathLike, *, repo: str | None = None, max_bytes: int 
 class Evaluator:
     """Scores records and batches with one PMML model."""
 
-    def __init__(self, doc: PmmlDocument, backend: Backend, *, version: Any = None):
+    def __init__(self, doc: PmmlDocument, backend: Backend, *, version: Any = None,
+                 timeout: float | None = None):
         self.document = doc
+        self.timeout = timeout
         self.schema = doc.schema
         self.backend = backend
         self.version = version
@@ -77,16 +80,21 @@ class Evaluator:
 
     @classmethod
     def load(cls, ref: str | os.PathLike, *, backend: str = "auto", repo: str | None = None,
-             verify: bool = True, max_bytes: int | None = None) -> Evaluator:
-        """Load a model from a .pmml path or a repository reference (``name``, ``name:3``, ``name@stable``)."""
+             verify: bool = True, max_bytes: int | None = None, timeout: float | None = None) -> Evaluator:
+        """Load a model from a .pmml path or a repository reference (``name``, ``name:3``, ``name@stable``).
+
+        ``timeout`` (seconds, per call) makes a slow backend raise EvaluationTimeout
+        instead of hanging the caller; the evaluator stays usable.
+        """
         raw, source, version = read_ref(ref, repo=repo, max_bytes=max_bytes)
-        return cls.from_bytes(raw, backend=backend, verify=verify, source=source, version=version)
+        return cls.from_bytes(raw, backend=backend, verify=verify, source=source, version=version,
+                              timeout=timeout)
 
     @classmethod
     def from_bytes(cls, raw: bytes, *, backend: str = "auto", verify: bool = True,
-                   source: str = "<bytes>", version: Any = None) -> Evaluator:
+                   source: str = "<bytes>", version: Any = None, timeout: float | None = None) -> Evaluator:
         doc = loader.parse(raw, source=source)
-        ev = cls(doc, _open_backend(doc, backend), version=version)
+        ev = cls(doc, _open_backend(doc, backend), version=version, timeout=timeout)
         if verify and doc.schema.verification is not None:
             from .verification import check
 
@@ -118,7 +126,7 @@ class Evaluator:
     def predict(self, record: dict[str, Any]) -> dict[str, Any]:
         """Score one record; raises InputError naming the field and value."""
         typed = self.contract.check_record(record)
-        out = self.backend.evaluate_record(typed)
+        out = self._bounded(self.backend.evaluate_record, typed)
         return {name: _cast_scalar(out.get(name), self._types.get(name, "string"))
                 for name in self.result_names}
 
@@ -131,7 +139,7 @@ class Evaluator:
             first = min(prepared.errors)
             raise _first_input_error(self.contract, df, first)
         n_ok = int(prepared.ok.sum())
-        results, row_errors = (self.backend.evaluate(prepared.columns, n_ok) if n_ok
+        results, row_errors = (self._bounded(self.backend.evaluate, prepared.columns, n_ok) if n_ok
                                else ({name: [] for name in self.result_names}, None))
         messages = np.full(len(df), None, dtype=object)
         for i, msg in prepared.errors.items():
@@ -156,6 +164,30 @@ class Evaluator:
                     out.loc[failed, name] = None
             out[ERROR_COLUMN] = pd.Series(messages, index=df.index, dtype=object)
         return out
+
+    def _bounded(self, fn: Any, *args: Any) -> Any:
+        """Call the backend, within ``self.timeout`` seconds when one is set."""
+        if self.timeout is None:
+            return fn(*args)
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn(*args)
+            except BaseException as e:  # noqa: BLE001 - handed back to the caller's thread
+                box["error"] = e
+
+        # A thread of its own per call: an abandoned call must not block the next one.
+        worker = threading.Thread(target=run, name="pmmlkit-eval", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise EvaluationTimeout(f"backend {self.backend_name} took longer than {self.timeout:g} s "
+                                    f"on {self.document.source}; the call was abandoned and the "
+                                    "evaluator stays usable (raise timeout= for large batches)")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
 
     def close(self) -> None:
         self.backend.close()

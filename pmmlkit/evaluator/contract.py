@@ -19,8 +19,8 @@ from ..errors import InputError, InvalidValueError, MissingFieldError, TypeConve
 from ..pmml.fields import InputField, ModelSchema
 
 NUMERIC = ("double", "float", "integer")
-_TRUE = {"true", "1", "1.0", "yes"}
-_FALSE = {"false", "0", "0.0", "no"}
+_TRUE = {"true", "1", "1.0"}
+_FALSE = {"false", "0", "0.0"}
 
 
 def canonical_text(value: Any) -> str:
@@ -82,15 +82,20 @@ class FieldRule:
             return ts.date().isoformat() if t == "date" else ts.isoformat()
         return canonical_text(value)
 
+    def _key(self, typed: Any) -> str:
+        """The text a typed value is matched against <Value> elements with."""
+        if self.field.data_type == "boolean":
+            return "true" if typed else "false"
+        return canonical_text(typed) if self.numeric else typed
+
     def _is_valid(self, typed: Any) -> bool:
         f = self.field
         if f.values:
-            key = canonical_text(typed) if self.numeric else typed
-            return key in f.values
+            return self._key(typed) in f.values
         if f.intervals and self.numeric:
             return any(i.contains(typed) for i in f.intervals)
         if f.invalid_values:
-            return (canonical_text(typed) if self.numeric else typed) not in f.invalid_values
+            return self._key(typed) not in f.invalid_values
         return True
 
     def _invalid_reason(self) -> str:

@@ -1,0 +1,111 @@
+"""Do the backends agree? Score the same data with each and compare column by column.
+
+Known, explained differences between backends are declared here, in one place,
+so that the agreement suite and ``pmmlkit diff`` check them instead of hiding them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import ERROR_COLUMN, Evaluator
+
+DEFAULT_RTOL = 1e-9
+DEFAULT_ATOL = 1e-12
+
+# (backend, model_type, output feature) -> why that backend cannot produce the output.
+# An entry here means "this column is not compared for this backend"; the agreement
+# suite asserts that the declared gap is real, so stale entries are caught.
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class ColumnAgreement:
+    column: str
+    backend: str
+    compared: int
+    differing: int
+    max_difference: float
+
+    @property
+    def agrees(self) -> bool:
+        return self.differing == 0
+
+
+@dataclass
+class Agreement:
+    reference: str
+    backends: tuple[str, ...]
+    rows: int
+    columns: list[ColumnAgreement] = field(default_factory=list)
+    examples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool:
+        return all(c.agrees for c in self.columns)
+
+    def table(self) -> str:
+        head = f"{'column':<28} {'backend':<8} {'compared':>9} {'differing':>9} {'max diff':>10}"
+        lines = [head, "-" * len(head)]
+        for c in self.columns:
+            lines.append(f"{c.column:<28} {c.backend:<8} {c.compared:>9} {c.differing:>9} "
+                         f"{c.max_difference:>10.3g}")
+        return "\n".join(lines)
+
+
+def _differs(a: pd.Series, b: pd.Series, rtol: float, atol: float) -> tuple[np.ndarray, float]:
+    """Row mask of disagreement and the largest numeric difference."""
+    a_missing, b_missing = a.isna().to_numpy(), b.isna().to_numpy()
+    both = ~a_missing & ~b_missing
+    if pd.api.types.is_float_dtype(a.dtype) and pd.api.types.is_float_dtype(b.dtype):
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        diff = np.where(both, np.abs(x - y), 0.0)
+        bad = both & (diff > atol + rtol * np.abs(y))
+        biggest = float(diff.max()) if len(diff) else 0.0
+    else:
+        bad = both & (a.astype(str).to_numpy() != b.astype(str).to_numpy())
+        biggest = math.inf if bad.any() else 0.0
+    one_sided = a_missing != b_missing
+    if one_sided.any():
+        biggest = math.inf  # a value against no value at all
+    return bad | one_sided, biggest
+
+
+def compare(raw: bytes, data: pd.DataFrame, *, backends: tuple[str, ...] = ("native", "jpmml", "pypmml"),
+            rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL, examples: int = 5,
+            source: str = "<bytes>") -> Agreement:
+    """Score ``data`` with every backend; the first backend is the reference."""
+    results: dict[str, pd.DataFrame] = {}
+    model_type = ""
+    for name in backends:
+        ev = Evaluator.from_bytes(raw, backend=name, verify=False, source=source)
+        model_type = ev.schema.model_type
+        results[name] = ev.predict_batch(data, errors="column")
+        outputs = {o.name: o.feature for o in ev.output_fields}
+    reference, others = backends[0], backends[1:]
+    report = Agreement(reference, tuple(backends), len(data))
+    ref = results[reference]
+    any_bad = np.zeros(len(data), dtype=bool)
+    for other in others:
+        got = results[other]
+        for column in [*ref.columns]:
+            gap = KNOWN_GAPS.get((other, model_type, outputs.get(column, "")))
+            if gap:
+                report.skipped.append(f"{column} ({other}): {gap}")
+                continue
+            bad, biggest = _differs(got[column], ref[column], rtol, atol)
+            any_bad |= bad
+            report.columns.append(ColumnAgreement(column, other, len(data), int(bad.sum()), biggest))
+    if any_bad.any():
+        rows = np.flatnonzero(any_bad)[:examples]
+        parts = [data.iloc[rows]]
+        parts += [results[b].iloc[rows].add_suffix(f" [{b}]") for b in backends]
+        report.examples = pd.concat(parts, axis=1)
+    return report
+
+
+__all__ = ["Agreement", "ColumnAgreement", "KNOWN_GAPS", "compare", "ERROR_COLUMN"]
