@@ -47,8 +47,9 @@ def _open_backend(doc: PmmlDocument, name: str) -> Backend:
         return backend_class(name)(doc)
     try:
         return backend_class("native")(doc)
-    except (PmmlError, ImportError, NotImplementedError) as e:
-        log.warning("native backend cannot run %s (%s); falling back to %s", doc.source, e, FALLBACK)
+    except Exception as e:  # noqa: BLE001 - auto means "whatever can run it"; the reason is logged
+        log.warning("native backend cannot run %s (%s: %s); falling back to %s",
+                    doc.source, type(e).__name__, e, FALLBACK)
         return backend_class(FALLBACK)(doc)
 
 

@@ -12,7 +12,7 @@ from pmmlkit.errors import EvaluationTimeout
 from pmmlkit.evaluator.agreement import compare
 from tests.docs import boolean_pmml, logistic_pmml, null_prediction_tree_pmml
 
-JVM = ("jpmml", "pypmml")
+ALL = ("native", "jpmml", "pypmml")
 # Every spelling PMML allows for the same three records.
 SPELLINGS = pd.DataFrame({
     "member": [1, "0", "TRUE", True, 0.0, "false"],
@@ -23,14 +23,14 @@ EXPECTED_SPEND = [10 + 4 + 5 + 100, 10 + 6 - 5 + 200, 10 + 8 + 5 + 100,
                   10 + 4 + 5 + 100, 10 + 6 - 5 + 200, 10 + 8 - 5 + 100]
 
 
-@pytest.mark.parametrize("backend", JVM)
+@pytest.mark.parametrize("backend", ALL)
 def test_coercion_gives_every_backend_the_same_typed_values(backend):
     ev = Evaluator.from_bytes(boolean_pmml(), backend=backend)
     out = ev.predict_batch(SPELLINGS)
     np.testing.assert_allclose(out["spend"], EXPECTED_SPEND, rtol=1e-12)
 
 
-@pytest.mark.parametrize("backend", JVM)
+@pytest.mark.parametrize("backend", ALL)
 @pytest.mark.parametrize("field, value, words", [
     ("member", "yes", "is not a boolean; expected true/false or 1/0"),
     ("member", 2, "is not a boolean"),
@@ -48,28 +48,27 @@ def test_unconvertible_values_are_row_errors_never_passed_through(backend, field
 
 
 def test_compare_reports_agreement_per_column():
-    report = compare(boolean_pmml(), SPELLINGS, backends=JVM)
+    report = compare(boolean_pmml(), SPELLINGS, backends=ALL)
     assert report.agrees
     assert [(c.column, c.backend, c.compared, c.differing) for c in report.columns] == [
-        ("spend", "pypmml", 6, 0), ("error", "pypmml", 6, 0)]
+        ("spend", "jpmml", 6, 0), ("error", "jpmml", 6, 0), ("spend", "pypmml", 6, 0), ("error", "pypmml", 6, 0)]
 
 
 def test_diff_command_agrees_and_disagrees(tmp_path):
     (tmp_path / "m.pmml").write_bytes(logistic_pmml())
     (tmp_path / "d.csv").write_text("x1,x2,device\n0.5,3,ios\n,7,web\n1e300,0,android\nabc,1,ios\n")
-    r = CliRunner().invoke(main, ["diff", str(tmp_path / "m.pmml"), str(tmp_path / "d.csv"),
-                                  "--backends", "jpmml,pypmml"])
+    r = CliRunner().invoke(main, ["diff", str(tmp_path / "m.pmml"), str(tmp_path / "d.csv")])
     assert r.exit_code == 0, r.output
     assert "all backends agree" in r.output and "probability(yes)" in r.output
     # PMML4S answers the root's score where PMML 4.4 (and JPMML) say "no prediction".
     (tmp_path / "tree.pmml").write_bytes(null_prediction_tree_pmml())
     (tmp_path / "t.csv").write_text('cat\na\nb\n""\n')
     r = CliRunner().invoke(main, ["diff", str(tmp_path / "tree.pmml"), str(tmp_path / "t.csv"),
-                                  "--backends", "jpmml,pypmml"])
+                                  "--backends", "jpmml,native,pypmml"])
     assert r.exit_code == 1
     assert "backends disagree" in r.output
-    table = {line.split()[0]: line.split()[1:] for line in r.output.splitlines() if line.startswith("y ")}
-    assert table["y"] == ["pypmml", "3", "1", "inf"]
+    rows = [line.split() for line in r.output.splitlines() if line.startswith("y ")]
+    assert rows == [["y", "native", "3", "0", "0"], ["y", "pypmml", "3", "1", "inf"]]
     assert "first differing rows" in r.output
 
 

@@ -23,6 +23,9 @@ class Ctx:
 
     def encode(self, field: str, value: str) -> float:
         """A PMML value as the number the field is compared on: itself, or its category code."""
+        if self.types.get(field) == "boolean":
+            text = value.strip().lower()
+            return 1.0 if text in ("true", "1", "1.0") else 0.0 if text in ("false", "0", "0.0") else float(value)
         if self.is_numeric(field):
             return float(value)
         codes = self.vocab.setdefault(field, {})

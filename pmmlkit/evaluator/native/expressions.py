@@ -5,6 +5,7 @@ from typing import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
+import pandas as pd
 
 from ...errors import UnsupportedElement
 from ...pmml.fields import child, children, local
@@ -164,7 +165,11 @@ def _map_values(el: Element, ctx: Ctx, path: str) -> Expr:
         keys = np.column_stack(xs) if len(xs) > 1 else xs[0][:, None]
         out = full(env.n, np.nan if numeric and default is None else default)
         miss = np.isnan(keys).any(axis=1)
-        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+        if keys.shape[1] == 1:  # hash-based: far cheaper than np.unique's sort on big batches
+            inv, first = pd.factorize(keys[:, 0], use_na_sentinel=False)
+            uniq = first[:, None]
+        else:
+            uniq, inv = np.unique(keys, axis=0, return_inverse=True)
         values = [mapping.get(tuple(u), default) for u in uniq]
         looked = np.array(values, dtype=np.float64 if numeric else object)[inv.reshape(-1)]
         out[~miss] = looked[~miss]
