@@ -6,6 +6,8 @@ LocalTransformations before the element runs, and its Output fields after.
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from typing import Callable
 from xml.etree.ElementTree import Element
@@ -33,7 +35,7 @@ class ModelResult:
         if self.index is not None:
             return self.index
         assert self.probs is not None
-        idx = np.argmax(np.nan_to_num(self.probs, nan=-np.inf), axis=1)
+        idx = np.argmax(np.where(np.isnan(self.probs), -np.inf, self.probs), axis=1)
         return np.where(np.isnan(self.probs).all(axis=1), -1, idx)
 
     def predicted(self, data_type: str | None) -> np.ndarray:
@@ -43,11 +45,14 @@ class ModelResult:
 
 
 def labels_as(labels: tuple[str, ...], idx: np.ndarray, data_type: str | None) -> np.ndarray:
+    return _label_table(labels, data_type)[idx]  # index -1 picks the trailing missing value
+
+
+@functools.lru_cache(maxsize=256)
+def _label_table(labels: tuple[str, ...], data_type: str | None) -> np.ndarray:
     if data_type in NUMERIC_TYPES:
-        table = np.array([float(v) for v in labels] + [np.nan])
-    else:
-        table = np.array(list(labels) + [None], dtype=object)
-    return table[idx]  # index -1 picks the trailing missing value
+        return np.array([float(v) for v in labels] + [np.nan])
+    return np.array(list(labels) + [None], dtype=object)
 
 
 Core = Callable[[Env], ModelResult]

@@ -165,6 +165,12 @@ def _map_values(el: Element, ctx: Ctx, path: str) -> Expr:
         keys = np.column_stack(xs) if len(xs) > 1 else xs[0][:, None]
         out = full(env.n, np.nan if numeric and default is None else default)
         miss = np.isnan(keys).any(axis=1)
+        if env.n < 32:  # a record or a few: plain dict lookups beat any array machinery
+            looked = np.array([mapping.get(tuple(k), default) for k in keys.tolist()],
+                              dtype=np.float64 if numeric else object)
+            out[~miss] = looked[~miss]
+            out[miss] = np.nan if numeric else None
+            return out
         if keys.shape[1] == 1:  # hash-based: far cheaper than np.unique's sort on big batches
             inv, first = pd.factorize(keys[:, 0], use_na_sentinel=False)
             uniq = first[:, None]
