@@ -27,24 +27,35 @@ class TreeTables:
     members: np.ndarray    # bool [sets, codes + 1]; column 0 is the unseen code -1
 
 
+CHUNK_ROWS = 2048  # rows per pass: keeps the [rows, trees] working set in cache
+
+
 def descend(X: np.ndarray, t: TreeTables) -> np.ndarray:
     """Terminal node of every (row, tree), all rows and trees at once: shape [rows, trees]."""
     n = X.shape[0]
-    cur = np.broadcast_to(t.roots, (n, len(t.roots))).copy()
-    offs = (np.arange(n) * X.shape[1])[:, None]
+    out = np.empty((n, len(t.roots)), dtype=np.intp)
+    for start in range(0, n, CHUNK_ROWS):
+        out[start:start + CHUNK_ROWS] = _descend_chunk(np.ascontiguousarray(X[start:start + CHUNK_ROWS]), t)
+    return out
+
+
+def _descend_chunk(X: np.ndarray, t: TreeTables) -> np.ndarray:
+    m = X.shape[0]
+    cur = np.broadcast_to(t.roots, (m, len(t.roots))).copy()
+    offs = (np.arange(m, dtype=np.intp) * X.shape[1])[:, None]
     flat = X.ravel()
     has_sets = t.members.shape[0] > 0
     for _ in range(t.steps):
         x = flat[offs + t.feature[cur]]
         thr = t.threshold[cur]
-        k = (x > thr).astype(np.int64) + (x >= thr)
+        k = (x > thr).view(np.int8) + (x >= thr).view(np.int8)   # 0 less, 1 equal, 2 greater
         if has_sets:
             sid = t.set_id[cur]
             is_set = sid >= 0
             if is_set.any():
-                codes = np.where(np.isnan(x), 0, x).astype(np.int64) + 1
+                codes = np.where(np.isnan(x), 0, x).astype(np.intp) + 1
                 codes = np.where(codes >= t.members.shape[1], 0, codes)  # codes added later: unseen
-                k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k)
+                k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k).astype(np.int8)
         k[np.isnan(x)] = MISSING_K
         cur = t.next_[cur * 4 + k]
     return cur
