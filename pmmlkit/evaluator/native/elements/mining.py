@@ -50,8 +50,8 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
         def run_forest(env: Env) -> ModelResult:
             slots = compiled.slots(env)
             if classification:
-                return _vote(method, weights, compiled.labels, [compiled.probs[s] for s in slots.T],
-                             [compiled.label_idx[s] for s in slots.T], skip_missing)
+                return _vote(method, weights, compiled.labels, compiled.probs[slots],
+                             compiled.label_idx[slots], skip_missing)
             return ModelResult(value=_combine(method, weights, compiled.value[slots], skip_missing))
         return run_forest
     cores = [compile_model(_model_of(s), ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
@@ -112,28 +112,29 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
     return np.where(ok.any(axis=1), total, np.nan)
 
 
-def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: list[np.ndarray],
-          idx: list[np.ndarray], skip_missing: bool) -> ModelResult:
-    """Classification: average the segments' probabilities, or count their (weighted) votes."""
-    n, k = probs[0].shape[0], len(labels)
-    w = weights if method.startswith("weighted") else np.ones_like(weights)
-    acc, denom = np.zeros((n, k)), np.zeros(n)
-    missing = np.zeros(n, bool)
-    for j, (p, i) in enumerate(zip(probs, idx)):
-        none = i < 0
-        missing |= none
-        if method in ("majorityVote", "weightedMajorityVote"):
-            acc[np.arange(n)[~none], i[~none]] += w[j]
-        else:
-            acc[~none] += w[j] * np.nan_to_num(p[~none])
-        denom[~none] += w[j]
+def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.ndarray | list[np.ndarray],
+          idx: np.ndarray | list[np.ndarray], skip_missing: bool) -> ModelResult:
+    """Classification: average the segments' probabilities, or count their (weighted) votes.
+
+    ``probs`` is [rows, segments, labels] and ``idx`` [rows, segments] (lists of per-segment
+    arrays are stacked); one pass over whole arrays, no loop over segments.
+    """
     if method not in ("average", "weightedAverage", "majorityVote", "weightedMajorityVote"):
         raise UnsupportedElement(f"multipleModelMethod={method!r} for classification", "Segmentation",
                                  ["average", "weightedAverage", "majorityVote", "weightedMajorityVote"])
+    P = np.stack(probs, axis=1) if isinstance(probs, list) else probs
+    I = np.stack(idx, axis=1) if isinstance(idx, list) else idx
+    w = weights if method.startswith("weighted") else np.ones_like(weights)
+    none = I < 0
+    if method in ("majorityVote", "weightedMajorityVote"):
+        acc = np.stack([((I == c) * w).sum(axis=1) for c in range(len(labels))], axis=1)
+    else:
+        acc = np.einsum("rsk,s->rk", np.where(none[:, :, None] | np.isnan(P), 0.0, P), w)
+    denom = (~none) @ w
     with np.errstate(invalid="ignore"):
         out = acc / denom[:, None]
     if not skip_missing:
-        out[missing] = np.nan
+        out[none.any(axis=1)] = np.nan
     return ModelResult(labels=labels, probs=out)
 
 
