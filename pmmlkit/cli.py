@@ -54,16 +54,27 @@ backend_option = click.option(
               help="Rejected rows allowed before the exit status is non-zero.")
 @click.option("--chunk-rows", default=100_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--no-verify", is_flag=True, help="Skip the model's ModelVerification check.")
+@click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "spark"]),
+              help="local: stream in this process; spark: score on Spark executors (OUTPUT is a "
+                   "directory, rejects go to OUTPUT_rejects/).")
+@click.option("--master", default=None,
+              help="Spark master for --engine spark, e.g. spark://HOST:7077 [default: local[*]].")
 @backend_option
 @repo_option
 def score(input_path: str, model_ref: str, output_path: str, rejects_path: str | None,
-          keep: tuple[str, ...], max_errors: int, chunk_rows: int, no_verify: bool, backend: str,
-          repo: str) -> None:
+          keep: tuple[str, ...], max_errors: int, chunk_rows: int, no_verify: bool, engine: str,
+          master: str | None, backend: str, repo: str) -> None:
     """Score a CSV or Parquet file in chunks; bad rows go to a rejects file."""
     from .errors import TooManyRejectsError
     from .evaluator import Evaluator
     from .scoring.batch import score_file
 
+    if engine == "spark":
+        _score_on_spark(input_path, model_ref, output_path, rejects_path=rejects_path, keep=keep,
+                        max_errors=max_errors, verify=not no_verify, master=master, backend=backend, repo=repo)
+        return
+    if master is not None:
+        raise click.BadParameter("--master needs --engine spark", param_hint="--master")
     ev = Evaluator.load(model_ref, backend=backend, repo=repo, verify=not no_verify)
     try:
         s = score_file(ev, input_path, output_path, rejects_path=rejects_path, keep=keep,
@@ -74,6 +85,39 @@ def score(input_path: str, model_ref: str, output_path: str, rejects_path: str |
     click.echo(f"{s.input_rows} rows in, {s.output_rows} scored, {s.rejected_rows} rejected "
                f"in {s.seconds:.2f}s ({s.rows_per_second:,.0f} rows/s, backend {s.backend})")
     click.echo(f"output: {s.output_path}" + (f"\nrejects: {s.rejects_path}" if s.rejects_path else ""))
+
+
+def _score_on_spark(input_path: str, model_ref: str, output_path: str, *, master: str | None,
+                    repo: str, **options) -> None:
+    from .evaluator import read_ref
+    from .scoring.spark import score_spark
+    from .spark.session import active_session, get_session
+
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    spark = active_session() if master is None else None
+    started = spark is None
+    spark = spark or get_session(master=master or "local[*]", app_name="pmmlkit-score")
+    try:
+        s = score_spark(raw, input_path, output_path, spark=spark, source=source, **options)
+    finally:
+        if started:
+            spark.stop()
+    click.echo(f"{s.input_rows} rows in, {s.output_rows} scored, {s.rejected_rows} rejected "
+               f"in {s.seconds:.2f}s ({s.rows_per_second:,.0f} rows/s, backend {s.backend})")
+    click.echo(f"output: {s.output_path}" + (f"\nrejects: {s.rejects_path}" if s.rejects_path else ""))
+
+
+@main.command("jars")
+@click.option("--dest", default="jars", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to copy the jars into.")
+def jars_cmd(dest: str) -> None:
+    """Copy the jars a Spark cluster needs (JPMML-SparkML + dependencies) into DEST; print --jars."""
+    from .jars import EXECUTOR_NOTE, collect
+
+    got = collect(dest=dest)
+    click.echo(f"{len(got.jars)} jars in {dest} ({got.copied} copied, the rest up to date)")
+    click.echo(f"note: {EXECUTOR_NOTE}")
+    click.echo(f"--jars {got.jars_argument}")
 
 
 @main.command("inspect")
