@@ -32,8 +32,19 @@ class PypmmlBackend(Backend):
         data = answer["data"]
         results: Results = {}
         for name in self.schema.result_names:
-            # PMML4S names an undeclared target "predicted_<target>".
-            src = name if name in got else f"predicted_{name}"
-            j = got.index(src) if src in got else None
+            j = next((got.index(c) for c in self._sources(name) if c in got), None)
             results[name] = [row[j] if j is not None else None for row in data]
         return results, None
+
+    def _sources(self, name: str) -> list[str]:
+        """Columns of PMML4S's answer that may carry ``name``.
+
+        PMML4S leaves the target out when the document has an Output element: it is
+        then "predicted_<target>", or only the predictedValue output field that
+        stands for it.
+        """
+        sources = [name, f"predicted_{name}"]
+        if any(t.name == name for t in self.schema.targets):
+            sources += [o.name for o in self.schema.outputs
+                        if o.feature == "predictedValue" and o.target_field in (None, name)]
+        return sources

@@ -50,4 +50,27 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
     # Worker processes are spawned: they rebuild the app from the environment.
     os.environ[REPO_ENV] = repo
     os.environ[CONFIG_ENV] = config.to_json()
-    uvicorn.run("pmmlkit.serving.run:app_from_env", factory=True, workers=workers, **options)
+    from uvicorn.supervisors import Multiprocess
+
+    uv_config = uvicorn.Config("pmmlkit.serving.run:app_from_env", factory=True, workers=workers, **options)
+    Multiprocess(uv_config, sockets=[_listen(host, port, uv_config.backlog)]).run()
+
+
+def _listen(host: str, port: int, backlog: int) -> "socket.socket":
+    """The shared listening socket, created with proto=IPPROTO_TCP.
+
+    uvicorn's own bind_socket leaves proto at 0; asyncio then skips TCP_NODELAY on
+    every accepted connection and small responses wait ~40 ms for delayed ACKs.
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock

@@ -1,0 +1,1 @@
+"""Training side: Spark sessions, specs, pipelines, PMML export. The only package that imports pyspark."""

@@ -79,7 +79,11 @@ def _with_missing(expr: Expr, el: Element) -> Expr:
 
 
 def _constant(el: Element, ctx: Ctx, path: str) -> Expr:
-    value = typed_constant(el.text.strip() if el.text else None, el.get("dataType"))
+    dtype = el.get("dataType")
+    # <Constant dataType="string"></Constant> is the empty string, not a missing value (as in JPMML).
+    text = ("" if dtype == "string" else None) if el.text is None else \
+        (el.text if dtype == "string" else el.text.strip())
+    value = typed_constant(text, dtype)
     if el.get("missing") == "true":
         value = None if el.get("dataType") not in NUMERIC_TYPES else np.nan
     return lambda env: full(env.n, value)

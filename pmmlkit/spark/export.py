@@ -1,0 +1,74 @@
+"""Fitted PipelineModel -> PMML bytes through JPMML-SparkML, with ModelVerification records."""
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+from ..errors import TrainingError
+
+if TYPE_CHECKING:
+    from pyspark.ml import PipelineModel
+    from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
+
+_APPLICATION = re.compile(rb'<Application\b[^>]*?name="JPMML-SparkML[^"]*"[^>]*?version="([^"]+)"')
+_APPLICATION_REV = re.compile(rb'<Application\b[^>]*?version="([^"]+)"[^>]*?name="JPMML-SparkML[^"]*"')
+_JAR_VERSION = re.compile(r"pmml-sparkml-(\d[\w.]*)\.jar$")
+# Relative precision of the ModelVerification records. JPMML's default (1e-14) is
+# tighter than two correct evaluators agree on exp/log-heavy models (naive Bayes).
+VERIFY_PRECISION = 1e-10
+
+
+def spark_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean Spark or the JVM refused something (imported lazily)."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    return (Py4JError, PySparkException)
+
+
+def java_failure(e: Exception, doing: str) -> TrainingError:
+    """A TrainingError carrying the Java class and message instead of a py4j traceback."""
+    from pyspark.errors import PySparkException
+
+    if isinstance(e, PySparkException):  # Spark already turned the Java error into a clear one
+        return TrainingError(f"{doing} failed: {type(e).__name__}: {str(e).strip().splitlines()[0]}")
+    java = getattr(e, "java_exception", None)
+    if java is not None:
+        try:
+            cls, msg = java.getClass().getName(), java.getMessage()
+        except Exception:  # the JVM may be gone; fall back to py4j's text
+            cls, msg = "java exception", str(e).splitlines()[0]
+        return TrainingError(f"{doing} failed: {cls}: {msg}")
+    return TrainingError(f"{doing} failed: {type(e).__name__}: {e}")
+
+
+def to_pmml(model: "PipelineModel", schema: "DataFrame | StructType", *,
+            verify: "DataFrame | None" = None) -> bytes:
+    """PMML bytes for a fitted pipeline; `verify` rows become ModelVerification records."""
+    from pyspark2pmml import PMMLBuilder
+
+    try:
+        builder = PMMLBuilder(schema, model)
+        if verify is not None and not verify.isEmpty():
+            builder = builder.verify(verify, precision=VERIFY_PRECISION, zeroThreshold=VERIFY_PRECISION)
+        return bytes(builder.buildByteArray())
+    except (*spark_errors(), RuntimeError, TypeError) as e:
+        raise java_failure(e, "PMML export (JPMML-SparkML)") from None
+
+
+def jpmml_sparkml_version(pmml: bytes | None = None) -> str | None:
+    """JPMML-SparkML version: from the PMML Header's Application, else from the jar's name."""
+    if pmml is not None:
+        head = pmml[:4096]
+        m = _APPLICATION.search(head) or _APPLICATION_REV.search(head)
+        if m:
+            return m.group(1).decode()
+    from .session import jpmml_jars
+
+    for jar in jpmml_jars():
+        m = _JAR_VERSION.search(os.path.basename(jar))
+        if m:
+            return m.group(1)
+    return None

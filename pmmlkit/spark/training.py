@@ -1,0 +1,296 @@
+"""Train a spec on Spark, measure it on a holdout, export PMML and publish it.
+
+pyspark is imported inside functions: the CLI imports this module for every command.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..errors import ConfigError, PmmlkitError
+from . import spec as specs
+from .pipeline import CLASSIFICATION, CLUSTERING, ESTIMATORS, REGRESSION
+from .spec import TrainingSpec
+
+if TYPE_CHECKING:
+    from pyspark.ml import Pipeline, PipelineModel
+    from pyspark.sql import DataFrame, SparkSession
+
+    from ..repository.store import Repository, Version
+
+
+@dataclass
+class Fitted:
+    """Everything a training run produced before publishing."""
+
+    spec: TrainingSpec
+    model: "PipelineModel"
+    data: "DataFrame"          # the prepared input: label + feature columns
+    train: "DataFrame"
+    holdout: "DataFrame"
+    pmml: bytes
+    row_count: int
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+# --- Spark session and data -------------------------------------------------
+
+def _session(spark: "SparkSession | None", master: str | None) -> tuple["SparkSession", bool]:
+    """(session, we_started_it): reuse a given or active session, else start one.
+
+    A running session keeps its master (Spark cannot change it), so `master` only
+    applies when this call starts the session.
+    """
+    from .session import active_session, get_session
+
+    if spark is not None:
+        return spark, False
+    active = active_session()
+    if active is not None:
+        return active, False
+    return get_session(master=master or "local[*]"), True
+
+
+def read_data(spark: "SparkSession", path: str, *, fmt: str) -> "DataFrame":
+    """CSV (header, inferred types, empty field = missing) or Parquet."""
+    from .export import spark_errors
+
+    try:
+        if fmt == "csv":
+            return spark.read.csv(path, header=True, inferSchema=True)
+        return spark.read.parquet(path)
+    except spark_errors() as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ConfigError(f"data {path!r}: cannot read it as {fmt} ({first})") from None
+
+
+def prepare(spec: TrainingSpec, df: "DataFrame") -> "DataFrame":
+    """Keep the label and feature columns, typed: numeric -> double, categorical -> string."""
+    from pyspark.sql import functions as F
+
+    needed = [spec.label, *spec.features]
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ConfigError(f"data {spec.data!r}: column(s) {', '.join(map(repr, missing))} named in the spec "
+                          f"are not in the data; its columns are: {', '.join(df.columns)}")
+    if spec.pipeline is not None:
+        return df  # a user pipeline picks its own columns
+    cols = [F.col(c).cast("double").alias(c) for c in spec.numeric]
+    cols += [F.col(c).cast("string").alias(c) for c in spec.categorical]
+    task = ESTIMATORS[spec.estimator.type].task if spec.estimator is not None else None
+    label = F.col(spec.label).cast("double") if task == REGRESSION else F.col(spec.label)
+    df = df.select(label.alias(spec.label), *cols)
+    if task == CLUSTERING:
+        return df
+    # Spark refuses to fit on a missing label; such rows teach nothing, so they are left out.
+    missing = F.col(spec.label).isNull()
+    if task == REGRESSION:
+        missing = missing | F.isnan(F.col(spec.label))
+    return df.filter(~missing)
+
+
+# --- Pipelines ----------------------------------------------------------------
+
+def user_pipeline(ref: str, spec: TrainingSpec) -> "Pipeline":
+    """Call `module:function` (with the spec if it takes an argument); it must return a Pipeline."""
+    from pyspark.ml import Pipeline
+
+    module_name, _, func_name = ref.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a console script does not put the cwd on sys.path
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+    except ImportError as e:
+        raise ConfigError(f"spec key 'pipeline': cannot import module {module_name!r} ({e})") from None
+    except AttributeError:
+        raise ConfigError(f"spec key 'pipeline': module {module_name!r} has no function {func_name!r}") from None
+    pipeline = func(spec) if inspect.signature(func).parameters else func()
+    if not isinstance(pipeline, Pipeline):
+        raise ConfigError(f"spec key 'pipeline': {ref} returned {type(pipeline).__name__}, "
+                          "expected an unfitted pyspark.ml.Pipeline")
+    return pipeline
+
+
+def task_of(model: "PipelineModel") -> str | None:
+    """What the last stage does: classification, regression, clustering (or None)."""
+    from pyspark.ml.classification import ClassificationModel
+    from pyspark.ml.clustering import KMeansModel
+    from pyspark.ml.regression import GeneralizedLinearRegressionModel, RegressionModel
+
+    last = model.stages[-1] if model.stages else None
+    if isinstance(last, ClassificationModel):
+        return CLASSIFICATION
+    if isinstance(last, (RegressionModel, GeneralizedLinearRegressionModel)):
+        return REGRESSION
+    if isinstance(last, KMeansModel):
+        return CLUSTERING
+    return None
+
+
+def holdout_metrics(model: "PipelineModel", holdout: "DataFrame") -> dict[str, float]:
+    """AUC (binary) and accuracy; RMSE and R²; or silhouette, on the holdout rows."""
+    from pyspark.ml import evaluation as ev
+
+    task = task_of(model)
+    if task is None or holdout.isEmpty():
+        return {}
+    last = model.stages[-1]
+    scored = model.transform(holdout)
+    if task == CLUSTERING:
+        ce = ev.ClusteringEvaluator(featuresCol=last.getFeaturesCol(), predictionCol=last.getPredictionCol())
+        return {"silhouette": ce.evaluate(scored)}
+    label, prediction = last.getLabelCol(), last.getPredictionCol()
+    if task == REGRESSION:
+        re_ = ev.RegressionEvaluator(labelCol=label, predictionCol=prediction)
+        return {m: re_.evaluate(scored, {re_.metricName: m}) for m in ("rmse", "r2")}
+    metrics = {"accuracy": ev.MulticlassClassificationEvaluator(
+        labelCol=label, predictionCol=prediction, metricName="accuracy").evaluate(scored)}
+    if last.numClasses == 2:
+        metrics["auc"] = ev.BinaryClassificationEvaluator(
+            labelCol=label, rawPredictionCol=last.getRawPredictionCol()).evaluate(scored)
+    return metrics
+
+
+# --- Training -------------------------------------------------------------------
+
+def fit(spec: TrainingSpec, *, spark: "SparkSession") -> Fitted:
+    """Read, split, fit, measure and export; nothing is published."""
+    from .export import java_failure, spark_errors, to_pmml
+    from .pipeline import build_pipeline
+
+    data = prepare(spec, read_data(spark, spec.data, fmt=spec.format)).cache()
+    row_count = data.count()
+    if row_count == 0:
+        raise ConfigError(f"data {spec.data!r} has no rows")
+    v = spec.validation
+    train_df, holdout = data.randomSplit([1 - v.fraction, v.fraction], seed=v.seed)
+    try:
+        pipeline = user_pipeline(spec.pipeline, spec) if spec.pipeline else build_pipeline(spec, train_df)
+        model = pipeline.fit(train_df)
+        metrics = holdout_metrics(model, holdout)
+    except PmmlkitError:
+        raise
+    except (*spark_errors(), ValueError, TypeError) as e:  # bad data fails in several ways
+        raise java_failure(e, f"training {spec.name!r}") from None
+    sample = holdout.limit(spec.verify_rows) if spec.verify_rows else None
+    pmml = to_pmml(model, train_df, verify=sample)
+    return Fitted(spec, model, data, train_df, holdout, pmml, row_count, metrics)
+
+
+def _repository(repo: "Repository | str | None") -> "Repository":
+    from ..repository.store import Repository
+
+    return repo if isinstance(repo, Repository) else Repository(repo)
+
+
+def build_manifest(pmml: bytes, *, spark_version: str, metrics: Mapping[str, float], data_source: str,
+                   row_count: int, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest fields the training side knows; the repository adds hashes and times."""
+    from ..pmml.loader import parse
+    from .export import jpmml_sparkml_version
+
+    schema = parse(pmml, source="exported PMML").schema
+    return {
+        "spark_version": spark_version,
+        "jpmml_sparkml_version": jpmml_sparkml_version(pmml),
+        "input_schema": [f.as_dict() for f in schema.inputs],
+        "output_schema": [f.as_dict() for f in (*schema.targets, *schema.outputs)],
+        "metrics": {k: float(v) for k, v in metrics.items()},
+        "data_source": data_source,
+        "row_count": int(row_count),
+        "spec": dict(spec),
+    }
+
+
+def train(spec_or_path: TrainingSpec | Mapping[str, Any] | str | os.PathLike, *,
+          repo: "Repository | str | None" = None, master: str | None = None,
+          overrides: Mapping[str, Any] | None = None, spark: "SparkSession | None" = None) -> "Version":
+    """Train a spec (object, mapping or YAML/JSON path) and publish its PMML; returns the Version."""
+    if isinstance(spec_or_path, TrainingSpec):
+        spec = spec_or_path
+    elif isinstance(spec_or_path, Mapping):
+        spec = specs.from_dict(spec_or_path)
+    else:
+        spec = specs.load(spec_or_path)
+    spec = specs.with_overrides(spec, overrides)
+    repository = _repository(repo)  # fail on a bad repository before spending time on Spark
+    session, started = _session(spark, master)
+    try:
+        fitted = fit(spec, spark=session)
+        manifest = build_manifest(fitted.pmml, spark_version=session.version, metrics=fitted.metrics,
+                                  data_source=spec.data, row_count=fitted.row_count, spec=spec.to_dict())
+        return repository.publish(spec.name, fitted.pmml, manifest=manifest)
+    finally:
+        if started:
+            session.stop()
+
+
+# --- Converting a saved PipelineModel -----------------------------------------------
+
+def schema_from_file(path: str | os.PathLike) -> "Any":
+    """A StructType from Spark's schema JSON, or from a {column: type} JSON mapping."""
+    import json
+
+    from pyspark.sql.types import StructType, _parse_datatype_string
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            d = json.load(fh)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"--schema {path}: cannot read a JSON schema ({e})") from None
+    if isinstance(d, dict) and d.get("type") == "struct":
+        try:
+            return StructType.fromJson(d)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(f"--schema {path}: not a valid Spark StructType JSON ({e})") from None
+    if not isinstance(d, dict) or not d:
+        raise ConfigError(f"--schema {path}: expected Spark StructType JSON or a {{column: type}} mapping")
+    from pyspark.sql.types import StructField
+
+    fields = []
+    for col, typ in d.items():
+        try:
+            fields.append(StructField(col, _parse_datatype_string(str(typ)), True))
+        except Exception:  # Spark's parser raises several types; all mean the same here
+            raise ConfigError(f"--schema {path}: column {col!r}: unknown Spark type {typ!r} "
+                              "(use e.g. double, int, string, boolean)") from None
+    return StructType(fields)
+
+
+def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.PathLike | None = None,
+            sample: str | os.PathLike | None = None, repo: "Repository | str | None" = None,
+            verify_rows: int = 10, spark: "SparkSession | None" = None,
+            master: str | None = None) -> "Version":
+    """Export a saved PipelineModel folder to PMML and publish it. Needs `schema` or `sample` data."""
+    from pyspark.ml import PipelineModel
+
+    from .export import java_failure, spark_errors, to_pmml
+
+    if (schema is None) == (sample is None):
+        raise ConfigError("convert needs exactly one of --schema (JSON schema) or --sample (CSV/Parquet data)")
+    repository = _repository(repo)
+    session, started = _session(spark, master)
+    try:
+        try:
+            model = PipelineModel.load(str(pipeline_dir))
+        except (*spark_errors(), ValueError, OSError) as e:
+            raise java_failure(e, f"loading the PipelineModel at {pipeline_dir}") from None
+        verify, rows, source = None, 0, ""
+        if sample is not None:
+            fmt = specs.data_format(str(sample), None, "--sample")
+            df = read_data(session, str(sample), fmt=fmt)
+            rows, source = df.count(), str(sample)
+            verify, struct = (df.limit(verify_rows) if verify_rows else None), df
+        else:
+            struct = schema_from_file(schema)
+        pmml = to_pmml(model, struct, verify=verify)
+        manifest = build_manifest(pmml, spark_version=session.version, metrics={}, data_source=source,
+                                  row_count=rows, spec={"converted_from": str(pipeline_dir)})
+        return repository.publish(name, pmml, manifest=manifest)
+    finally:
+        if started:
+            session.stop()
