@@ -12,51 +12,38 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BACKENDS = ("native", "pypmml", "jpmml")
 
 
-def _data(n_rows: int, seed: int) -> tuple[pd.DataFrame, str, list[str], list[str]]:
-    try:
-        from examples.generate_ctr import CATEGORICAL, LABEL, NUMERIC, generate
-        df = generate(n_rows, seed)
-        for c in CATEGORICAL:  # the generator writes missing categories as "", Spark wants null
-            df[c] = df[c].replace("", None)
-        return df, LABEL, list(NUMERIC), list(CATEGORICAL)
-    except ImportError:  # the example generator is optional; a small local one stands in
-        rng = np.random.default_rng(seed)
-        df = pd.DataFrame({"hour": rng.integers(0, 24, n_rows).astype(float), "bid": rng.lognormal(0, .5, n_rows),
-                           "device": rng.choice(["android", "ios", "web"], n_rows)})
-        df["clicked"] = (rng.uniform(size=n_rows) < 0.15 + 0.1 * (df.device == "ios")).astype(int)
-        return df, "clicked", ["hour", "bid"], ["device"]
+SPECS = {
+    "logistic regression": {"type": "logistic_regression", "params": {"maxIter": 50}},
+    "GBT (50 trees, depth 5)": {"type": "gbt_classifier", "params": {"maxIter": 50, "maxDepth": 5, "seed": 1}},
+    "random forest (100 trees, depth 8)": {"type": "random_forest_classifier",
+                                           "params": {"numTrees": 100, "maxDepth": 8, "seed": 1}},
+}
 
 
-def _pipelines(label: str, numeric: list[str], categorical: list[str]) -> dict:
-    from pyspark.ml import Pipeline
-    from pyspark.ml.classification import GBTClassifier, LogisticRegression, RandomForestClassifier
-    from pyspark.ml.feature import Imputer, OneHotEncoder, StringIndexer, VectorAssembler
+def _train(out: Path, train_rows: int) -> dict[str, bytes]:
+    """The three models, trained the way users train them: `pmmlkit train` on a spec."""
+    from examples.generate_ctr import CATEGORICAL, LABEL, NUMERIC, generate
+    from pmmlkit.repository.store import Repository
+    from pmmlkit.spark.session import get_session
+    from pmmlkit.spark.training import train
 
-    idx = [f"{c}_idx" for c in categorical]
-    imp = [f"{c}_imp" for c in numeric]
-
-    def stages(estimator, one_hot: bool) -> Pipeline:
-        pre = [StringIndexer(inputCols=categorical, outputCols=idx, handleInvalid="keep"),
-               Imputer(inputCols=numeric, outputCols=imp)]
-        cats = idx
-        if one_hot:
-            cats = [f"{c}_vec" for c in categorical]
-            pre.append(OneHotEncoder(inputCols=idx, outputCols=cats))
-        return Pipeline(stages=pre + [VectorAssembler(inputCols=imp + cats, outputCol="features"), estimator])
-
-    return {
-        "logistic regression": stages(LogisticRegression(labelCol=label, maxIter=50), True),
-        "GBT (50 trees, depth 5)": stages(GBTClassifier(labelCol=label, maxIter=50, maxDepth=5, seed=1), False),
-        "random forest (100 trees, depth 8)": stages(
-            RandomForestClassifier(labelCol=label, numTrees=100, maxDepth=8, seed=1), False),
-    }
+    data = out / "ctr_train.csv"
+    generate(train_rows, 1).to_csv(data, index=False)
+    repo = Repository(str(out / "models"))
+    spark = get_session(master="local[2]", app_name="pmmlkit-bench")
+    models = {}
+    for i, (model_name, estimator) in enumerate(SPECS.items()):
+        spec = {"name": f"bench{i}", "data": str(data), "label": LABEL, "numeric": list(NUMERIC),
+                "categorical": list(CATEGORICAL), "estimator": estimator}
+        models[model_name] = repo.read_pmml(train(spec, repo=repo, spark=spark))
+        print(f"trained {model_name}", file=sys.stderr)
+    return models
 
 
 def _time_batch(ev, df: pd.DataFrame, repeats: int) -> float:
@@ -80,29 +67,50 @@ def _time_records(ev, records: list[dict]) -> tuple[float, float]:
     return lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
 
 
+def _score_cli(out: Path, pmml: bytes, rows: int) -> tuple[float, float]:
+    """`pmmlkit score` of a CSV end to end, in a fresh process: (seconds, peak RSS MiB)."""
+    import subprocess
+
+    from examples.generate_ctr import generate
+
+    data = out / f"ctr_{rows}.csv"
+    if not data.exists():
+        frames = (generate(min(250_000, rows - start), 100 + start) for start in range(0, rows, 250_000))
+        for k, frame in enumerate(frames):
+            frame.to_csv(data, mode="a", header=k == 0, index=False)
+    model = out / "lr.pmml"
+    model.write_bytes(pmml)
+    cmd = [sys.executable, "-m", "pmmlkit", "score", str(data), "-m", str(model), "-o", str(out / "scored.csv")]
+    # A fresh parent per run, so the peak RSS it reports is this run's alone.
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    answer = subprocess.run([sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True)
+    seconds, kib = answer.stdout.split()
+    return float(seconds), int(kib) / 1024
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--train-rows", type=int, default=20_000)
     parser.add_argument("--records", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cli-rows", type=int, default=1_000_000, help="rows for the `pmmlkit score` run")
+    parser.add_argument("--out", default="benchmarks/out", help="scratch folder")
     args = parser.parse_args(argv)
 
-    from pyspark2pmml import PMMLBuilder
-
+    from examples.generate_ctr import CATEGORICAL, NUMERIC, generate
     from pmmlkit.evaluator import Evaluator
-    from pmmlkit.spark.session import get_session
 
-    train, label, numeric, categorical = _data(args.train_rows, 1)
-    score, _, _, _ = _data(args.rows, 2)
-    score = score[numeric + categorical]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    models = _train(out, args.train_rows)
+    score = generate(args.rows, 2)[list(NUMERIC) + list(CATEGORICAL)]
     records = [{k: (None if pd.isna(v) else v) for k, v in r.items()}
                for r in score.head(args.records).to_dict("records")]
-    spark = get_session(master="local[2]", app_name="pmmlkit-bench")
-    sdf = spark.createDataFrame(train[numeric + categorical + [label]].astype(object).where(train.notna(), None))
     rows = []
-    for model_name, pipeline in _pipelines(label, numeric, categorical).items():
-        raw = bytes(PMMLBuilder(sdf, pipeline.fit(sdf)).buildByteArray())
+    for model_name, raw in models.items():
         stats = {}
         for backend in BACKENDS:
             ev = Evaluator.from_bytes(raw, backend=backend, verify=False)
@@ -119,6 +127,13 @@ def main(argv: list[str] | None = None) -> None:
         for backend, (batch, p50, p99) in stats.items():
             print(f"| {model_name} | {backend} | {batch:.3f} | {args.rows / batch:,.0f} | {ref_batch / batch:.1f}× | "
                   f"{p50:.0f} | {p99:.0f} | {ref_p50 / p50:.1f}× |")
+    lr = models["logistic regression"]
+    small_s, small_mb = _score_cli(out, lr, args.cli_rows // 10)
+    big_s, big_mb = _score_cli(out, lr, args.cli_rows)
+    print(f"\n`pmmlkit score` end to end, logistic regression, native backend:\n")
+    print("| rows | seconds | rows/s | peak RSS (MiB) |\n|---:|---:|---:|---:|")
+    print(f"| {args.cli_rows // 10:,} | {small_s:.1f} | {args.cli_rows // 10 / small_s:,.0f} | {small_mb:.0f} |")
+    print(f"| {args.cli_rows:,} | {big_s:.1f} | {args.cli_rows / big_s:,.0f} | {big_mb:.0f} |")
 
 
 if __name__ == "__main__":

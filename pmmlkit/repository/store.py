@@ -24,6 +24,11 @@ Publish protocol:
   create of ``<n>/.claim`` (``open(mode="xb")``; S3 does it with If-None-Match),
   then model.pmml is written, then manifest.json last; one PUT is atomic.
 
+On S3, labels.json is rewritten with a conditional PUT (If-Match its ETag, or
+If-None-Match when new), retried on 412: concurrent label updates are never lost.
+An S3-compatible server (MinIO, moto...) is chosen with the standard settings:
+``AWS_ENDPOINT_URL`` (botocore) or ``FSSPEC_S3_ENDPOINT_URL`` (fsspec config).
+
 A publisher killed halfway leaves a ``.tmp-*`` folder or a claimed number without
 manifest: invisible to readers; the number is burnt. Deleted numbers are not
 reused either, so ``name:n`` always means the same bytes (caches rely on it).
@@ -41,6 +46,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import fsspec
+import fsspec.asyn
 from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError
@@ -183,11 +189,36 @@ class Repository:
         """Point ``label`` at published version ``number`` of ``name``."""
         check_name(label, kind="label")
         self._load(name, number)  # the target must be published
+        if _is_s3(self._fs):
+            self._set_label_s3(name, label, int(number))
+            return
         with self._labels_lock(name):
             labels = self.labels(name)
             labels[label] = int(number)
             self._write_atomic(f"{self._dir(name)}/{LABELS}",
                                json.dumps(labels, indent=2, sort_keys=True).encode())
+
+    def _set_label_s3(self, name: str, label: str, number: int) -> None:
+        """Read-modify-write of labels.json as a conditional PUT: a concurrent update is never lost."""
+        from botocore.exceptions import ClientError
+
+        bucket, key, _ = self._fs.split_path(f"{self._dir(name)}/{LABELS}")
+        for _ in range(_MAX_CLAIMS):
+            try:
+                raw, etag = fsspec.asyn.sync(self._fs.loop, _get_with_etag, self._fs, bucket, key)
+                labels, condition = json.loads(raw), {"IfMatch": etag}
+            except FileNotFoundError:
+                labels, condition = {}, {"IfNoneMatch": "*"}
+            labels[label] = number
+            body = json.dumps(labels, indent=2, sort_keys=True).encode()
+            try:
+                self._fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, **condition)
+                self._fs.invalidate_cache(f"{self._dir(name)}/{LABELS}")
+                return
+            except (FileExistsError, ClientError, OSError) as e:  # 412/409: someone wrote in between
+                if not _precondition_failed(e):
+                    raise
+        raise RepositoryError(f"{self._uri(self._dir(name))}/{LABELS}: too many concurrent label updates")
 
     def delete(self, name: str, number: int) -> None:
         """Unpublish a version; refused while a label points at it."""
@@ -310,6 +341,28 @@ class Repository:
                 os.remove(tmp)
             raise
         _fsync_dir(os.path.dirname(path))
+
+
+def _is_s3(fs: fsspec.AbstractFileSystem) -> bool:
+    return "s3" in (fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,))
+
+
+async def _get_with_etag(fs: fsspec.AbstractFileSystem, bucket: str, key: str) -> tuple[bytes, str]:
+    # Body and ETag from one GET: reading them apart could pair new bytes with an old ETag.
+    got = await fs._call_s3("get_object", Bucket=bucket, Key=key)
+    async with got["Body"] as body:
+        return await body.read(), got["ETag"]
+
+
+def _precondition_failed(e: BaseException) -> bool:
+    # s3fs maps 412 PreconditionFailed to FileExistsError (If-None-Match) or an OSError; botocore
+    # raises ClientError. 409 ConditionalRequestConflict means a concurrent conditional write.
+    if isinstance(e, FileExistsError):
+        return True
+    text = str(e)
+    code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("PreconditionFailed", "ConditionalRequestConflict") or "pre-condition" in text \
+        or "PreconditionFailed" in text or "ConditionalRequestConflict" in text
 
 
 def _write_synced(path: str, data: bytes) -> None:
