@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from pmmlkit.evaluator import Evaluator
 from pmmlkit.scoring.batch import score_file
 from pmmlkit.scoring.spark import score_spark
-from tests.cluster import tiny_models
+from tests import docs
 
-PMML = tiny_models.pmml(1)
+PMML = docs.versioned_pmml(1)
 PROB_TOL = 1e-12  # the same Evaluator code on both sides; only float text round trips differ
 
 

@@ -93,10 +93,10 @@ def test_distributed_scoring_on_the_cluster_equals_local(standalone_cluster, tmp
     from pmmlkit.evaluator import Evaluator
     from pmmlkit.scoring.batch import score_file
     from tests.cluster.test_spark_scoring import _input_frame
-    from tests.cluster import tiny_models
+    from tests import docs
 
     repo = Repository(str(tmp_path / "models"))
-    repo.publish("clf", tiny_models.pmml(1))
+    repo.publish("clf", docs.versioned_pmml(1))
     data = str(tmp_path / "in.csv")
     _input_frame(400).to_csv(data, index=False)  # row 7 is rejected: x1 = "abc"
     local = score_file(Evaluator.load("clf", repo=repo.root), data, str(tmp_path / "local.csv"), max_errors=1)

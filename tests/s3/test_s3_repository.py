@@ -14,9 +14,9 @@ import pytest
 
 from pmmlkit.errors import IntegrityError, ModelNotFoundError
 from pmmlkit.repository.store import Repository
-from tests.cluster import tiny_models
+from tests import docs
 
-V1, V2 = tiny_models.pmml(1), tiny_models.pmml(2)
+V1, V2 = docs.versioned_pmml(1), docs.versioned_pmml(2)
 
 
 def test_endpoint_comes_from_the_standard_aws_setting(s3_repo, s3_endpoint):
@@ -108,11 +108,11 @@ def test_concurrent_publisher_threads_never_share_a_number(s3_root):
 _PUBLISHER = textwrap.dedent("""
     import sys, time
     from pmmlkit.repository.store import Repository
-    from tests.cluster import tiny_models
+    from tests import docs
     repo = Repository(sys.argv[1])
     start = float(sys.argv[2])
     time.sleep(max(0.0, start - time.time()))  # all processes start publishing together
-    print(" ".join(str(repo.publish("race", tiny_models.pmml(1)).number) for _ in range(3)), flush=True)
+    print(" ".join(str(repo.publish("race", docs.versioned_pmml(1)).number) for _ in range(3)), flush=True)
 """)
 
 
@@ -129,7 +129,7 @@ def test_concurrent_publisher_processes_never_share_a_number(s3_root):
 _KILLED = textwrap.dedent("""
     import sys, time
     from pmmlkit.repository.store import Repository
-    from tests.cluster import tiny_models
+    from tests import docs
     repo = Repository(sys.argv[1])
     pipe_file = repo._fs.pipe_file
 
@@ -140,7 +140,7 @@ _KILLED = textwrap.dedent("""
             time.sleep(600)
 
     repo._fs.pipe_file = pipe_then_stall
-    repo.publish("clf", tiny_models.pmml(2))
+    repo.publish("clf", docs.versioned_pmml(2))
 """)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

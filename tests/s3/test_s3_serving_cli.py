@@ -6,14 +6,14 @@ import pytest
 from click.testing import CliRunner
 
 from pmmlkit.cli import main
-from tests.cluster import tiny_models
+from tests import docs
 
 TOL = 1e-9  # one logistic in double precision on each side
 
 
 @pytest.fixture()
 def published(s3_repo):
-    s3_repo.publish("clf", tiny_models.pmml(1))
+    s3_repo.publish("clf", docs.versioned_pmml(1))
     return s3_repo
 
 
@@ -23,20 +23,20 @@ def test_server_loads_and_switches_versions_from_s3(published):
     from pmmlkit.serving import ServerConfig, create_app
 
     app = create_app(published, config=ServerConfig(backend="jpmml", poll_seconds=0))
-    rec = tiny_models.record(x1=0.5, x2=-1.0, color="green")
+    rec = docs.color_record(x1=0.5, x2=-1.0, color="green")
     with TestClient(app) as client:
         app.state.models.poll()
         r = client.post("/v1/models/clf:predict", json={"instances": [rec]})
         assert r.status_code == 200, r.text
         assert r.json()["model_version"] == "1"
         assert r.json()["predictions"][0]["probability(1)"] == pytest.approx(
-            tiny_models.expected_p1(rec, 1), abs=TOL)
-        published.publish("clf", tiny_models.pmml(2))
+            docs.versioned_p1(rec, 1), abs=TOL)
+        published.publish("clf", docs.versioned_pmml(2))
         app.state.models.poll()
         r = client.post("/v1/models/clf:predict", json={"instances": [rec]})
         assert r.json()["model_version"] == "2"
         assert r.json()["predictions"][0]["probability(1)"] == pytest.approx(
-            tiny_models.expected_p1(rec, 2), abs=TOL)
+            docs.versioned_p1(rec, 2), abs=TOL)
     app.state.models.close()
 
 
@@ -45,7 +45,7 @@ def test_cli_lists_and_scores_from_s3(published, s3_root, tmp_path):
     listed = runner.invoke(main, ["models", "list", "--repo", s3_root])
     assert listed.exit_code == 0, listed.output
     assert listed.output.splitlines()[1].split()[:3] == ["clf", "1", "1"]
-    recs = [tiny_models.record(x1=float(i), x2=1.0 - i, color=c)
+    recs = [docs.color_record(x1=float(i), x2=1.0 - i, color=c)
             for i, c in enumerate(["red", "green", "blue", "red"])]
     pd.DataFrame(recs).to_csv(tmp_path / "in.csv", index=False)
     out = tmp_path / "out.csv"
@@ -54,7 +54,7 @@ def test_cli_lists_and_scores_from_s3(published, s3_root, tmp_path):
     assert scored.exit_code == 0, scored.output
     assert "4 rows in, 4 scored, 0 rejected" in scored.output
     got = pd.read_csv(out)["probability(1)"].tolist()
-    assert got == pytest.approx([tiny_models.expected_p1(r, 1) for r in recs], abs=TOL)
+    assert got == pytest.approx([docs.versioned_p1(r, 1) for r in recs], abs=TOL)
 
 
 def test_fsspec_endpoint_variable_works_too(published, s3_root, s3_endpoint):
