@@ -5,17 +5,12 @@ from typing import Any
 
 import pandas as pd
 
-from .base import Backend, Columns, Results
-from .jvm import JvmModel, python_columns
+from .base import Results
+from .jvm import JvmBackend
 
 
-class JpmmlBackend(Backend):
+class JpmmlBackend(JvmBackend):
     name = "jpmml"
-
-    def __init__(self, doc):
-        super().__init__(doc)
-        self._model = JvmModel(self._load)
-        self._model.run(lambda gw, ev: None)
 
     def _load(self, gw: Any, jvm: Any) -> Any:
         from jpmml_evaluator import make_evaluator
@@ -28,9 +23,9 @@ class JpmmlBackend(Backend):
         except Exception as e:  # noqa: BLE001 - re-raised as our JavaError
             raise _java_error(e) from None
 
-    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
-        frame = pd.DataFrame(python_columns(columns, self.schema), index=range(n_rows), dtype=object)
-        # One crossing for the whole chunk: evaluateAll pickles the columns across.
+    def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
+        frame = pd.DataFrame(cols, index=range(n_rows), dtype=object)
+        # One crossing per slice: evaluateAll pickles the columns across.
         out = self._model.run(lambda gw, ev: ev.evaluateAll(frame, error_col="errors"))
         errors = out["errors"].tolist() if "errors" in out.columns else None
         results: Results = {name: out[name].tolist() if name in out.columns else [None] * n_rows

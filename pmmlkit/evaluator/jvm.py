@@ -18,6 +18,8 @@ from typing import Any, Callable, TypeVar
 
 from ..errors import JavaError, PmmlkitError
 from ..java import require_java
+from ..pmml.loader import PmmlDocument
+from .base import Backend, Columns, Results
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,7 +51,7 @@ class Gateway:
         from py4j.java_gateway import GatewayParameters, JavaGateway, launch_gateway
 
         java = require_java()
-        opts = shlex.split(os.environ.get("PMMLKIT_JAVA_OPTS", "-Xmx1g"))
+        opts = shlex.split(os.environ.get("PMMLKIT_JAVA_OPTS", "-Xmx2g"))
         port = launch_gateway(classpath=os.pathsep.join(classpath()), javaopts=opts,
                               java_path=java, die_on_exit=True, redirect_stdout=None,
                               redirect_stderr=None)
@@ -196,3 +198,33 @@ class JvmModel:
                 handle = self._handle
             return fn(gw, handle)
         return GATEWAY.call(attempt)
+
+
+SLICE_ROWS = 25_000  # rows per crossing: bounds the JVM's heap for the pickled columns
+
+
+class JvmBackend(Backend):
+    """A backend whose model lives in the shared JVM: loaded at construction, scored in slices."""
+
+    def __init__(self, doc: PmmlDocument):
+        super().__init__(doc)
+        self._model = JvmModel(self._load)
+        self._model.run(lambda gw, model: None)  # load now: errors belong to load time
+
+    def _load(self, gw: Any, jvm: Any) -> Any:
+        raise NotImplementedError
+
+    def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
+        raise NotImplementedError
+
+    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
+        cols = python_columns(columns, self.schema)
+        results: dict[str, list] = {name: [] for name in self.schema.result_names}
+        errors: list[str | None] = []
+        for start in range(0, n_rows, SLICE_ROWS):
+            size = min(SLICE_ROWS, n_rows - start)
+            part, part_errors = self._evaluate_slice({k: v[start:start + size] for k, v in cols.items()}, size)
+            for name in results:
+                results[name].extend(part[name])
+            errors.extend(part_errors or [None] * size)
+        return results, errors if any(errors) else None

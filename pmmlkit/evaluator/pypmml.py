@@ -4,17 +4,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import Backend, Columns, Results
-from .jvm import JvmModel, python_columns
+from .base import Results
+from .jvm import JvmBackend
 
 
-class PypmmlBackend(Backend):
+class PypmmlBackend(JvmBackend):
     name = "pypmml"
-
-    def __init__(self, doc):
-        super().__init__(doc)
-        self._model = JvmModel(self._load)
-        self._model.run(lambda gw, model: None)  # load now: errors belong to load time
 
     def _load(self, gw: Any, jvm: Any) -> Any:
         model = jvm.org.pmml4s.model.Model.fromBytes(self.doc.raw)
@@ -22,8 +17,7 @@ class PypmmlBackend(Backend):
         model.setSupplementOutput(True)
         return model
 
-    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
-        cols = python_columns(columns, self.schema)
+    def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
         names = list(cols)
         payload = json.dumps({"columns": names, "data": [list(r) for r in zip(*(cols[n] for n in names))]
                               if names else [[] for _ in range(n_rows)]})
