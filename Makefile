@@ -31,9 +31,10 @@ demo: $(STAMP)
 	@echo "first scored rows ($(DEMO_DATA)/ctr_scored.csv):"; head -4 $(DEMO_DATA)/ctr_scored.csv
 	@echo "rejected rows ($(DEMO_DATA)/ctr_scored.rejects.csv):"; cut -c1-110 $(DEMO_DATA)/ctr_scored.rejects.csv
 
-# pytest exits 5 when nothing was collected; that is a failure of the suite, not a pass.
+# pytest exits 5 when nothing was collected: a failure of the suite, not a pass.
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
