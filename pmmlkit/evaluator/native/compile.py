@@ -13,6 +13,7 @@ from typing import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
+import pandas as pd
 
 from ...errors import UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
@@ -101,11 +102,33 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
 
 def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
     exprs = {}
+    sources: dict[str, set[str]] = {}
     for df in children(parent, "DerivedField") if parent is not None else []:
         name = df.get("name", "")
         ctx.types[name] = df.get("dataType", "double")
-        exprs[name] = expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]")
+        expr = expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]")
+        # A field derived from one input column is computed once per distinct value.
+        refs = {r for el in df.iter() for r in (el.get("field"),) if r}
+        sources[name] = set().union(*(sources.get(r, {r}) for r in refs)) if refs else set()
+        exprs[name] = by_distinct_values(expr, next(iter(sources[name]))) if len(sources[name]) == 1 else expr
     return exprs
+
+
+def by_distinct_values(expr, source: str):
+    """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them."""
+    def run(env: Env):
+        col = env.get(source)
+        if env.n < 256:
+            return expr(env)
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        if len(uniques) * 8 > env.n:  # mostly distinct: no gain
+            return expr(env)
+        values = np.empty(len(uniques) + 1, dtype=col.dtype)
+        values[0] = None if col.dtype == object else np.nan  # slot 0: the missing value
+        values[1:] = uniques
+        small = Env(len(values), {source: values}, env.ctx, derived=env.all_derived())
+        return expr(small)[codes + 1]
+    return run
 
 
 def _mining_treatments(model: Element, ctx: Ctx) -> list:

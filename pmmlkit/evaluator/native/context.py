@@ -59,6 +59,11 @@ class Env:
             return self.parent.get(name)
         raise KeyError(name)
 
+    def all_derived(self) -> dict[str, Expr]:
+        """Derived-field expressions visible here, the nearest definition winning."""
+        chain = self.parent.all_derived() if self.parent is not None else {}
+        return {**chain, **self.derived}
+
     def num(self, name: str) -> Column:
         """The field as float64: numbers as they are, strings as category codes (-1 unseen, NaN missing)."""
         if self.ctx.is_numeric(name):

@@ -57,7 +57,7 @@ def full(n: int, value: object) -> np.ndarray:
 
 def is_missing(col: np.ndarray) -> np.ndarray:
     if col.dtype == object:
-        return np.array([v is None or v != v for v in col], dtype=bool)
+        return pd.isna(col)  # None or NaN, in C
     return np.isnan(col)
 
 

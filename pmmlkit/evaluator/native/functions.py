@@ -5,6 +5,7 @@ from typing import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
+import pandas as pd
 
 from ...errors import UnsupportedElement
 from .context import Ctx, Env, Expr
@@ -91,8 +92,9 @@ def _apply(el: Element, ctx: Ctx, path: str) -> Expr:
 def _set_apply(fname: str, args: list[Expr]) -> Expr:
     def run(env: Env) -> np.ndarray:
         x, *members = [a(env) for a in args]
-        pool = {m[0] for m in members if len(m)}
-        out = np.array([v in pool for v in x], dtype=np.float64)
+        pool = list({m[0] for m in members if len(m)})
+        out = (pd.Series(x, dtype=object).isin(pool).to_numpy(dtype=np.float64) if len(x) >= 32
+               else np.array([v in pool for v in x], dtype=np.float64))
         out = out if fname == "isIn" else 1.0 - out
         out[is_missing(x)] = np.nan
         return out
