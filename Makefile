@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench install clean
+.PHONY: demo demo-embeddings test bench install clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo: $(STAMP)
 	$(PMMLKIT) models list --repo models
 	@echo "first scored rows ($(DEMO_DATA)/ctr_scored.csv):"; head -4 $(DEMO_DATA)/ctr_scored.csv
 	@echo "rejected rows ($(DEMO_DATA)/ctr_scored.rejects.csv):"; cut -c1-110 $(DEMO_DATA)/ctr_scored.rejects.csv
+
+# Two towers: ALS embeddings -> file store -> logistic last layer -> served top-k ads for a user.
+demo-embeddings: $(STAMP)
+	$(PY) examples/recommend.py --workdir build/recommend-demo
 
 # pytest exits 5 when nothing was collected: a failure of the suite, not a pass.
 test: $(STAMP)

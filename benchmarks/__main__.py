@@ -5,7 +5,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("bench_evaluators", "bench_server", "bench_distributed")
+BENCHMARKS = ("bench_evaluators", "bench_server", "bench_distributed", "bench_embeddings")
 
 
 def main() -> None:

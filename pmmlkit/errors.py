@@ -131,3 +131,13 @@ class InvalidModelName(RepositoryError):
 
 class TrainingError(PmmlkitError):
     """Training or PMML export failed."""
+
+
+# --- Embedding stores ---------------------------------------------------------
+
+class EmbeddingStoreError(RepositoryError):
+    """An embedding table or version cannot be read or written as asked."""
+
+
+class StoreUnavailable(EmbeddingStoreError):
+    """The embedding store did not answer in time (down, unreachable or timing out)."""

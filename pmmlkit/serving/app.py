@@ -23,7 +23,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import (ConfigError, EvaluationError, EvaluationTimeout, InputError, IntegrityError,
-                      InvalidModelName, ModelNotFoundError, PmmlError, PmmlkitError, RepositoryError)
+                      InvalidModelName, ModelNotFoundError, PmmlError, PmmlkitError, RepositoryError,
+                      StoreUnavailable)
 from ..repository.store import Repository, check_name
 from .config import ServerConfig
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -83,6 +84,7 @@ class BodyTooLarge(HttpError):
 # Library errors to HTTP statuses; the first matching class wins.
 STATUS = ((InputError, 400), (BadRequest, 400), (InvalidModelName, 400), (ConfigError, 400),
           (PmmlError, 400), (EvaluationError, 400), (ModelNotFoundError, 404), (IntegrityError, 500),
+          (StoreUnavailable, 503),
           (RepositoryError, 409), (EvaluationTimeout, 504), (PmmlkitError, 500))
 
 

@@ -39,6 +39,9 @@ class Metrics:
                             ["model"], registry=r)
         self.reloads = Counter("pmmlkit_serving_reload_events", "Version loads and unloads.",
                                ["model", "version", "outcome"], registry=r)
+        self.fallbacks = Counter("pmmlkit_serving_lookup_fallbacks",
+                                 "Records scored with a fallback embedding, by lookup name.",
+                                 ["model", "version", "lookup"], registry=r)
 
     def observe(self, *, model: str, version: str, endpoint: str, code: int, seconds: float) -> None:
         self.requests.labels(model, version, endpoint, str(code)).inc()

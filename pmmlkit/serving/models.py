@@ -225,6 +225,7 @@ class ModelManager:
             raw = self.repository.read_pmml(version)
             evaluator = Evaluator.from_bytes(raw, backend=self.config.backend, verify=True,
                                              source=version.ref, version=version)
+            evaluator = self._with_lookups(evaluator, version)
         except Exception as e:  # noqa: BLE001 - any failure is reported, the old version serves on
             message = f"{type(e).__name__}: {e}"
             log.error("cannot load %s: %s", version.ref, message)
@@ -235,6 +236,17 @@ class ModelManager:
         self.metrics.reload(model=version.name, version=version.number, outcome="loaded")
         log.info("loaded %s (backend %s)", version.ref, evaluator.backend_name)
         return LoadedVersion(version, evaluator)
+
+    def _with_lookups(self, evaluator: Evaluator, version: Version) -> Any:
+        """A model whose manifest declares embedding lookups gets them applied before scoring."""
+        if not version.manifest.extra.get("lookups"):
+            return evaluator
+        from ..embeddings.lookups import attach
+
+        def counted(lookup: str, count: int) -> None:
+            self.metrics.fallbacks.labels(version.name, str(version.number), lookup).inc(count)
+
+        return attach(evaluator, version.manifest.extra, repo=self.repository.root, on_fallback=counted)
 
     def _swap(self, name: str, snap: Snapshot, retired: list[LoadedVersion]) -> None:
         statuses = self._status.setdefault(name, {})
