@@ -114,12 +114,29 @@ def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
     return exprs
 
 
+_MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the record path
+
+
 def by_distinct_values(expr, source: str):
-    """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them."""
+    """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them.
+
+    Small batches (records) look each value up in a bounded memo instead: the result is a
+    pure function of the one input value.
+    """
+    memo: dict = {}
+    kind: list = []  # the result dtype, once known
+
     def run(env: Env):
         col = env.get(source)
         if env.n < 256:
-            return expr(env)
+            keys = [None if v is None or v != v else v for v in col.tolist()]
+            if kind and all(k in memo for k in keys):
+                return np.array([memo[k] for k in keys], dtype=kind[0])
+            out = expr(env)
+            if len(memo) < _MEMO_LIMIT:
+                memo.update(zip(keys, out.tolist()))
+                kind[:] = [out.dtype]
+            return out
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         if len(uniques) * 8 > env.n:  # mostly distinct: no gain
             return expr(env)

@@ -41,6 +41,8 @@ def descend(X: np.ndarray, t: TreeTables) -> np.ndarray:
 
 def _descend_chunk(X: np.ndarray, t: TreeTables) -> np.ndarray:
     m = X.shape[0]
+    if m == 1 and t.members.shape[0] == 0:
+        return _descend_record(X[0], t)[None, :]
     cur = np.broadcast_to(t.roots, (m, len(t.roots))).copy()
     offs = (np.arange(m, dtype=np.intp) * X.shape[1])[:, None]
     flat = X.ravel()
@@ -56,6 +58,18 @@ def _descend_chunk(X: np.ndarray, t: TreeTables) -> np.ndarray:
                 codes = np.where(np.isnan(x), 0, x).astype(np.intp) + 1
                 codes = np.where(codes >= t.members.shape[1], 0, codes)  # codes added later: unseen
                 k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k).astype(np.int8)
+        k[np.isnan(x)] = MISSING_K
+        cur = t.next_[cur * 4 + k]
+    return cur
+
+
+def _descend_record(x_row: np.ndarray, t: TreeTables) -> np.ndarray:
+    """One row through every tree: the same steps with the fewest NumPy calls (service latency)."""
+    cur = t.roots
+    for _ in range(t.steps):
+        x = x_row[t.feature[cur]]
+        thr = t.threshold[cur]
+        k = (x > thr).view(np.int8) + (x >= thr).view(np.int8)
         k[np.isnan(x)] = MISSING_K
         cur = t.next_[cur * 4 + k]
     return cur
