@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..durable import fsync_dir, write_synced
 from ..errors import EmbeddingStoreError
 from ..repository.manifest import utc_now
 from ..repository.store import check_name
@@ -121,35 +122,20 @@ class FileStore(EmbeddingStore):
             tmp = os.path.join(base, f".tmp-{uuid.uuid4().hex}")
             os.makedirs(tmp)
             try:
-                _write(os.path.join(tmp, VECTORS), matrix.tobytes(order="C"))
-                _write(os.path.join(tmp, IDS), json.dumps(keys).encode())
-                _write(os.path.join(tmp, META), json.dumps(meta).encode())
+                write_synced(os.path.join(tmp, VECTORS), matrix.tobytes(order="C"))
+                write_synced(os.path.join(tmp, IDS), json.dumps(keys).encode())
+                write_synced(os.path.join(tmp, META), json.dumps(meta).encode())
                 os.rename(tmp, os.path.join(base, f"v{number}"))
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
             pointer = os.path.join(base, f".{CURRENT}-{uuid.uuid4().hex}")
-            _write(pointer, str(number).encode())
+            write_synced(pointer, str(number).encode())
             os.replace(pointer, os.path.join(base, CURRENT))  # the switch: readers see n-1 or n, whole
-            _fsync_dir(base)
+            fsync_dir(base)
             for old in self.versions(table)[:-max(keep, 1)]:
                 shutil.rmtree(os.path.join(base, f"v{old}"), ignore_errors=True)
         return self._mapped(table, number).info
-
-
-def _write(path: str, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

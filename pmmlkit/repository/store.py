@@ -49,6 +49,7 @@ import fsspec
 import fsspec.asyn
 from fsspec.implementations.local import LocalFileSystem
 
+from ..durable import fsync_dir, write_synced
 from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError
 from .manifest import Manifest, sha256_hex
 
@@ -283,12 +284,12 @@ class Repository:
         tmp = f"{base}/.tmp-{uuid.uuid4().hex}"
         os.mkdir(tmp)
         try:
-            _write_synced(f"{tmp}/{MODEL}", pmml)
-            _write_synced(f"{tmp}/{MANIFEST}", document)
+            write_synced(f"{tmp}/{MODEL}", pmml, exclusive=True)
+            write_synced(f"{tmp}/{MANIFEST}", document, exclusive=True)
             number = self._claim(base, lambda n: os.rename(tmp, f"{base}/{n}"))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # already gone when the rename won
-        _fsync_dir(base)
+        fsync_dir(base)
         return number
 
     def _publish_by_claim(self, base: str, pmml: bytes, document: bytes) -> int:
@@ -334,13 +335,13 @@ class Repository:
             return
         tmp = f"{path}.tmp-{uuid.uuid4().hex}"
         try:
-            _write_synced(tmp, data)
+            write_synced(tmp, data, exclusive=True)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(tmp)
             raise
-        _fsync_dir(os.path.dirname(path))
+        fsync_dir(os.path.dirname(path))
 
 
 def _is_s3(fs: fsspec.AbstractFileSystem) -> bool:
@@ -363,19 +364,3 @@ def _precondition_failed(e: BaseException) -> bool:
     code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
     return code in ("PreconditionFailed", "ConditionalRequestConflict") or "pre-condition" in text \
         or "PreconditionFailed" in text or "ConditionalRequestConflict" in text
-
-
-def _write_synced(path: str, data: bytes) -> None:
-    with open(path, "xb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(path: str) -> None:
-    # The rename itself must survive a crash, not only the file contents.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

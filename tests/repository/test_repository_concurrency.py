@@ -100,9 +100,9 @@ _SLOW_PUBLISHER = textwrap.dedent("""
     from pmmlkit.repository import store
     root, stage, ready = sys.argv[1:4]
 
-    def slow_write(path, data):
+    def slow_write(path, data, **kwargs):
         if not path.endswith(stage):
-            return real(path, data)
+            return real(path, data, **kwargs)
         with open(path, "xb") as f:
             f.write(data[: len(data) // 2])
             f.flush()
@@ -110,7 +110,7 @@ _SLOW_PUBLISHER = textwrap.dedent("""
         open(ready, "w").close()
         time.sleep(120)
 
-    real, store._write_synced = store._write_synced, slow_write
+    real, store.write_synced = store.write_synced, slow_write
     store.Repository(root).publish("ctr", b"<PMML>" + b"x" * 10000 + b"</PMML>")
 """)
 
