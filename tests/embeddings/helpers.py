@@ -64,3 +64,28 @@ def hand_features(u: np.ndarray, a: np.ndarray) -> dict[str, float]:
     out = {"user_ad_dot": float(sum(float(x) * float(y) for x, y in zip(u64, a64)))}
     out.update({f"user_ad_p{i}": float(u64[i] * a64[i]) for i in range(DIM)})
     return out
+
+
+AGE_WEIGHTS = (0.01, -0.02, 0.03, 0.005)
+
+
+def user_tower_fallback_pmml() -> bytes:
+    """A fallback "user tower": user_j = age * AGE_WEIGHTS[j], computed from a raw feature."""
+    outputs = "".join(
+        f'<OutputField name="user_{j}" optype="continuous" dataType="double" feature="transformedValue">'
+        f'<Apply function="*"><FieldRef field="age"/><Constant dataType="double">{w}</Constant></Apply>'
+        f'</OutputField>' for j, w in enumerate(AGE_WEIGHTS))
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header description="fallback user tower"/>
+  <DataDictionary>
+    <DataField name="age" optype="continuous" dataType="double"/>
+    <DataField name="unused" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <RegressionModel functionName="regression">
+    <MiningSchema><MiningField name="unused" usageType="target"/><MiningField name="age"/></MiningSchema>
+    <Output>{outputs}</Output>
+    <RegressionTable intercept="0"/>
+  </RegressionModel>
+</PMML>
+""".encode()

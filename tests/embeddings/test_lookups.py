@@ -137,3 +137,26 @@ def test_bad_declarations_are_config_errors():
         LookupSpec.from_dict({**MANIFEST, "fallback": {"user": {"default": "random"}}})
     with pytest.raises(ConfigError, match="'dot' and 'products' pair two lookups; 1 declared"):
         LookupSpec.from_dict({"lookups": MANIFEST["lookups"][:1]})
+
+
+def test_fallback_model_computes_the_user_vector_from_raw_features(store, plain, tmp_path):
+    from helpers import AGE_WEIGHTS, user_tower_fallback_pmml
+
+    publish(store)
+    tower = tmp_path / "user_tower.pmml"
+    tower.write_bytes(user_tower_fallback_pmml())
+    manifest = {**MANIFEST, "fallback": {"user": {"model": str(tower)}}}
+    frame = requests(5)
+    frame["age"] = [20.0, 35.0, 50.0, 65.0, 80.0]
+    frame.loc[[0, 3], "user_id"] = ["brand-new", "also-new"]
+    counts: dict[str, int] = {}
+    ev = with_lookups(Evaluator.from_bytes(ranker_pmml(), backend="native"), manifest, store,
+                      on_fallback=lambda name, n: counts.__setitem__(name, counts.get(name, 0) + n))
+    got = ev.predict_batch(frame)
+    assert got[FALLBACK_COLUMN].tolist() == ["user", None, None, "user", None]
+    assert counts == {"user": 2}
+    vectors = table_dicts()
+    for row, key in ((0, "brand-new"), (3, "also-new")):
+        vectors["users"][key] = frame.loc[row, "age"] * np.asarray(AGE_WEIGHTS)
+    want = by_hand(plain, frame.drop(columns="age"), vectors)
+    np.testing.assert_allclose(got["probability(1)"], want["probability(1)"], rtol=0, atol=TOL)
