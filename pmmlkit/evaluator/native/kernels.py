@@ -55,8 +55,9 @@ def _descend_chunk(X: np.ndarray, t: TreeTables) -> np.ndarray:
             sid = t.set_id[cur]
             is_set = sid >= 0
             if is_set.any():
-                codes = np.where(np.isnan(x), 0, x).astype(np.intp) + 1
-                codes = np.where(codes >= t.members.shape[1], 0, codes)  # codes added later: unseen
+                # Only set tests read x as a category code; other rows may hold any number.
+                codes = np.where(is_set & ~np.isnan(x), x, -1.0).astype(np.intp) + 1
+                codes = np.where((codes < 0) | (codes >= t.members.shape[1]), 0, codes)  # unseen
                 k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k).astype(np.int8)
         k[np.isnan(x)] = MISSING_K
         cur = t.next_[cur * 4 + k]
