@@ -48,11 +48,15 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
         compiled = forest.finish()
 
         def run_forest(env: Env) -> ModelResult:
-            slots = compiled.slots(env)
             if classification:
-                return _vote(method, weights, compiled.labels, compiled.probs[slots],
-                             compiled.label_idx[slots], skip_missing)
-            return ModelResult(value=_combine(method, weights, compiled.value[slots], skip_missing))
+                probs = [_vote(method, weights, compiled.labels, compiled.probs[slots],
+                               compiled.label_idx[slots], skip_missing).probs
+                         for slots in compiled.slot_chunks(env)]
+                return ModelResult(labels=compiled.labels,
+                                   probs=np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
+            values = [_combine(method, weights, compiled.value[slots], skip_missing)
+                      for slots in compiled.slot_chunks(env)]
+            return ModelResult(value=np.concatenate(values) if values else np.zeros(0))
         return run_forest
     cores = [compile_model(_model_of(s), ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
     preds = [_segment_predicate(s, ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]

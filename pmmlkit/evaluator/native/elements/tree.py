@@ -9,7 +9,7 @@ from ....errors import UnsupportedElement
 from ....pmml.fields import children
 from ..compile import ModelResult, register
 from ..context import Ctx, Env
-from ..kernels import TreeTables, descend
+from ..kernels import CHUNK_ROWS, TreeTables, descend
 from ..predicates import compile_predicate, predicate_element, set_values
 
 MISSING_STRATEGIES = ("nullPrediction", "lastPrediction", "defaultChild", "none")
@@ -168,11 +168,20 @@ class CompiledForest:
         else:
             self.value = np.array([float(s) if s is not None else np.nan for s in scores])
 
+    def features(self, env: Env) -> np.ndarray:
+        """[rows, columns] the trees test, as numbers (category codes for strings)."""
+        cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
+        return np.column_stack(cols) if cols else np.zeros((env.n, 1))
+
     def slots(self, env: Env) -> np.ndarray:
         """[rows, trees] result slot of every row in every tree."""
-        cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
-        X = np.column_stack(cols) if cols else np.zeros((env.n, 1))
-        return self.slot_of[descend(X, self.tables)]
+        return self.slot_of[descend(self.features(env), self.tables)]
+
+    def slot_chunks(self, env: Env):
+        """The same slots, CHUNK_ROWS rows at a time: big ensembles never hold [rows, trees] at once."""
+        X = self.features(env)
+        for start in range(0, env.n, CHUNK_ROWS):
+            yield self.slot_of[descend(X[start:start + CHUNK_ROWS], self.tables)]
 
 
 def _steps(next_: list[list[int]], roots: list[int]) -> int:
