@@ -155,9 +155,7 @@ class Evaluator:
                     messages[ok_positions[j]] = f"row {label}: {msg}"
         out = pd.DataFrame(index=df.index)
         for name in self.result_names:
-            full = np.full(len(df), None, dtype=object)
-            full[ok_positions] = np.asarray(results[name], dtype=object)
-            out[name] = _cast_column(full, self._types.get(name, "string")).array  # positional, not by label
+            out[name] = _result_column(results[name], ok_positions, len(df), self._types.get(name, "string"))
         if errors == "column":
             failed = pd.notna(messages)
             for name in self.result_names:
@@ -211,6 +209,24 @@ def _first_input_error(contract: Contract, df: pd.DataFrame, position: int) -> I
     except InputError as e:
         return e
     raise PmmlkitError(f"row {df.index[position]} failed the input contract")  # pragma: no cover
+
+
+def _result_column(values: Any, ok_positions: np.ndarray, n: int, data_type: str) -> Any:
+    """A backend's values for the scored rows, spread over all rows, typed by the field.
+
+    Returns an array, so assignment into the result frame is positional, not by label.
+    """
+    if data_type in ("double", "float", "integer"):
+        try:  # the native backend's float arrays take this path without any Python loop
+            numbers = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            numbers = pd.Series(values, dtype=object).astype("float64").to_numpy()
+        full = np.full(n, np.nan)
+        full[ok_positions] = numbers
+        return full if data_type != "integer" else pd.array(full, dtype="Int64")
+    full = np.full(n, None, dtype=object)
+    full[ok_positions] = np.asarray(values, dtype=object)
+    return _cast_column(full, data_type).array
 
 
 def _cast_column(values: np.ndarray, data_type: str) -> pd.Series:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ...errors import UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
-from .context import NUMERIC_TYPES, Ctx, Env
+from .context import NUMERIC_TYPES, Ctx, Env, category_codes
 from .expressions import expression_of, typed_constant
 
 
@@ -110,14 +110,15 @@ def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
         # A field derived from one input column is computed once per distinct value.
         refs = {r for el in df.iter() for r in (el.get("field"),) if r}
         sources[name] = set().union(*(sources.get(r, {r}) for r in refs)) if refs else set()
-        exprs[name] = by_distinct_values(expr, next(iter(sources[name]))) if len(sources[name]) == 1 else expr
+        exprs[name] = by_distinct_values(expr, next(iter(sources[name])), name) if len(sources[name]) == 1 \
+            else expr
     return exprs
 
 
 _MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the record path
 
 
-def by_distinct_values(expr, source: str):
+def by_distinct_values(expr, source: str, name: str):
     """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them.
 
     Small batches (records) look each value up in a bounded memo instead: the result is a
@@ -144,7 +145,10 @@ def by_distinct_values(expr, source: str):
         values[0] = None if col.dtype == object else np.nan  # slot 0: the missing value
         values[1:] = uniques
         small = Env(len(values), {source: values}, env.ctx, derived=env.all_derived())
-        return expr(small)[codes + 1]
+        out = expr(small)
+        if out.dtype == object:  # a string field: its category codes come cheap from the small set
+            env._codes[name] = category_codes(out, env.ctx.vocab.get(name, {}))[codes + 1]
+        return out[codes + 1]
     return run
 
 

@@ -70,8 +70,20 @@ class Env:
             return self.get(name)
         col = self._codes.get(name)
         if col is None:
-            col = self._codes[name] = category_codes(self.get(name), self.ctx.vocab.get(name, {}))
+            values = self.get(name)
+            # Codes cached where the column lives (a derived field may have set them cheaply).
+            owner = self._owner(name)
+            col = owner._codes.get(name) if owner is not None else None
+            if col is None:
+                col = category_codes(values, self.ctx.vocab.get(name, {}))
+            self._codes[name] = col
         return col
+
+    def _owner(self, name: str) -> "Env | None":
+        env: Env | None = self
+        while env is not None and name not in env.cols and name not in env.derived:
+            env = env.parent
+        return env
 
 
 def category_codes(values: Column, vocab: dict[str, int]) -> Column:
