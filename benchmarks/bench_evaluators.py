@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     lr = models["logistic regression"]
     small_s, small_mb = _score_cli(out, lr, args.cli_rows // 10)
     big_s, big_mb = _score_cli(out, lr, args.cli_rows)
-    print(f"\n`pmmlkit score` end to end, logistic regression, native backend:\n")
+    print("\n`pmmlkit score` end to end, logistic regression, native backend:\n")
     print("| rows | seconds | rows/s | peak RSS (MiB) |\n|---:|---:|---:|---:|")
     print(f"| {args.cli_rows // 10:,} | {small_s:.1f} | {args.cli_rows // 10 / small_s:,.0f} | {small_mb:.0f} |")
     print(f"| {args.cli_rows:,} | {big_s:.1f} | {args.cli_rows / big_s:,.0f} | {big_mb:.0f} |")

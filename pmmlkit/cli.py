@@ -1,9 +1,7 @@
 """Command line: thin shells over library calls. Parse, call, map errors."""
 from __future__ import annotations
 
-import functools
 import json
-import sys
 
 import click
 

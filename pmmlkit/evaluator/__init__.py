@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlError, PmmlkitError
+from ..errors import ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlkitError
 from ..pmml import loader
 from ..pmml.fields import Field
 from ..pmml.loader import PmmlDocument

@@ -14,6 +14,7 @@ requests finish (up to ``GRACE_SECONDS``), then the lifespan stops the poller.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from ..errors import ConfigError
 from .config import ServerConfig
@@ -56,7 +57,7 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
     Multiprocess(uv_config, sockets=[_listen(host, port, uv_config.backlog)]).run()
 
 
-def _listen(host: str, port: int, backlog: int) -> "socket.socket":
+def _listen(host: str, port: int, backlog: int) -> Any:
     """The shared listening socket, created with proto=IPPROTO_TCP.
 
     uvicorn's own bind_socket leaves proto at 0; asyncio then skips TCP_NODELAY on

@@ -9,7 +9,6 @@ checked to be real, so nothing is skipped silently.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from pmmlkit.evaluator import Evaluator
