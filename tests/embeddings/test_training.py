@@ -15,7 +15,11 @@ from pmmlkit.embeddings.lookups import with_lookups  # noqa: E402
 from pmmlkit.evaluator import Evaluator  # noqa: E402
 
 
-def test_als_then_ranker_end_to_end(spark, tmp_path, file_store, repo):
+@pytest.mark.parametrize("estimator", [{"type": "logistic_regression"},
+                                       {"type": "multilayer_perceptron",
+                                        "params": {"hidden_layers": [4], "maxIter": 30, "seed": 1}}],
+                         ids=["logistic", "mlp"])
+def test_als_then_ranker_end_to_end(spark, tmp_path, file_store, repo, estimator):
     from recommend import generate
 
     from pmmlkit.embeddings.ranker import train_ranker
@@ -38,7 +42,7 @@ def test_als_then_ranker_end_to_end(spark, tmp_path, file_store, repo):
                      "features": {"dot": True, "products": True}, "fallback": {"user": {"default": "zeros"}}}
     version = train_ranker({"name": "rank", "data": str(data), "label": "clicked", "numeric": ["hour"],
                             "categorical": ["device"], "verify_rows": 3,
-                            "estimator": {"type": "logistic_regression"}, **manifest_keys},
+                            "estimator": estimator, **manifest_keys},
                            repo=repo, store=file_store, spark=spark)
     extra = version.manifest.extra
     assert extra["lookups"] == manifest_keys["lookups"] and extra["store"] == file_store.url
