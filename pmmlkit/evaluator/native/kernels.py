@@ -47,6 +47,8 @@ def _descend_chunk(X: np.ndarray, t: TreeTables) -> np.ndarray:
     offs = (np.arange(m, dtype=np.intp) * X.shape[1])[:, None]
     flat = X.ravel()
     has_sets = t.members.shape[0] > 0
+    # Imputed inputs often hold no missing value at all: then no step needs to look for one.
+    has_missing = bool(np.isnan(X).any())
     for _ in range(t.steps):
         x = flat[offs + t.feature[cur]]
         thr = t.threshold[cur]
@@ -56,10 +58,12 @@ def _descend_chunk(X: np.ndarray, t: TreeTables) -> np.ndarray:
             is_set = sid >= 0
             if is_set.any():
                 # Only set tests read x as a category code; other rows may hold any number.
-                codes = np.where(is_set & ~np.isnan(x), x, -1.0).astype(np.intp) + 1
+                valid = is_set & ~np.isnan(x) if has_missing else is_set
+                codes = np.where(valid, x, -1.0).astype(np.intp) + 1
                 codes = np.where((codes < 0) | (codes >= t.members.shape[1]), 0, codes)  # unseen
                 k = np.where(is_set, t.members[np.maximum(sid, 0), codes], k).astype(np.int8)
-        k[np.isnan(x)] = MISSING_K
+        if has_missing:
+            k[np.isnan(x)] = MISSING_K
         cur = t.next_[cur * 4 + k]
     return cur
 
