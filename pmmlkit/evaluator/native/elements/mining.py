@@ -132,8 +132,10 @@ def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.n
     none = I < 0
     if method in ("majorityVote", "weightedMajorityVote"):
         acc = np.stack([((I == c) * w).sum(axis=1) for c in range(len(labels))], axis=1)
-    else:
+    elif none.any():
         acc = np.einsum("rsk,s->rk", np.where(none[:, :, None] | np.isnan(P), 0.0, P), w)
+    else:  # every segment answered: nothing to mask (the common case for forests)
+        acc = np.einsum("rsk,s->rk", P, w)
     denom = (~none) @ w
     with np.errstate(invalid="ignore"):
         out = acc / denom[:, None]

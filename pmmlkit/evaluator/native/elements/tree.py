@@ -12,6 +12,7 @@ from ..context import Ctx, Env
 from ..kernels import CHUNK_ROWS, TreeTables, descend
 from ..predicates import compile_predicate, predicate_element, set_values
 
+SET_COLUMN = 1 << 30  # feature ids from here on name membership columns of set tests
 MISSING_STRATEGIES = ("nullPrediction", "lastPrediction", "defaultChild", "none")
 # outcome of a numeric test for k = less, equal, greater: 1 true, 0 false
 OUTCOMES = {"lessThan": (1, 0, 0), "lessOrEqual": (1, 1, 0), "equal": (0, 1, 0), "notEqual": (1, 0, 1),
@@ -25,12 +26,11 @@ class Forest:
         self.ctx, self.classification = ctx, classification
         self.feature: list[int] = []
         self.threshold: list[float] = []
-        self.set_id: list[int] = []
         self.next_: list[list[int]] = []
         self.slot_of: list[int] = []
         self.columns: dict[str, int] = {}
         self.virtual: list = []            # compiled predicates standing in as extra columns
-        self.sets: list[tuple[str, list[float], bool]] = []
+        self.sets: dict[tuple[str, tuple[float, ...], bool], int] = {}  # unique set tests -> index
         self.scores: list[str | None] = []
         self.dists: list[dict[str, float]] = []
         self.labels: list[str] = []
@@ -48,16 +48,15 @@ class Forest:
             raise UnsupportedElement("TreeModel without Node", path, ["Node"])
         self.roots.append(self._entry(root))
 
-    def _node(self, feature: int, threshold: float, set_id: int, slot: int) -> int:
+    def _node(self, feature: int, threshold: float, slot: int) -> int:
         self.feature.append(feature)
         self.threshold.append(threshold)
-        self.set_id.append(set_id)
         self.slot_of.append(slot)
         self.next_.append([0, 0, 0, 0])
         return len(self.feature) - 1
 
     def _terminal(self, slot: int) -> int:
-        idx = self._node(0, np.nan, -1, slot)
+        idx = self._node(0, np.nan, slot)
         self.next_[idx] = [idx] * 4
         return idx
 
@@ -110,22 +109,25 @@ class Forest:
         go = {1: on_true, 0: on_false}
         if kind == "SimplePredicate" and op in ("isMissing", "isNotMissing"):
             miss = op == "isMissing"
-            idx = self._node(self._column(field), np.inf, -1, -1)
+            idx = self._node(self._column(field), np.inf, -1)
             self.next_[idx] = [go[not miss]] * 3 + [go[miss]]
             return idx
         if kind == "SimplePredicate" and op in OUTCOMES and (self.ctx.is_numeric(field) or op in ("equal", "notEqual")):
-            idx = self._node(self._column(field), self.ctx.encode(field, pred.get("value", "")), -1, -1)
+            idx = self._node(self._column(field), self.ctx.encode(field, pred.get("value", "")), -1)
             self.next_[idx] = [go[o] for o in OUTCOMES[op]] + [on_unknown]
             return idx
         if kind == "SimpleSetPredicate":
-            codes = [self.ctx.encode(field, v) for v in set_values(pred)]
-            self.sets.append((field, codes, pred.get("booleanOperator", "isIn") == "isIn"))
-            idx = self._node(self._column(field), np.nan, len(self.sets) - 1, -1)
-            self.next_[idx] = [on_false, on_true, on_true, on_unknown]
+            # A set test becomes a numeric test (> 0.5) on a 1/0 membership column, one column per
+            # distinct (field, set): the descent then only ever compares numbers.
+            self._column(field)
+            key = (field, tuple(sorted(self.ctx.encode(field, v) for v in set_values(pred))),
+                   pred.get("booleanOperator", "isIn") == "isIn")
+            idx = self._node(SET_COLUMN + self.sets.setdefault(key, len(self.sets)), 0.5, -1)
+            self.next_[idx] = [on_false, on_false, on_true, on_unknown]
             return idx
         # Anything else (CompoundPredicate...) becomes a precomputed 1/0/NaN column tested for equality to 1.
         self.virtual.append(compile_predicate(pred, self.ctx, self.path))
-        idx = self._node(-len(self.virtual), 1.0, -1, -1)
+        idx = self._node(-len(self.virtual), 1.0, -1)
         self.next_[idx] = [on_false, on_true, on_false, on_unknown]
         return idx
 
@@ -137,19 +139,15 @@ class CompiledForest:
     """Frozen arrays of a Forest and the code that scores them."""
 
     def __init__(self, f: Forest):
-        n_cols = len(f.columns)
-        feature = np.array([c if c >= 0 else n_cols - 1 - c for c in f.feature], dtype=np.int64)
+        n_cols, n_virtual = len(f.columns), len(f.virtual)
+        feature = np.array([n_cols + n_virtual + c - SET_COLUMN if c >= SET_COLUMN else c if c >= 0
+                            else n_cols - 1 - c for c in f.feature], dtype=np.intp)
         self.fields = list(f.columns)
         self.virtual = f.virtual
-        width = max([len(f.ctx.vocab.get(s[0], {})) for s in f.sets] + [0]) + 1
-        members = np.zeros((len(f.sets), width), dtype=np.int64)
-        for i, (_, codes, inside) in enumerate(f.sets):
-            members[i, :] = 0 if inside else 1
-            for c in codes:
-                members[i, int(c) + 1] = 1 if inside else 0
-        self.tables = TreeTables(feature, np.array(f.threshold), np.array(f.set_id, dtype=np.int64),
-                                 np.array(f.next_, dtype=np.int64).ravel(), np.array(f.roots, dtype=np.int64),
-                                 _steps(f.next_, f.roots), members)
+        self.set_groups = _set_groups(f, n_cols + n_virtual)
+        self.n_sets = len(f.sets)
+        self.tables = TreeTables(feature, np.array(f.threshold), np.array(f.next_, dtype=np.intp).ravel(),
+                                 np.array(f.roots, dtype=np.intp), _steps(f.next_, f.roots))
         # Slot -1 (the null terminal) is the extra last row of every result table.
         self.slot_of = np.array(f.slot_of, dtype=np.int64)
         self.labels = tuple(f.labels)
@@ -169,19 +167,52 @@ class CompiledForest:
             self.value = np.array([float(s) if s is not None else np.nan for s in scores])
 
     def features(self, env: Env) -> np.ndarray:
-        """[rows, columns] the trees test, as numbers (category codes for strings)."""
+        """[columns, rows] the trees test, as numbers (category codes for strings)."""
         cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
-        return np.column_stack(cols) if cols else np.zeros((env.n, 1))
+        return np.vstack(cols) if cols else np.zeros((1, env.n))
 
     def slots(self, env: Env) -> np.ndarray:
         """[rows, trees] result slot of every row in every tree."""
-        return self.slot_of[descend(self.features(env), self.tables)]
+        return np.concatenate(list(self.slot_chunks(env)))
 
     def slot_chunks(self, env: Env):
         """The same slots, CHUNK_ROWS rows at a time: big ensembles never hold [rows, trees] at once."""
-        X = self.features(env)
-        for start in range(0, env.n, CHUNK_ROWS):
-            yield self.slot_of[descend(X[start:start + CHUNK_ROWS], self.tables)]
+        XT = self.features(env)
+        for start in range(0, max(env.n, 1), CHUNK_ROWS):
+            yield self.slot_of[descend(self._with_sets(XT[:, start:start + CHUNK_ROWS]), self.tables)]
+
+    def _with_sets(self, XT: np.ndarray) -> np.ndarray:
+        """XT plus one membership row per distinct set test: 1 in, 0 out, NaN missing."""
+        if not self.n_sets:
+            return XT
+        member = np.empty((self.n_sets, XT.shape[1]))
+        for col, table, ids in self.set_groups:
+            codes = XT[col]
+            missing = np.isnan(codes)
+            idx = np.where(missing, -1.0, codes).astype(np.intp) + 1
+            idx[(idx < 0) | (idx >= table.shape[1])] = 0   # unseen, or a code added after compiling
+            block = table[:, idx]
+            if missing.any():
+                block[:, missing] = np.nan
+            member[ids] = block
+        return np.vstack([XT, member])
+
+
+def _set_groups(f: Forest, first: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Per field: its column, a [sets, codes + 1] membership table (column 0: unseen), set positions."""
+    by_field: dict[str, list[tuple[int, tuple[float, ...], bool]]] = {}
+    for (field, codes, inside), i in f.sets.items():
+        by_field.setdefault(field, []).append((i, codes, inside))
+    groups = []
+    for field, sets in by_field.items():
+        width = len(f.ctx.vocab.get(field, {})) + 1
+        table = np.zeros((len(sets), width))
+        for row, (_, codes, inside) in enumerate(sets):
+            table[row, :] = 0.0 if inside else 1.0
+            for c in codes:
+                table[row, int(c) + 1] = 1.0 if inside else 0.0
+        groups.append((f.columns[field], table, np.array([i for i, _, _ in sets], dtype=np.intp)))
+    return groups
 
 
 def _steps(next_: list[list[int]], roots: list[int]) -> int:
