@@ -156,3 +156,37 @@ def versioned_p1(rec: dict, version: int = 1) -> float:
     c = VERSIONED[version]
     z = c["intercept"] + c["x1"] * rec["x1"] + c["x2"] * rec["x2"] + c["color"][rec["color"]]
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def treatments_pmml() -> bytes:
+    """Invalid-value treatments side by side: y = 10 + 2*a + 3*b, with closed-form answers.
+
+    a: valid in [0, 10]; invalid -> asMissing, and missing -> replaced by 5.
+    b: valid in [0, 10]; invalid -> asIs (scored with the value as given).
+    c: categorical x/y; invalid -> asValue "y"; contributes 100 when "y".
+    """
+    return b"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="a" optype="continuous" dataType="double"><Interval closure="closedClosed" leftMargin="0" rightMargin="10"/></DataField>
+    <DataField name="b" optype="continuous" dataType="double"><Interval closure="closedClosed" leftMargin="0" rightMargin="10"/></DataField>
+    <DataField name="c" optype="categorical" dataType="string"><Value value="x"/><Value value="y"/></DataField>
+    <DataField name="when" optype="continuous" dataType="date"/>
+    <DataField name="y" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <RegressionModel functionName="regression">
+    <MiningSchema>
+      <MiningField name="y" usageType="target"/>
+      <MiningField name="a" invalidValueTreatment="asMissing" missingValueReplacement="5"/>
+      <MiningField name="b" invalidValueTreatment="asIs"/>
+      <MiningField name="c" invalidValueTreatment="asValue" invalidValueReplacement="y"/>
+    </MiningSchema>
+    <RegressionTable intercept="10">
+      <NumericPredictor name="a" coefficient="2"/>
+      <NumericPredictor name="b" coefficient="3"/>
+      <CategoricalPredictor name="c" value="y" coefficient="100"/>
+    </RegressionTable>
+  </RegressionModel>
+</PMML>
+"""

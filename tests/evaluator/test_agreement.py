@@ -80,3 +80,30 @@ def test_timeout_raises_and_evaluator_stays_usable():
     ev.timeout = 60
     assert ev.predict({"x1": 0.5, "x2": 3, "device": "ios"})["y"] in ("yes", "no")
     assert len(ev.predict_batch(big.head(10))) == 10
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_invalid_value_treatments(backend):
+    from tests.docs import treatments_pmml
+
+    ev = Evaluator.from_bytes(treatments_pmml(), backend=backend)
+    frame = pd.DataFrame({"a": [1.0, 50.0, None, 2.0], "b": [1.0, 1.0, 1.0, 20.0], "c": ["x", "x", "y", "zzz"]})
+    expected = [10 + 2 * 1 + 3 * 1,        # all valid
+                10 + 2 * 5 + 3 * 1,        # a invalid -> missing -> 5
+                10 + 2 * 5 + 3 * 1 + 100,  # a missing -> 5
+                10 + 2 * 2 + 3 * 20 + 100]  # b invalid but asIs; c invalid -> "y"
+    np.testing.assert_allclose(ev.predict_batch(frame)["y"], expected, rtol=1e-12)
+
+
+def test_dates_are_parsed_or_refused():
+    from pmmlkit.evaluator.contract import FieldRule
+    from pmmlkit.pmml.fields import InputField
+    from pmmlkit.errors import TypeConversionError
+
+    rule = FieldRule(InputField("when", "date", "continuous"))
+    assert rule.check("2024-01-05", 0) == "2024-01-05"
+    assert rule.check("2024-01-05T10:30:00", 0) == "2024-01-05"
+    stamp = FieldRule(InputField("at", "dateTime", "continuous"))
+    assert stamp.check("2024-01-05 10:30", 0) == "2024-01-05T10:30:00"
+    with pytest.raises(TypeConversionError, match="row 3: field 'when': value 'soon' is not a date"):
+        rule.check("soon", 3)
