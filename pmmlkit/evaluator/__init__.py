@@ -256,10 +256,6 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)) or v is pd.NA
 
 
-def _to_float(v: Any) -> float:
-    return math.nan if _missing(v) else float(v)
-
-
 def _to_bool(v: Any) -> bool:
     if isinstance(v, str):
         return v.strip().lower() in ("true", "1")

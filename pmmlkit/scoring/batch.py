@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -77,24 +78,25 @@ def _csv_chunks(path: str, chunk_rows: int, malformed: _Malformed) -> Iterator[p
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False),
     )
-    yield from _numbered(_batches_as_frames(reader), malformed)
+    yield from _numbered(_batches_as_frames(reader, chunk_rows), malformed)
 
 
-def _batches_as_frames(reader: Any) -> Iterator[pd.DataFrame]:
+def _batches_as_frames(reader: Any, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The parser's blocks, cut so that no chunk holds more than ``chunk_rows`` rows."""
     for batch in reader:
-        yield batch.to_pandas()
+        for start in range(0, batch.num_rows, chunk_rows):
+            yield batch.slice(start, chunk_rows).to_pandas()
 
 
 def _numbered(frames: Iterator[pd.DataFrame], malformed: _Malformed) -> Iterator[pd.DataFrame]:
     """Give good rows their original row numbers, skipping the numbers of malformed lines."""
     next_row = 1
     for df in frames:
-        skipped = {n for n, _, _ in malformed.rows}
-        numbers = []
-        while len(numbers) < len(df):
-            if next_row not in skipped:
-                numbers.append(next_row)
-            next_row += 1
+        skipped = np.array([n for n, _, _ in malformed.rows if n >= next_row], dtype=np.int64)
+        candidates = np.arange(next_row, next_row + len(df) + len(skipped), dtype=np.int64)
+        numbers = candidates[~np.isin(candidates, skipped)][:len(df)]
+        if len(numbers):
+            next_row = int(numbers[-1]) + 1
         df.index = pd.Index(numbers, name=ROW)
         yield df
 

@@ -33,7 +33,8 @@ def test_every_row_scored_in_order_across_chunks(tmp_path, ev):
     assert not (tmp_path / "out.rejects.csv").exists()
 
 
-def test_bad_rows_and_malformed_lines_are_rejects_not_crashes(tmp_path, ev):
+@pytest.mark.parametrize("chunk_rows", [2, 100_000])
+def test_bad_rows_and_malformed_lines_are_rejects_not_crashes(tmp_path, ev, chunk_rows):
     src = tmp_path / "in.csv"
     src.write_text("id,x1,x2,device\n"
                    "1,0.5,3,ios\n"
@@ -46,7 +47,7 @@ def test_bad_rows_and_malformed_lines_are_rejects_not_crashes(tmp_path, ev):
     out = tmp_path / "out.csv"
     rejects = tmp_path / "rejects.csv"
     with pytest.raises(TooManyRejectsError, match="5 row\\(s\\) rejected, 0 allowed"):
-        score_file(ev, str(src), str(out), rejects_path=str(rejects), keep=("id",))
+        score_file(ev, str(src), str(out), rejects_path=str(rejects), keep=("id",), chunk_rows=chunk_rows)
     good = pd.read_csv(out)
     bad = pd.read_csv(rejects)
     assert len(good) + len(bad) == 7
@@ -61,7 +62,8 @@ def test_bad_rows_and_malformed_lines_are_rejects_not_crashes(tmp_path, ev):
     row4 = bad[bad["row"] == 4].iloc[0]
     assert (str(row4["x1"]), row4["device"]) == ("0.5", "tablet")  # the input values travel with the reason
     assert bad[bad["row"] == 3].iloc[0]["raw"] == "3,0.5,3,ios,extra"
-    s = score_file(ev, str(src), str(out), rejects_path=str(rejects), keep=("id",), max_errors=5)
+    s = score_file(ev, str(src), str(out), rejects_path=str(rejects), keep=("id",), max_errors=5,
+                   chunk_rows=chunk_rows)
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (7, 2, 5)
 
 
