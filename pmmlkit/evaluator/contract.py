@@ -178,19 +178,15 @@ class Contract:
             raise MissingFieldError(None, absent[0], None,
                                     f"is absent from the input columns {list(df.columns)}; "
                                     f"the model needs {list(self.schema.input_names)}")
-        n = len(df)
-        ok = np.ones(n, dtype=bool)
-        errors: dict[int, str] = {}
-        typed: dict[str, np.ndarray] = {}
-        labels = df.index
-        for rule in self.rules:
-            typed[rule.field.name] = self._column(rule, df[rule.field.name], labels, ok, errors)
+        errors: dict[int, str] = {}  # the first failure of each bad row, by position
+        typed = {r.field.name: self._column(r, df[r.field.name], df.index, errors) for r in self.rules}
+        ok = np.ones(len(df), dtype=bool)
+        ok[list(errors)] = False
         return Prepared({k: v[ok] for k, v in typed.items()}, ok, errors)
 
-    def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, ok: np.ndarray,
-                errors: dict[int, str]) -> np.ndarray:
+    def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str]) -> np.ndarray:
         if not _plain_number(rule.field) or pd.api.types.is_bool_dtype(col.dtype):
-            return self._by_value(rule, col, labels, ok, errors)
+            return self._by_value(rule, col, labels, errors, np.arange(len(col)))
         # Numbers parse in C; only what does not parse as a number (missing values,
         # typos, non-integers for integer fields) goes through the per-value rules.
         if pd.api.types.is_numeric_dtype(col.dtype):
@@ -202,13 +198,15 @@ class Contract:
             slow |= ~np.isnan(nums) & (nums != np.floor(nums))
         if slow.any():
             nums = nums.copy()
-            nums[slow] = self._by_value(rule, col[slow], labels[slow], _Window(ok, slow), errors,
-                                        positions=np.flatnonzero(slow))
+            nums[slow] = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))
         return nums
 
-    def _by_value(self, rule: FieldRule, col: pd.Series, labels: pd.Index, ok: Any,
-                  errors: dict[int, str], positions: np.ndarray | None = None) -> np.ndarray:
-        """Check each distinct value once; rows share the outcome through their codes."""
+    def _by_value(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str],
+                  positions: np.ndarray) -> np.ndarray:
+        """Check each distinct value once; rows share the outcome through their codes.
+
+        ``positions`` are the rows' positions in the whole batch, which key ``errors``.
+        """
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         candidates = [None, *uniques.tolist()]       # code -1 (missing) is slot 0
         results = np.empty(len(candidates), dtype=np.float64 if rule.numeric else object)
@@ -225,21 +223,8 @@ class Contract:
         slots = codes + 1
         if failures:
             for i in np.flatnonzero(np.isin(slots, list(failures))):
-                pos = int(positions[i]) if positions is not None else int(i)
-                if pos not in errors:
-                    errors[pos] = f"row {_row(labels[i])}: {failures[slots[i]]}"
-                    ok[i] = False
+                errors.setdefault(int(positions[i]), f"row {_row(labels[i])}: {failures[slots[i]]}")
         return results[slots]
-
-
-class _Window:
-    """Writes to a subset of a mask, addressed by position within the subset."""
-
-    def __init__(self, mask: np.ndarray, subset: np.ndarray):
-        self.mask, self.index = mask, np.flatnonzero(subset)
-
-    def __setitem__(self, i: int, value: bool) -> None:
-        self.mask[self.index[i]] = value
 
 
 def _plain_number(f: InputField) -> bool:
