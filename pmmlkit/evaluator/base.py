@@ -12,6 +12,11 @@ A backend returns a dict keyed by the schema's ``result_names`` (targets first,
 then the final output fields) of array-likes, one value per row, ``None`` or
 NaN where the model produced no value; plus an optional list of per-row error
 strings (``None`` where the row scored). The facade types and orders them.
+
+With a batch the contract may also hand over ``levels``: for a column it checked
+value by value, ``(slots, values)`` such that ``column == values[slots]``, slot 0
+holding the missing value. A backend may use them to work once per distinct value
+instead of once per row; ignoring them is always correct.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import numpy as np
 from ..pmml.loader import PmmlDocument
 
 Columns = dict[str, np.ndarray]
+Levels = dict[str, tuple[np.ndarray, np.ndarray]]
 Results = dict[str, Sequence[Any]]
 
 
@@ -34,7 +40,8 @@ class Backend(ABC):
         self.schema = doc.schema
 
     @abstractmethod
-    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
+    def evaluate(self, columns: Columns, n_rows: int,
+                 levels: Levels | None = None) -> tuple[Results, list[str | None] | None]:
         """Score typed input columns; return result columns and per-row errors (or None)."""
 
     def evaluate_record(self, record: dict[str, Any]) -> dict[str, Any]:

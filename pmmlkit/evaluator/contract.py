@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import InputError, InvalidValueError, MissingFieldError, TypeConversionError
 from ..pmml.fields import InputField, ModelSchema
+from .base import Levels
 
 NUMERIC = ("double", "float", "integer")
 _TRUE = {"true", "1", "1.0"}
@@ -151,6 +152,7 @@ class Prepared:
     columns: dict[str, np.ndarray]
     ok: np.ndarray                  # bool mask over the input rows
     errors: dict[int, str]          # position in the batch -> message
+    levels: Levels                  # columns checked value by value, as (slots, values); see base.py
 
 
 class Contract:
@@ -179,14 +181,21 @@ class Contract:
                                     f"is absent from the input columns {list(df.columns)}; "
                                     f"the model needs {list(self.schema.input_names)}")
         errors: dict[int, str] = {}  # the first failure of each bad row, by position
-        typed = {r.field.name: self._column(r, df[r.field.name], df.index, errors) for r in self.rules}
+        levels: Levels = {}
+        typed = {r.field.name: self._column(r, df[r.field.name], df.index, errors, levels) for r in self.rules}
         ok = np.ones(len(df), dtype=bool)
+        if not errors:
+            return Prepared(typed, ok, errors, levels)
         ok[list(errors)] = False
-        return Prepared({k: v[ok] for k, v in typed.items()}, ok, errors)
+        return Prepared({k: v[ok] for k, v in typed.items()}, ok, errors,
+                        {k: (slots[ok], values) for k, (slots, values) in levels.items()})
 
-    def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str]) -> np.ndarray:
+    def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str],
+                levels: Levels) -> np.ndarray:
         if not _plain_number(rule.field) or pd.api.types.is_bool_dtype(col.dtype):
-            return self._by_value(rule, col, labels, errors, np.arange(len(col)))
+            slots, values = self._by_value(rule, col, labels, errors, np.arange(len(col)))
+            levels[rule.field.name] = (slots, values)
+            return values[slots]
         # Numbers parse in C; only what does not parse as a number (missing values,
         # typos, non-integers for integer fields) goes through the per-value rules.
         if pd.api.types.is_numeric_dtype(col.dtype):
@@ -198,12 +207,13 @@ class Contract:
             slow |= ~np.isnan(nums) & (nums != np.floor(nums))
         if slow.any():
             nums = nums.copy()
-            nums[slow] = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))
+            slots, values = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))
+            nums[slow] = values[slots]
         return nums
 
     def _by_value(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str],
-                  positions: np.ndarray) -> np.ndarray:
-        """Check each distinct value once; rows share the outcome through their codes.
+                  positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Check each distinct value once: (slots, typed values), a row's value is values[slot].
 
         ``positions`` are the rows' positions in the whole batch, which key ``errors``.
         """
@@ -224,7 +234,7 @@ class Contract:
         if failures:
             for i in np.flatnonzero(np.isin(slots, list(failures))):
                 errors.setdefault(int(positions[i]), f"row {_row(labels[i])}: {failures[slots[i]]}")
-        return results[slots]
+        return slots, results
 
 
 def _plain_number(f: InputField) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar
 from ..errors import JavaError, PmmlkitError
 from ..java import require_java
 from ..pmml.loader import PmmlDocument
-from .base import Backend, Columns, Results
+from .base import Backend, Columns, Levels, Results
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -217,7 +217,8 @@ class JvmBackend(Backend):
     def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
         raise NotImplementedError
 
-    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
+    def evaluate(self, columns: Columns, n_rows: int,
+                 levels: Levels | None = None) -> tuple[Results, list[str | None] | None]:
         cols = python_columns(columns, self.schema)
         results: dict[str, list] = {name: [] for name in self.schema.result_names}
         errors: list[str | None] = []

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...pmml.loader import PmmlDocument
-from ..base import Backend, Columns, Results
+from ..base import Backend, Columns, Levels, Results
 from .compile import compile_document
 from .context import Env
 
@@ -20,8 +20,10 @@ class NativeBackend(Backend):
         self._targets = [(t.name, t.data_type) for t in self.schema.targets]
         self._names = self.schema.result_names
 
-    def evaluate(self, columns: Columns, n_rows: int) -> tuple[Results, list[str | None] | None]:
-        env = Env(n_rows, dict(columns), self._ctx, derived=self._derived)
+    def evaluate(self, columns: Columns, n_rows: int,
+                 levels: Levels | None = None) -> tuple[Results, list[str | None] | None]:
+        kept = {name: (columns[name], slots, values) for name, (slots, values) in (levels or {}).items()}
+        env = Env(n_rows, dict(columns), self._ctx, derived=self._derived, levels=kept)
         result = self._plan(env)
         out: Results = {}
         for name, data_type in self._targets:

@@ -138,17 +138,22 @@ def by_distinct_values(expr, source: str, name: str):
                 memo.update(zip(keys, out.tolist()))
                 kind[:] = [out.dtype]
             return out
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        if len(uniques) * 8 > env.n:  # mostly distinct: no gain
-            return expr(env)
-        values = np.empty(len(uniques) + 1, dtype=col.dtype)
-        values[0] = None if col.dtype == object else np.nan  # slot 0: the missing value
-        values[1:] = uniques
+        found = env.levels_of(source, col)
+        if found is not None:
+            slots, values = found
+        else:
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            if len(uniques) * 8 > env.n:  # mostly distinct: no gain
+                return expr(env)
+            values = np.empty(len(uniques) + 1, dtype=col.dtype)
+            values[0] = None if col.dtype == object else np.nan  # slot 0: the missing value
+            values[1:] = uniques
+            slots = codes + 1
         small = Env(len(values), {source: values}, env.ctx, derived=env.all_derived())
         out = expr(small)
         if out.dtype == object:  # a string field: its category codes come cheap from the small set
-            env._codes[name] = category_codes(out, env.ctx.vocab.get(name, {}))[codes + 1]
-        return out[codes + 1]
+            env._codes[name] = category_codes(out, env.ctx.vocab.get(name, {}))[slots]
+        return out[slots]
     return run
 
 

@@ -35,17 +35,31 @@ class Ctx:
 Expr = Callable[["Env"], Column]
 
 
+Levels = dict[str, tuple[Column, Column, Column]]
+
+
 class Env:
-    """Columns by field name; derived fields are computed on first use, category codes cached."""
+    """Columns by field name; derived fields are computed on first use, category codes cached.
+
+    ``levels`` are the contract's factorisations of input columns (base.py), each kept with
+    the column it describes, so they are only used for that very column.
+    """
 
     def __init__(self, n: int, cols: dict[str, Column], ctx: Ctx, *,
-                 derived: dict[str, Expr] | None = None, parent: "Env | None" = None):
+                 derived: dict[str, Expr] | None = None, parent: "Env | None" = None,
+                 levels: Levels | None = None):
         self.n = n
         self.cols = cols
         self.ctx = ctx
         self.derived = derived or {}
         self.parent = parent
+        self.levels: Levels = levels if levels is not None else parent.levels if parent is not None else {}
         self._codes: dict[str, Column] = {}
+
+    def levels_of(self, name: str, col: Column) -> tuple[Column, Column] | None:
+        """(slots, values) with ``col == values[slots]``, when the contract factorised this column."""
+        found = self.levels.get(name)
+        return (found[1], found[2]) if found is not None and found[0] is col else None
 
     def get(self, name: str) -> Column:
         col = self.cols.get(name)
@@ -75,7 +89,9 @@ class Env:
             owner = self._owner(name)
             col = owner._codes.get(name) if owner is not None else None
             if col is None:
-                col = category_codes(values, self.ctx.vocab.get(name, {}))
+                vocab = self.ctx.vocab.get(name, {})
+                found = self.levels_of(name, values)
+                col = category_codes(found[1], vocab)[found[0]] if found else category_codes(values, vocab)
             self._codes[name] = col
         return col
 

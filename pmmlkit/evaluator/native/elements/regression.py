@@ -14,31 +14,89 @@ from ..kernels import INVERSE_LINKS, softmax
 BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit", "none")
 
 
-def linear_table(table: Element, ctx: Ctx, path: str):
-    """One RegressionTable as a function of the Env: intercept + predictor terms."""
-    intercept = float(table.get("intercept", "0"))
-    numeric = [(p.get("name", ""), float(p.get("coefficient", "0")), float(p.get("exponent", "1")))
-               for p in children(table, "NumericPredictor")]
-    categorical = [(p.get("name", ""), ctx.encode(p.get("name", ""), p.get("value", "")),
-                    float(p.get("coefficient", "0"))) for p in children(table, "CategoricalPredictor")]
-    terms = [([f.get("field", "") for f in children(t, "FieldRef")], float(t.get("coefficient", "0")))
-             for t in children(table, "PredictorTerm")]
+class LinearTables:
+    """Every RegressionTable of a model at once: values [rows, tables] in a few whole-array steps.
 
-    def run(env: Env) -> np.ndarray:
-        y = np.full(env.n, intercept)
-        for name, coef, exp in numeric:
-            x = env.get(name)
-            y = y + coef * (x if exp == 1.0 else x ** exp)
-        for name, code, coef in categorical:
-            # A missing category matches no predictor and adds nothing, as in JPMML.
-            y = y + (env.num(name) == code) * coef
-        for names, coef in terms:
-            prod = np.full(env.n, coef)
+    Numeric predictors form a [terms, tables] coefficient matrix. Categorical predictors on a
+    string field form one lookup by category code (row 0: missing or unseen, which match no
+    predictor and add nothing, as in JPMML). A missing numeric input makes the value of every
+    table that uses it missing, and only those.
+    """
+
+    def __init__(self, tables: list[Element], ctx: Ctx):
+        self.ctx = ctx
+        width = len(tables)
+        self.intercepts = np.array([float(t.get("intercept", "0")) for t in tables])
+        terms: dict[tuple[str, float], np.ndarray] = {}
+        self.levels: dict[str, dict[float, np.ndarray]] = {}   # string field -> code -> coefficients
+        self.equal: list[tuple[str, float, np.ndarray]] = []  # category tests on numeric fields
+        self.products: list[tuple[list[str], np.ndarray]] = []
+        uses: dict[tuple[str, float], np.ndarray] = {}
+        for j, table in enumerate(tables):
+            for p in children(table, "NumericPredictor"):
+                key = (p.get("name", ""), float(p.get("exponent", "1")))
+                terms.setdefault(key, np.zeros(width))[j] += float(p.get("coefficient", "0"))
+                uses.setdefault(key, np.zeros(width, bool))[j] = True
+            for p in children(table, "CategoricalPredictor"):
+                name, coef = p.get("name", ""), float(p.get("coefficient", "0"))
+                code = ctx.encode(name, p.get("value", ""))
+                if ctx.is_numeric(name):
+                    self.equal.append((name, code, _unit(width, j, coef)))
+                else:
+                    self.levels.setdefault(name, {}).setdefault(code, np.zeros(width))[j] += coef
+            for t in children(table, "PredictorTerm"):
+                self.products.append(([f.get("field", "") for f in children(t, "FieldRef")],
+                                      _unit(width, j, float(t.get("coefficient", "0")))))
+        self.terms = list(terms)
+        self.coef = np.array([terms[k] for k in self.terms]).reshape(len(terms), width)
+        self.uses = np.array([uses[k] for k in self.terms]).reshape(len(terms), width)
+        self._lookup: list[tuple[str, np.ndarray]] | None = None
+
+    def _categories(self) -> list[tuple[str, np.ndarray]]:
+        """Per string field, [codes + 1, tables] coefficients (row 0: missing or unseen, zero).
+
+        Built on first use, when every compiler has added its codes to the vocabulary.
+        """
+        if self._lookup is None:
+            lookup = []
+            for name, by_code in self.levels.items():
+                block = np.zeros((len(self.ctx.vocab.get(name, {})) + 1, len(self.intercepts)))
+                for code, coef in by_code.items():
+                    block[int(code) + 1] += coef
+                lookup.append((name, block))
+            self._lookup = lookup
+        return self._lookup
+
+    def __call__(self, env: Env) -> np.ndarray:
+        y = np.tile(self.intercepts, (env.n, 1))
+        if self.terms:
+            X = np.empty((env.n, len(self.terms)))
+            for j, (name, exp) in enumerate(self.terms):
+                x = env.get(name)
+                X[:, j] = x if exp == 1.0 else x ** exp
+            if self.uses.all() or np.isfinite(X).all():
+                y += X @ self.coef
+            else:  # a missing (or infinite) input must not reach tables that do not use it
+                for j in range(y.shape[1]):
+                    used = self.uses[:, j]
+                    y[:, j] += X[:, used] @ self.coef[used, j]
+        for name, block in self._categories():
+            # Missing (NaN) and unseen (-1) codes both land on row 0, which is zero.
+            y += np.take(block, (np.fmax(env.num(name), -1.0) + 1.0).astype(np.intp), axis=0)
+        for name, code, coef in self.equal:
+            y += (env.num(name) == code)[:, None] * coef
+        for names, coef in self.products:
+            prod = np.ones(env.n)
             for name in names:
                 prod = prod * env.get(name)
-            y = y + prod
+            y += prod[:, None] * coef
         return y
-    return run
+
+
+def _unit(width: int, j: int, value: float) -> np.ndarray:
+    out = np.zeros(width)
+    out[j] = value
+    return out
 
 
 def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
@@ -48,8 +106,10 @@ def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
     if method == "simplemax":
         return values / values.sum(axis=1, keepdims=True)
     if values.shape[1] == 2 and method in BINARY_LINKS:
-        first = INVERSE_LINKS[method](values[:, 0])
-        return np.column_stack([first, 1.0 - first])
+        out = np.empty_like(values)
+        out[:, 0] = INVERSE_LINKS[method](values[:, 0])
+        out[:, 1] = 1.0 - out[:, 0]
+        return out
     if method in INVERSE_LINKS:
         return INVERSE_LINKS[method](values)
     raise UnsupportedElement(f"normalizationMethod={method!r}", path, sorted(INVERSE_LINKS))
@@ -57,15 +117,14 @@ def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
 
 def compile_regression_model(model: Element, ctx: Ctx, path: str):
     tables = [t for t in model if local(t.tag) == "RegressionTable"]
-    fns = [linear_table(t, ctx, f"{path}/RegressionTable[{i + 1}]") for i, t in enumerate(tables)]
+    linear = LinearTables(tables, ctx)
     method = model.get("normalizationMethod", "none")
     if model.get("functionName") == "classification":
         labels = tuple(t.get("targetCategory", "") for t in tables)
 
         def run_classification(env: Env) -> ModelResult:
-            values = np.column_stack([f(env) for f in fns])
             with np.errstate(all="ignore"):
-                probs = classify(values, method, path)
+                probs = classify(linear(env), method, path)
             return ModelResult(labels=labels, probs=probs)
         return run_classification
     # For a single regression table PMML defines softmax as the logistic function.
@@ -75,7 +134,7 @@ def compile_regression_model(model: Element, ctx: Ctx, path: str):
 
     def run_regression(env: Env) -> ModelResult:
         with np.errstate(all="ignore"):
-            return ModelResult(value=inverse(fns[0](env)))
+            return ModelResult(value=inverse(linear(env)[:, 0]))
     return run_regression
 
 
