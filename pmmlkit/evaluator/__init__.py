@@ -223,7 +223,13 @@ def _result_column(values: Any, ok_positions: np.ndarray, n: int, data_type: str
             numbers = pd.Series(values, dtype=object).astype("float64").to_numpy()
         full = np.full(n, np.nan)
         full[ok_positions] = numbers
-        return full if data_type != "integer" else pd.array(full, dtype="Int64")
+        if data_type != "integer":
+            return full
+        missing = np.isnan(full)
+        whole = np.where(missing, 0.0, full)
+        if (whole == np.floor(whole)).all():  # the common case, built without pandas' checks
+            return pd.arrays.IntegerArray(whole.astype(np.int64), missing)
+        return pd.array(full, dtype="Int64")
     full = np.full(n, None, dtype=object)
     full[ok_positions] = np.asarray(values, dtype=object)
     return _cast_column(full, data_type).array

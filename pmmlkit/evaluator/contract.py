@@ -205,6 +205,16 @@ class Contract:
         slow = np.isnan(nums)
         if rule.field.data_type == "integer":
             slow |= ~np.isnan(nums) & (nums != np.floor(nums))
+        if slow.any() and pd.api.types.is_numeric_dtype(col.dtype) and np.isnan(nums[slow]).all():
+            # Every slow value is a plain missing number: one treatment serves them all.
+            try:
+                treated = rule.check(None, None)
+            except InputError:
+                pass
+            else:
+                nums = nums.copy()
+                nums[slow] = treated
+                return nums
         if slow.any():
             nums = nums.copy()
             slots, values = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))

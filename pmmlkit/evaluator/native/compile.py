@@ -33,11 +33,15 @@ class ModelResult:
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def winner(self) -> np.ndarray:
-        if self.index is not None:
-            return self.index
-        assert self.probs is not None
-        idx = np.argmax(np.where(np.isnan(self.probs), -np.inf, self.probs), axis=1)
-        return np.where(np.isnan(self.probs).all(axis=1), -1, idx)
+        if self.index is None:  # computed once: the target and several outputs ask for it
+            assert self.probs is not None
+            missing = np.isnan(self.probs)
+            if missing.any():
+                idx = np.argmax(np.where(missing, -np.inf, self.probs), axis=1)
+                self.index = np.where(missing.all(axis=1), -1, idx)
+            else:
+                self.index = np.argmax(self.probs, axis=1)
+        return self.index
 
     def predicted(self, data_type: str | None) -> np.ndarray:
         if self.value is not None:

@@ -3,38 +3,60 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import math
 
-MISSING_K = 3  # outcome column for a missing value; 0/1/2 are less / equal / greater
+import numpy as np
 
 
 @dataclass(frozen=True)
 class TreeTables:
-    """Flattened trees: every test and terminal is a node; next_[node, k] is where a row goes.
+    """Flattened trees as two-way tests, for descending many rows through many trees at once.
 
-    A test compares a number with the threshold: k = 0/1/2 when the value is less than /
-    equal to / greater than it, and 3 when the value is missing. (Set tests arrive as
-    membership columns tested against 0.5.) Terminals send every k back to themselves,
-    so a fixed number of steps finishes every tree.
+    A row goes right when x > threshold, left otherwise, and to the missing branch when x
+    is NaN. Node i is addressed as 2*i: its child for outcome k (0 left, 1 right) is
+    ``next_[2*i + k]``, so a step needs no multiply; ``feature``, ``threshold`` and
+    ``missing`` hold each node's entry twice to be indexed the same way. Children are stored
+    doubled too. Terminals lead to themselves, so a fixed number of steps finishes every tree.
     """
 
-    feature: np.ndarray    # intp [nodes]: column of X tested
-    threshold: np.ndarray  # float64 [nodes]
-    next_: np.ndarray      # intp [nodes * 4]
-    roots: np.ndarray      # intp [trees]
+    feature: np.ndarray    # intp [2 * nodes]: row of X tested
+    threshold: np.ndarray  # float64 [2 * nodes]
+    next_: np.ndarray      # intp [2 * nodes]: doubled child for outcome k at 2 * node + k
+    missing: np.ndarray    # intp [2 * nodes]: doubled child for a missing value
+    roots: np.ndarray      # intp [trees], doubled
     steps: int             # longest root-to-terminal path
+
+
+def two_way_tables(feature: np.ndarray, threshold: np.ndarray, next4: np.ndarray, roots: np.ndarray,
+                   steps: int) -> TreeTables:
+    """TreeTables from per-node [less, equal, greater, missing] successors.
+
+    Every test must send "equal" one way with "less" or with "greater": x >= t becomes
+    x > (the float just below t). Tests bounded by -inf never see a smaller value.
+    """
+    less, equal, greater, miss = (np.asarray(c, dtype=np.intp) for c in next4.T)
+    low = (equal == greater) & (less != equal)
+    if ((less != equal) & (equal != greater)).any():
+        raise ValueError("a tree test tells equal apart from both sides")
+    thr = np.where(low, np.nextafter(threshold, -np.inf), threshold)
+    left = np.where(low & (threshold == -np.inf), greater, less)
+    next_ = np.empty(2 * len(less), dtype=np.intp)
+    next_[0::2], next_[1::2] = 2 * left, 2 * greater
+    return TreeTables(np.repeat(np.asarray(feature, dtype=np.intp), 2), np.repeat(thr, 2), next_,
+                      np.repeat(2 * miss, 2), 2 * np.asarray(roots, dtype=np.intp), steps)
 
 
 CHUNK_ROWS = 2048  # rows per pass: keeps the [rows, trees] working set in cache
 
 
 def descend(XT: np.ndarray, t: TreeTables) -> np.ndarray:
-    """Terminal node of every (row, tree), all rows and trees at once: shape [rows, trees].
+    """Terminal (doubled node id) of every (row, tree), all rows and trees at once: [rows, trees].
 
     ``XT`` is [columns, rows] (one contiguous row per column), so extra columns stack cheaply.
     """
     n = XT.shape[1]
+    if n == 1:
+        return _descend_record(XT[:, 0], t)[None, :]
     out = np.empty((n, len(t.roots)), dtype=np.intp)
     for start in range(0, n, CHUNK_ROWS):
         out[start:start + CHUNK_ROWS] = _descend_chunk(np.ascontiguousarray(XT[:, start:start + CHUNK_ROWS]), t)
@@ -43,32 +65,27 @@ def descend(XT: np.ndarray, t: TreeTables) -> np.ndarray:
 
 def _descend_chunk(XT: np.ndarray, t: TreeTables) -> np.ndarray:
     m = XT.shape[1]
-    if m == 1:
-        return _descend_record(XT[:, 0], t)[None, :]
-    cur = np.broadcast_to(t.roots, (m, len(t.roots))).copy()
-    rows = np.arange(m, dtype=np.intp)[:, None]
     flat = XT.ravel()
+    at = t.feature * m  # where each node's column starts in ``flat``
+    rows = np.arange(m, dtype=np.intp)[:, None]
+    cur = np.tile(t.roots, (m, 1))
     # Imputed inputs often hold no missing value at all: then no step needs to look for one.
-    has_missing = bool(np.isnan(XT).any())
+    has_missing = bool(np.isnan(flat).any())
     for _ in range(t.steps):
-        x = flat[t.feature[cur] * m + rows]
-        thr = t.threshold[cur]
-        k = (x > thr).view(np.int8) + (x >= thr).view(np.int8)   # 0 less, 1 equal, 2 greater
-        if has_missing:
-            k[np.isnan(x)] = MISSING_K
-        cur = t.next_[cur * 4 + k]
+        x = flat.take(at.take(cur) + rows)
+        nxt = t.next_.take(cur + (x > t.threshold.take(cur)))
+        cur = np.where(np.isnan(x), t.missing.take(cur), nxt) if has_missing else nxt
     return cur
 
 
 def _descend_record(x_row: np.ndarray, t: TreeTables) -> np.ndarray:
     """One row through every tree: the same steps with the fewest NumPy calls (service latency)."""
     cur = t.roots
+    has_missing = bool(np.isnan(x_row).any())
     for _ in range(t.steps):
-        x = x_row[t.feature[cur]]
-        thr = t.threshold[cur]
-        k = (x > thr).view(np.int8) + (x >= thr).view(np.int8)
-        k[np.isnan(x)] = MISSING_K
-        cur = t.next_[cur * 4 + k]
+        x = x_row.take(t.feature.take(cur))
+        nxt = t.next_.take(cur + (x > t.threshold.take(cur)))
+        cur = np.where(np.isnan(x), t.missing.take(cur), nxt) if has_missing else nxt
     return cur
 
 

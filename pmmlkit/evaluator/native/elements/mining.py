@@ -10,10 +10,11 @@ from ....pmml.fields import MODEL_ELEMENTS, child, children, local
 from ..compile import ModelResult, compile_model, register
 from ..context import Ctx, Env
 from ..predicates import compile_predicate, predicate_element
-from .tree import Forest
+from .tree import CompiledForest, Forest
 
 METHODS = ("sum", "weightedSum", "average", "weightedAverage", "median", "majorityVote",
            "weightedMajorityVote", "modelChain", "selectFirst")
+VOTES = ("average", "weightedAverage", "majorityVote", "weightedMajorityVote")
 _PLAIN = ("Extension", "MiningSchema", "Node", "ScoreDistribution")
 
 
@@ -41,6 +42,9 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
     classification = model.get("functionName") == "classification"
     skip_missing = seg.get("missingPredictionTreatment", "continue") != "returnMissing"
     seg_path = f"{path}/Segmentation/Segment"
+    if classification and method not in ("modelChain", "selectFirst", *VOTES):
+        raise UnsupportedElement(f"multipleModelMethod={method!r} for classification", f"{path}/Segmentation",
+                                 ["modelChain", "selectFirst", *VOTES])
     if method not in ("modelChain", "selectFirst") and segments and all(_is_plain_tree(s) for s in segments):
         forest = Forest(ctx, classification=classification)
         for i, s in enumerate(segments):
@@ -49,13 +53,12 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
 
         def run_forest(env: Env) -> ModelResult:
             if classification:
-                probs = [_vote(method, weights, compiled.labels, compiled.probs[slots],
-                               compiled.label_idx[slots], skip_missing).probs
-                         for slots in compiled.slot_chunks(env)]
+                probs = [_forest_vote(method, weights, compiled, nodes, skip_missing)
+                         for nodes in compiled.terminal_chunks(env)]
                 return ModelResult(labels=compiled.labels,
                                    probs=np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
-            values = [_combine(method, weights, compiled.value[slots], skip_missing)
-                      for slots in compiled.slot_chunks(env)]
+            values = [_combine(method, weights, compiled.value.take(nodes), skip_missing)
+                      for nodes in compiled.terminal_chunks(env)]
             return ModelResult(value=np.concatenate(values) if values else np.zeros(0))
         return run_forest
     cores = [compile_model(_model_of(s), ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
@@ -116,16 +119,35 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
     return np.where(ok.any(axis=1), total, np.nan)
 
 
-def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.ndarray | list[np.ndarray],
+def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,
+                 skip_missing: bool) -> np.ndarray:
+    """Probabilities of a stacked forest from its [rows, trees] terminals.
+
+    Averages take one gather and one weighted sum per label; only rows where some tree gave
+    no prediction (NaN) go through the masked vote.
+    """
+    if method not in ("average", "weightedAverage"):
+        return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes), skip_missing).probs
+    w = weights if method == "weightedAverage" else np.ones_like(weights)
+    out = np.empty((len(nodes), len(forest.labels)))
+    for k, column in enumerate(forest.prob_columns):
+        out[:, k] = column.take(nodes) @ w
+    out /= w.sum()
+    partial = np.isnan(out).any(axis=1)
+    if partial.any():
+        some = nodes[partial]
+        out[partial] = _vote(method, weights, forest.labels, forest.probs[some], forest.label_idx[some],
+                             skip_missing).probs
+    return out
+
+
+def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.ndarray | list[np.ndarray] | None,
           idx: np.ndarray | list[np.ndarray], skip_missing: bool) -> ModelResult:
     """Classification: average the segments' probabilities, or count their (weighted) votes.
 
     ``probs`` is [rows, segments, labels] and ``idx`` [rows, segments] (lists of per-segment
     arrays are stacked); one pass over whole arrays, no loop over segments.
     """
-    if method not in ("average", "weightedAverage", "majorityVote", "weightedMajorityVote"):
-        raise UnsupportedElement(f"multipleModelMethod={method!r} for classification", "Segmentation",
-                                 ["average", "weightedAverage", "majorityVote", "weightedMajorityVote"])
     P = np.stack(probs, axis=1) if isinstance(probs, list) else probs
     I = np.stack(idx, axis=1) if isinstance(idx, list) else idx
     w = weights if method.startswith("weighted") else np.ones_like(weights)

@@ -9,7 +9,7 @@ from ....errors import UnsupportedElement
 from ....pmml.fields import children
 from ..compile import ModelResult, register
 from ..context import Ctx, Env
-from ..kernels import CHUNK_ROWS, TreeTables, descend
+from ..kernels import CHUNK_ROWS, descend, two_way_tables
 from ..predicates import compile_predicate, predicate_element, set_values
 
 SET_COLUMN = 1 << 30  # feature ids from here on name membership columns of set tests
@@ -104,6 +104,7 @@ class Forest:
         return self.columns.setdefault(field, len(self.columns))
 
     def _test(self, pred: Element, on_true: int, on_false: int, on_unknown: int) -> int:
+        """A node for one predicate. Every node is a two-way numeric test (see kernels.TreeTables)."""
         kind, field = pred.tag.rsplit("}", 1)[-1], pred.get("field", "")
         op = pred.get("operator", "")
         go = {1: on_true, 0: on_false}
@@ -112,23 +113,26 @@ class Forest:
             idx = self._node(self._column(field), np.inf, -1)
             self.next_[idx] = [go[not miss]] * 3 + [go[miss]]
             return idx
-        if kind == "SimplePredicate" and op in OUTCOMES and (self.ctx.is_numeric(field) or op in ("equal", "notEqual")):
+        if kind == "SimplePredicate" and op in OUTCOMES and self.ctx.is_numeric(field) \
+                and op not in ("equal", "notEqual"):
             idx = self._node(self._column(field), self.ctx.encode(field, pred.get("value", "")), -1)
             self.next_[idx] = [go[o] for o in OUTCOMES[op]] + [on_unknown]
             return idx
-        if kind == "SimpleSetPredicate":
-            # A set test becomes a numeric test (> 0.5) on a 1/0 membership column, one column per
-            # distinct (field, set): the descent then only ever compares numbers.
+        if (kind == "SimpleSetPredicate" or (kind == "SimplePredicate" and op in ("equal", "notEqual"))) \
+                and not self.ctx.is_numeric(field):
+            # A set test on categories (an (in)equality is a set of one) becomes a test (> 0.5)
+            # of a 1/0 membership column, one column per distinct (field, set).
             self._column(field)
-            key = (field, tuple(sorted(self.ctx.encode(field, v) for v in set_values(pred))),
-                   pred.get("booleanOperator", "isIn") == "isIn")
+            values = set_values(pred) if kind == "SimpleSetPredicate" else [pred.get("value", "")]
+            inside = pred.get("booleanOperator", "isIn") == "isIn" if kind == "SimpleSetPredicate" else op == "equal"
+            key = (field, tuple(sorted(self.ctx.encode(field, v) for v in values)), inside)
             idx = self._node(SET_COLUMN + self.sets.setdefault(key, len(self.sets)), 0.5, -1)
             self.next_[idx] = [on_false, on_false, on_true, on_unknown]
             return idx
-        # Anything else (CompoundPredicate...) becomes a precomputed 1/0/NaN column tested for equality to 1.
+        # Anything else (CompoundPredicate, numeric equality...) becomes a precomputed 1/0/NaN column.
         self.virtual.append(compile_predicate(pred, self.ctx, self.path))
-        idx = self._node(-len(self.virtual), 1.0, -1)
-        self.next_[idx] = [on_false, on_true, on_false, on_unknown]
+        idx = self._node(-len(self.virtual), 0.5, -1)
+        self.next_[idx] = [on_false, on_false, on_true, on_unknown]
         return idx
 
     def finish(self) -> "CompiledForest":
@@ -136,25 +140,34 @@ class Forest:
 
 
 class CompiledForest:
-    """Frozen arrays of a Forest and the code that scores them."""
+    """Frozen arrays of a Forest and the code that scores them.
+
+    Results are kept per doubled node id, as the descent returns them (kernels.TreeTables):
+    ``probs`` [2 * nodes, labels] and ``label_idx`` for classification, ``value`` otherwise;
+    the null terminals (no prediction) hold NaN and -1.
+    """
 
     def __init__(self, f: Forest):
         n_cols, n_virtual = len(f.columns), len(f.virtual)
-        feature = np.array([n_cols + n_virtual + c - SET_COLUMN if c >= SET_COLUMN else c if c >= 0
-                            else n_cols - 1 - c for c in f.feature], dtype=np.intp)
+        # Membership columns follow the inputs and virtual columns, grouped by field.
+        order = sorted(f.sets.items(), key=lambda item: (f.columns[item[0][0]], item[1]))
+        position = {i: n_cols + n_virtual + p for p, (_, i) in enumerate(order)}
+        feature = [position[c - SET_COLUMN] if c >= SET_COLUMN else c if c >= 0 else n_cols - 1 - c
+                   for c in f.feature]
+        self.ctx = f.ctx
         self.fields = list(f.columns)
         self.virtual = f.virtual
-        self.set_groups = _set_groups(f, n_cols + n_virtual)
         self.n_sets = len(f.sets)
-        self.tables = TreeTables(feature, np.array(f.threshold), np.array(f.next_, dtype=np.intp).ravel(),
-                                 np.array(f.roots, dtype=np.intp), _steps(f.next_, f.roots))
-        # Slot -1 (the null terminal) is the extra last row of every result table.
-        self.slot_of = np.array(f.slot_of, dtype=np.int64)
+        self._set_keys = [key for key, _ in order]
+        self._groups: list[tuple[int, int, int, np.ndarray]] | None = None
+        self.tables = two_way_tables(np.array(feature), np.array(f.threshold), np.array(f.next_),
+                                     np.array(f.roots), _steps(f.next_, f.roots))
+        slot = np.repeat(np.array(f.slot_of, dtype=np.intp), 2)  # slot -1: the null terminal
         self.labels = tuple(f.labels)
         scores = f.scores + [None]
         if f.classification:
             lookup = {lab: i for i, lab in enumerate(self.labels)}
-            self.label_idx = np.array([lookup[s] if s is not None else -1 for s in scores], dtype=np.int64)
+            label_idx = np.array([lookup[s] if s is not None else -1 for s in scores], dtype=np.int64)
             probs = np.full((len(scores), len(self.labels)), np.nan)
             for i, (s, d) in enumerate(zip(scores, f.dists + [{}])):
                 if s is None:
@@ -162,57 +175,60 @@ class CompiledForest:
                 probs[i] = 0.0
                 for lab, p in (d or {s: 1.0}).items():
                     probs[i, lookup[lab]] = p
-            self.probs = probs
+            self.label_idx = label_idx[slot]
+            self.probs = probs[slot]
+            self.prob_columns = [np.ascontiguousarray(self.probs[:, k]) for k in range(len(self.labels))]
         else:
-            self.value = np.array([float(s) if s is not None else np.nan for s in scores])
+            self.value = np.array([float(s) if s is not None else np.nan for s in scores])[slot]
 
     def features(self, env: Env) -> np.ndarray:
         """[columns, rows] the trees test, as numbers (category codes for strings)."""
         cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
         return np.vstack(cols) if cols else np.zeros((1, env.n))
 
-    def slots(self, env: Env) -> np.ndarray:
-        """[rows, trees] result slot of every row in every tree."""
-        return np.concatenate(list(self.slot_chunks(env)))
+    def terminals(self, env: Env) -> np.ndarray:
+        """[rows, trees] doubled terminal node of every row in every tree."""
+        return np.concatenate(list(self.terminal_chunks(env)))
 
-    def slot_chunks(self, env: Env):
-        """The same slots, CHUNK_ROWS rows at a time: big ensembles never hold [rows, trees] at once."""
+    def terminal_chunks(self, env: Env):
+        """The same, CHUNK_ROWS rows at a time: big ensembles never hold [rows, trees] at once."""
         XT = self.features(env)
         for start in range(0, max(env.n, 1), CHUNK_ROWS):
-            yield self.slot_of[descend(self._with_sets(XT[:, start:start + CHUNK_ROWS]), self.tables)]
+            yield descend(self._with_sets(XT[:, start:start + CHUNK_ROWS]), self.tables)
 
     def _with_sets(self, XT: np.ndarray) -> np.ndarray:
         """XT plus one membership row per distinct set test: 1 in, 0 out, NaN missing."""
         if not self.n_sets:
             return XT
-        member = np.empty((self.n_sets, XT.shape[1]))
-        for col, table, ids in self.set_groups:
+        full = np.empty((XT.shape[0] + self.n_sets, XT.shape[1]))
+        full[:XT.shape[0]] = XT
+        for col, start, stop, table in self._set_groups():
             codes = XT[col]
             missing = np.isnan(codes)
-            idx = np.where(missing, -1.0, codes).astype(np.intp) + 1
-            idx[(idx < 0) | (idx >= table.shape[1])] = 0   # unseen, or a code added after compiling
-            block = table[:, idx]
+            # Unseen (-1) and missing codes read column 0; missing ones are then marked.
+            np.take(table, (np.fmax(codes, -1.0) + 1.0).astype(np.intp), axis=1, out=full[start:stop])
             if missing.any():
-                block[:, missing] = np.nan
-            member[ids] = block
-        return np.vstack([XT, member])
+                full[start:stop, missing] = np.nan
+        return full
 
+    def _set_groups(self) -> list[tuple[int, int, int, np.ndarray]]:
+        """Per field: its column, its membership rows' range and a [sets, codes + 1] table.
 
-def _set_groups(f: Forest, first: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """Per field: its column, a [sets, codes + 1] membership table (column 0: unseen), set positions."""
-    by_field: dict[str, list[tuple[int, tuple[float, ...], bool]]] = {}
-    for (field, codes, inside), i in f.sets.items():
-        by_field.setdefault(field, []).append((i, codes, inside))
-    groups = []
-    for field, sets in by_field.items():
-        width = len(f.ctx.vocab.get(field, {})) + 1
-        table = np.zeros((len(sets), width))
-        for row, (_, codes, inside) in enumerate(sets):
-            table[row, :] = 0.0 if inside else 1.0
-            for c in codes:
-                table[row, int(c) + 1] = 1.0 if inside else 0.0
-        groups.append((f.columns[field], table, np.array([i for i, _, _ in sets], dtype=np.intp)))
-    return groups
+        Built on first use, when every compiler has added its codes to the vocabulary.
+        """
+        if self._groups is None:
+            groups = []
+            start = len(self.fields) + len(self.virtual)
+            for field in dict.fromkeys(key[0] for key in self._set_keys):
+                sets = [(codes, inside) for f, codes, inside in self._set_keys if f == field]
+                table = np.zeros((len(sets), len(self.ctx.vocab.get(field, {})) + 1))
+                for row, (codes, inside) in enumerate(sets):
+                    table[row, :] = 0.0 if inside else 1.0
+                    table[row, [int(c) + 1 for c in codes]] = 1.0 if inside else 0.0
+                groups.append((self.fields.index(field), start, start + len(sets), table))
+                start += len(sets)
+            self._groups = groups
+        return self._groups
 
 
 def _steps(next_: list[list[int]], roots: list[int]) -> int:
@@ -237,10 +253,10 @@ def compile_tree_model(model: Element, ctx: Ctx, path: str):
     compiled = forest.finish()
 
     def run(env: Env) -> ModelResult:
-        slot = compiled.slots(env)[:, 0]
+        node = compiled.terminals(env)[:, 0]
         if classification:
-            return ModelResult(labels=compiled.labels, probs=compiled.probs[slot], index=compiled.label_idx[slot])
-        return ModelResult(value=compiled.value[slot])
+            return ModelResult(labels=compiled.labels, probs=compiled.probs[node], index=compiled.label_idx[node])
+        return ModelResult(value=compiled.value[node])
     return run
 
 
