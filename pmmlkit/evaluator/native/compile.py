@@ -125,10 +125,10 @@ _MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the reco
 def by_distinct_values(expr, source: str, name: str):
     """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them.
 
-    Small batches (records) look each value up in a bounded memo instead: the result is a
-    pure function of the one input value.
+    Small batches (records) look each value up in a bounded memo instead: the result (and
+    for a string field its category code) is a pure function of the one input value.
     """
-    memo: dict = {}
+    memo: dict = {}  # input value -> (result, category code or None)
     kind: list = []  # the result dtype, once known
 
     def run(env: Env):
@@ -136,10 +136,15 @@ def by_distinct_values(expr, source: str, name: str):
         if env.n < 256:
             keys = [None if v is None or v != v else v for v in col.tolist()]
             if kind and all(k in memo for k in keys):
-                return np.array([memo[k] for k in keys], dtype=kind[0])
+                hits = [memo[k] for k in keys]
+                if kind[0] == object:
+                    env._codes[name] = np.array([h[1] for h in hits])
+                return np.array([h[0] for h in hits], dtype=kind[0])
             out = expr(env)
             if len(memo) < _MEMO_LIMIT:
-                memo.update(zip(keys, out.tolist()))
+                codes = (category_codes(out, env.ctx.vocab.get(name, {})).tolist() if out.dtype == object
+                         else [None] * len(out))
+                memo.update(zip(keys, zip(out.tolist(), codes)))
                 kind[:] = [out.dtype]
             return out
         found = env.levels_of(source, col)
@@ -180,16 +185,15 @@ def _mining_treatments(model: Element, ctx: Ctx) -> list:
 def _treatment(numeric: bool, fill: object, outliers: str, low: float | None, high: float | None):
     def treat(col: np.ndarray) -> np.ndarray:
         if numeric:
-            col = col.astype(np.float64, copy=True)
-            lo = col < low if low is not None else np.zeros(len(col), bool)
-            hi = col > high if high is not None else np.zeros(len(col), bool)
-            if outliers == "asMissingValues":
-                col[lo | hi] = np.nan
-            elif outliers == "asExtremeValues":
-                col[lo], col[hi] = low, high
-            if fill is not None:
-                col[np.isnan(col)] = fill
-            return col
+            if outliers in ("asMissingValues", "asExtremeValues"):
+                col = col.astype(np.float64, copy=True)
+                lo = col < low if low is not None else np.zeros(len(col), bool)
+                hi = col > high if high is not None else np.zeros(len(col), bool)
+                if outliers == "asMissingValues":
+                    col[lo | hi] = np.nan
+                else:
+                    col[lo], col[hi] = low, high
+            return np.where(np.isnan(col), fill, col) if fill is not None else col
         col = col.copy()
         if fill is not None:
             col[np.array([v is None for v in col], dtype=bool)] = fill

@@ -46,7 +46,7 @@ def two_way_tables(feature: np.ndarray, threshold: np.ndarray, next4: np.ndarray
                       np.repeat(2 * miss, 2), 2 * np.asarray(roots, dtype=np.intp), steps)
 
 
-CHUNK_ROWS = 2048  # rows per pass: keeps the [rows, trees] working set in cache
+CHUNK_ROWS = 512  # rows per pass: keeps the [rows, trees] working set in cache
 
 
 def descend(XT: np.ndarray, t: TreeTables) -> np.ndarray:

@@ -200,6 +200,12 @@ class CompiledForest:
         """XT plus one membership row per distinct set test: 1 in, 0 out, NaN missing."""
         if not self.n_sets:
             return XT
+        if XT.shape[1] == 1:  # a record: each field's membership rows are one row of its table
+            parts = [XT[:, 0]]
+            for col, _, _, table in self._set_groups():
+                code = XT[col, 0]
+                parts.append(table[:, 0] * np.nan if code != code else table[:, max(int(code), -1) + 1])
+            return np.concatenate(parts)[:, None]
         full = np.empty((XT.shape[0] + self.n_sets, XT.shape[1]))
         full[:XT.shape[0]] = XT
         for col, start, stop, table in self._set_groups():
