@@ -67,6 +67,27 @@ def test_bad_rows_and_malformed_lines_are_rejects_not_crashes(tmp_path, ev, chun
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (7, 2, 5)
 
 
+def test_row_numbers_hold_across_parser_blocks(tmp_path):
+    """A file of several 1 MiB parser blocks, regrouped into chunks that cut across them."""
+    ev = Evaluator.from_bytes(logistic_pmml(), backend="native")
+    lines, broken = ["id,x1,x2,device,note"], {5_001, 23_456, 47_999}
+    for i in range(1, 50_001):
+        note = "x" * 40  # long enough that the parser needs several blocks
+        lines.append(f"{i},0.5,{i % 7}" if i in broken else f"{i},{i % 13 * 0.1},{i % 7},ios,{note}")
+    src = tmp_path / "in.csv"
+    src.write_text("\n".join(lines) + "\n")
+    assert src.stat().st_size > 2 * (1 << 20)
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    s = score_file(ev, str(src), str(out), rejects_path=str(rejects), keep=("id",), max_errors=3,
+                   chunk_rows=7_000)
+    assert (s.input_rows, s.output_rows, s.rejected_rows) == (50_000, 49_997, 3)
+    good = pd.read_csv(out)
+    assert good["id"].tolist() == [i for i in range(1, 50_001) if i not in broken]
+    assert sorted(pd.read_csv(rejects)["row"]) == sorted(broken)
+    expected = [logistic_expected(i % 13 * 0.1, i % 7, "ios") for i in good["id"]]
+    np.testing.assert_allclose(good["probability(yes)"], expected, rtol=1e-12)
+
+
 def test_failed_run_leaves_no_output_behind(tmp_path, ev):
     src = tmp_path / "in.csv"
     src.write_text(GOOD)
