@@ -130,9 +130,17 @@ def by_distinct_values(expr, source: str, name: str):
     """
     memo: dict = {}  # input value -> (result, category code or None)
     kind: list = []  # the result dtype, once known
+    single: dict = {}  # input value -> read-only 1-row (result, codes) columns, for records
 
     def run(env: Env):
         col = env.get(source)
+        if env.n == 1:
+            v = col[0]
+            hit = single.get(None if v is None or v != v else v)
+            if hit is not None:
+                if hit[1] is not None:
+                    env._codes[name] = hit[1]
+                return hit[0]
         if env.n < 256:
             keys = [None if v is None or v != v else v for v in col.tolist()]
             if kind and all(k in memo for k in keys):
@@ -142,10 +150,13 @@ def by_distinct_values(expr, source: str, name: str):
                 return np.array([h[0] for h in hits], dtype=kind[0])
             out = expr(env)
             if len(memo) < _MEMO_LIMIT:
-                codes = (category_codes(out, env.ctx.vocab.get(name, {})).tolist() if out.dtype == object
-                         else [None] * len(out))
-                memo.update(zip(keys, zip(out.tolist(), codes)))
+                codes = (category_codes(out, env.ctx.vocab.get(name, {})) if out.dtype == object
+                         else np.full(len(out), None))
+                memo.update(zip(keys, zip(out.tolist(), codes.tolist())))
                 kind[:] = [out.dtype]
+                for k, value, code in zip(keys, out, codes):
+                    single[k] = (_frozen(np.array([value], dtype=out.dtype)),
+                                 _frozen(np.array([code])) if code is not None else None)
             return out
         found = env.levels_of(source, col)
         if found is not None:
@@ -164,6 +175,12 @@ def by_distinct_values(expr, source: str, name: str):
             env._codes[name] = category_codes(out, env.ctx.vocab.get(name, {}))[slots]
         return out[slots]
     return run
+
+
+def _frozen(col: np.ndarray) -> np.ndarray:
+    """A column shared between calls: read-only, so an in-place change fails loudly."""
+    col.flags.writeable = False
+    return col
 
 
 def _mining_treatments(model: Element, ctx: Ctx) -> list:

@@ -184,7 +184,7 @@ class CompiledForest:
     def features(self, env: Env) -> np.ndarray:
         """[columns, rows] the trees test, as numbers (category codes for strings)."""
         cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
-        return np.vstack(cols) if cols else np.zeros((1, env.n))
+        return np.concatenate(cols).reshape(len(cols), env.n) if cols else np.zeros((1, env.n))
 
     def terminals(self, env: Env) -> np.ndarray:
         """[rows, trees] doubled terminal node of every row in every tree."""
