@@ -22,8 +22,7 @@ class NativeBackend(Backend):
 
     def evaluate(self, columns: Columns, n_rows: int,
                  levels: Levels | None = None) -> tuple[Results, list[str | None] | None]:
-        kept = {name: (columns[name], slots, values) for name, (slots, values) in (levels or {}).items()}
-        env = Env(n_rows, dict(columns), self._ctx, derived=self._derived, levels=kept)
+        env = Env(n_rows, dict(columns), self._ctx, derived=self._derived, levels=levels)
         result = self._plan(env)
         out: Results = {}
         for name, data_type in self._targets:

@@ -6,6 +6,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..base import Levels
+
 NUMERIC_TYPES = ("double", "float", "integer", "boolean")
 Column = np.ndarray
 
@@ -35,14 +37,12 @@ class Ctx:
 Expr = Callable[["Env"], Column]
 
 
-Levels = dict[str, tuple[Column, Column, Column]]
-
-
 class Env:
     """Columns by field name; derived fields are computed on first use, category codes cached.
 
-    ``levels`` are the contract's factorisations of input columns (base.py), each kept with
-    the column it describes, so they are only used for that very column.
+    ``levels`` are the contract's factorisations of input columns (see base.py). Each is kept
+    with the column it describes and only ever used for that very column, not for a treated
+    copy of it further down.
     """
 
     def __init__(self, n: int, cols: dict[str, Column], ctx: Ctx, *,
@@ -53,12 +53,14 @@ class Env:
         self.ctx = ctx
         self.derived = derived or {}
         self.parent = parent
-        self.levels: Levels = levels if levels is not None else parent.levels if parent is not None else {}
+        self._levels: dict[str, tuple[Column, Column, Column]] = (
+            {name: (cols[name], slots, values) for name, (slots, values) in levels.items()} if levels
+            else parent._levels if parent is not None else {})
         self._codes: dict[str, Column] = {}
 
     def levels_of(self, name: str, col: Column) -> tuple[Column, Column] | None:
         """(slots, values) with ``col == values[slots]``, when the contract factorised this column."""
-        found = self.levels.get(name)
+        found = self._levels.get(name)
         return (found[1], found[2]) if found is not None and found[0] is col else None
 
     def get(self, name: str) -> Column:

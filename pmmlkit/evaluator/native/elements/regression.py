@@ -28,7 +28,7 @@ class LinearTables:
         width = len(tables)
         self.intercepts = np.array([float(t.get("intercept", "0")) for t in tables])
         terms: dict[tuple[str, float], np.ndarray] = {}
-        self.levels: dict[str, dict[float, np.ndarray]] = {}   # string field -> code -> coefficients
+        self.categories: dict[str, dict[float, np.ndarray]] = {}  # string field -> code -> coefficients
         self.equal: list[tuple[str, float, np.ndarray]] = []  # category tests on numeric fields
         self.products: list[tuple[list[str], np.ndarray]] = []
         uses: dict[tuple[str, float], np.ndarray] = {}
@@ -43,7 +43,7 @@ class LinearTables:
                 if ctx.is_numeric(name):
                     self.equal.append((name, code, _unit(width, j, coef)))
                 else:
-                    self.levels.setdefault(name, {}).setdefault(code, np.zeros(width))[j] += coef
+                    self.categories.setdefault(name, {}).setdefault(code, np.zeros(width))[j] += coef
             for t in children(table, "PredictorTerm"):
                 self.products.append(([f.get("field", "") for f in children(t, "FieldRef")],
                                       _unit(width, j, float(t.get("coefficient", "0")))))
@@ -52,14 +52,14 @@ class LinearTables:
         self.uses = np.array([uses[k] for k in self.terms]).reshape(len(terms), width)
         self._lookup: list[tuple[str, np.ndarray]] | None = None
 
-    def _categories(self) -> list[tuple[str, np.ndarray]]:
+    def _category_blocks(self) -> list[tuple[str, np.ndarray]]:
         """Per string field, [codes + 1, tables] coefficients (row 0: missing or unseen, zero).
 
         Built on first use, when every compiler has added its codes to the vocabulary.
         """
         if self._lookup is None:
             lookup = []
-            for name, by_code in self.levels.items():
+            for name, by_code in self.categories.items():
                 block = np.zeros((len(self.ctx.vocab.get(name, {})) + 1, len(self.intercepts)))
                 for code, coef in by_code.items():
                     block[int(code) + 1] += coef
@@ -80,7 +80,7 @@ class LinearTables:
                 for j in range(y.shape[1]):
                     used = self.uses[:, j]
                     y[:, j] += X[:, used] @ self.coef[used, j]
-        for name, block in self._categories():
+        for name, block in self._category_blocks():
             # Missing (NaN) and unseen (-1) codes both land on row 0, which is zero.
             y += np.take(block, (np.fmax(env.num(name), -1.0) + 1.0).astype(np.intp), axis=0)
         for name, code, coef in self.equal:
