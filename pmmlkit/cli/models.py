@@ -1,0 +1,121 @@
+"""`pmmlkit inspect`, `pmmlkit validate` and the `pmmlkit models` group (the versioned repository)."""
+from __future__ import annotations
+
+import click
+
+from .options import ErrorBoundaryGroup, backend_option, echo_json, repo_option
+
+
+@click.command("inspect")
+@click.argument("model_ref", metavar="MODEL")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@repo_option
+def inspect_cmd(model_ref: str, as_json: bool, repo: str) -> None:
+    """Model type, input fields, targets and outputs of a PMML file or repository model."""
+    from ..evaluator import read_ref
+    from ..pmml import loader
+
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    s = loader.parse(raw, source=source).schema
+    info = {"source": source, "model_type": s.model_type, "function": s.function_name,
+            "inputs": [f.as_dict() for f in s.inputs], "targets": [f.as_dict() for f in s.targets],
+            "outputs": [f.as_dict() for f in s.outputs],
+            "verification_records": len(s.verification.rows) if s.verification else 0}
+    if as_json:
+        echo_json(info)
+        return
+    click.echo(f"{source}: {s.model_type} ({s.function_name})")
+    for title, fields in (("inputs", s.inputs), ("targets", s.targets), ("outputs", s.outputs)):
+        click.echo(f"{title}:")
+        for f in fields:
+            allowed = f" {list(f.values)}" if f.values else ""
+            click.echo(f"  {f.name}: {f.data_type} {f.op_type}{allowed}")
+    click.echo(f"verification records: {info['verification_records']}")
+
+
+@click.command("validate")
+@click.argument("model_ref", metavar="MODEL")
+@backend_option
+@repo_option
+def validate(model_ref: str, backend: str, repo: str) -> None:
+    """Run every check the loader runs (safety, schema, ModelVerification); exit 1 on failure."""
+    from ..evaluator import Evaluator, read_ref
+    from ..evaluator.verification import findings
+    from ..pmml import loader
+
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    doc = loader.parse(raw, source=source)
+    click.echo(f"ok: safe XML, PMML {doc.version}, {doc.schema.model_type}, "
+               f"{len(doc.schema.inputs)} inputs, {len(doc.schema.outputs)} outputs")
+    ev = Evaluator.from_bytes(raw, backend=backend, verify=False, source=source)
+    click.echo(f"ok: loads with backend {ev.backend_name}")
+    problems = findings(ev)
+    n = len(doc.schema.verification.rows) if doc.schema.verification else 0
+    if problems:
+        for p in problems:
+            click.echo(f"FAIL: {p}")
+        raise click.ClickException(f"{len(problems)} verification finding(s) in {source}")
+    click.echo(f"ok: {n} ModelVerification record(s) reproduced" if n else "note: no ModelVerification records")
+
+
+@click.group("models", cls=ErrorBoundaryGroup)
+def models_group() -> None:
+    """List, inspect, label and delete published model versions."""
+
+
+@models_group.command("list")
+@repo_option
+def models_list(repo: str) -> None:
+    """A table of models: latest version, version count, labels, created."""
+    from ..repository.store import Repository
+
+    repository = Repository(repo)
+    rows = [("NAME", "LATEST", "VERSIONS", "LABELS", "CREATED")]
+    for name in repository.models():
+        versions = repository.versions(name)
+        if not versions:  # deleted since models() listed it
+            continue
+        labels = ",".join(f"{k}={v}" for k, v in sorted(repository.labels(name).items()))
+        latest = versions[-1]
+        rows.append((name, str(latest.number), str(len(versions)), labels or "-",
+                     latest.manifest.created))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@models_group.command("show")
+@click.argument("ref")
+@repo_option
+def models_show(ref: str, repo: str) -> None:
+    """The manifest of NAME, NAME:VERSION or NAME@LABEL, as JSON."""
+    from ..repository.store import Repository
+
+    version = Repository(repo).resolve(ref)
+    echo_json({"name": version.name, "version": version.number, "uri": version.uri,
+               **version.manifest.as_dict()})
+
+
+@models_group.command("label")
+@click.argument("name")
+@click.argument("label")
+@click.argument("number", type=click.IntRange(min=1))
+@repo_option
+def models_label(name: str, label: str, number: int, repo: str) -> None:
+    """Point LABEL of NAME at version NUMBER (e.g. stable -> 3)."""
+    from ..repository.store import Repository
+
+    Repository(repo).set_label(name, label, number)
+    click.echo(f"{name}@{label} -> {name}:{number}")
+
+
+@models_group.command("delete")
+@click.argument("name")
+@click.argument("number", type=click.IntRange(min=1))
+@repo_option
+def models_delete(name: str, number: int, repo: str) -> None:
+    """Unpublish version NUMBER of NAME (refused while a label points at it)."""
+    from ..repository.store import Repository
+
+    Repository(repo).delete(name, number)
+    click.echo(f"deleted {name}:{number}")

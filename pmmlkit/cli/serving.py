@@ -1,0 +1,45 @@
+"""`pmmlkit serve`: the model server."""
+from __future__ import annotations
+
+import click
+
+from .options import backend_option, repo_option
+
+
+@click.command("serve")
+@repo_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes; each polls, loads and scores on its own.")
+@click.option("--model", "model_names", multiple=True,
+              help="Serve only this model (repeatable) [default: every model in the repository].")
+@click.option("--poll-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0),
+              help="How often to look for new, removed and relabelled versions; 0 = load once.")
+@click.option("--policy", default="latest", show_default=True,
+              help="Versions kept loaded: latest, latest:N, all or specific (with --versions).")
+@click.option("--versions", default=None, help="For --policy specific: version numbers, e.g. 1,3.")
+@backend_option
+@click.option("--admin-token", envvar="PMMLKIT_ADMIN_TOKEN", default=None,
+              help="Bearer token for the admin endpoints (env PMMLKIT_ADMIN_TOKEN); unset = disabled.")
+@click.option("--max-body-bytes", default=16 * 1024 * 1024, show_default=True, type=click.IntRange(min=1))
+@click.option("--timeout", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds one scoring call may take before the request fails with 504.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--access-log", is_flag=True, help="Log every request (costs throughput).")
+def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[str, ...],
+              poll_seconds: float, policy: str, versions: str | None, backend: str,
+              admin_token: str | None, max_body_bytes: int, timeout: float | None, log_level: str,
+              access_log: bool) -> None:
+    """Serve models over a TF-Serving-compatible REST API; new versions load without restart."""
+    from ..repository.store import check_name
+    from ..serving.config import Policy, ServerConfig
+    from ..serving.run import serve
+
+    config = ServerConfig(models=tuple(check_name(n) for n in model_names),
+                          policy=Policy.parse(policy, versions=versions), backend=backend,
+                          poll_seconds=poll_seconds, admin_token=admin_token or None,
+                          max_body_bytes=max_body_bytes, timeout=timeout)
+    serve(repo=repo, config=config, host=host, port=port, workers=workers, log_level=log_level,
+          access_log=access_log)
