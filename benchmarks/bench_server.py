@@ -1,9 +1,9 @@
 """`pmmlkit serve` against the common baseline (Flask + gunicorn + pypmml), same model, same machine.
 
-    python benchmarks/bench_server.py [--requests 4000] [--max-seconds 20] [--workers 2]
+    python benchmarks/bench_server.py [--requests 4000] [--max-seconds 20] [--workers 2] [--rounds 5]
 
-Starts both servers on 127.0.0.1, warms them up, then drives each scenario with a
-bounded load: a fixed request count, a duration cap, 16 concurrent keep-alive
+Starts both servers on 127.0.0.1, warms them up, then drives each scenario in rounds
+(taken in turns) with a bounded load: a fixed request count per round, a duration cap, 16 concurrent keep-alive
 connections (the baseline's sync gunicorn workers close every connection, so its
 clients reconnect: that is part of its cost). The client runs on the same cores
 as the servers. Prints a markdown table.
@@ -126,11 +126,17 @@ async def _drive(port: int, requests: list[bytes], *, count: int, max_seconds: f
     started = time.perf_counter()
     await asyncio.gather(*(connection() for _ in range(CONCURRENCY)))
     elapsed = time.perf_counter() - started
-    lat = np.array(latencies) * 1000
-    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
+    return {"rps": len(latencies) / elapsed, "latencies": latencies, "errors": errors}
+
+
+def _summary(rounds: list[dict]) -> dict:
+    """Rounds of one scenario: the median round's req/s; latency percentiles over every request."""
+    lat = np.array([x for r in rounds for x in r["latencies"]]) * 1000
+    errors = [e for r in rounds for e in r["errors"]]
+    return {"requests": len(lat), "rps": float(np.median([r["rps"] for r in rounds])),
             "p50": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
-            "p99": float(np.percentile(lat, 99)) if len(lat) else float("nan"), "errors": len(errors),
-            "first_error": errors[0] if errors else ""}
+            "p99": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
+            "errors": len(errors), "first_error": errors[0] if errors else ""}
 
 
 # --- servers ----------------------------------------------------------------
@@ -172,7 +178,7 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def run(*, n_requests: int, max_seconds: float, workers: int, backend: str) -> list[dict]:
+def run(*, n_requests: int, max_seconds: float, workers: int, backend: str, rounds: int) -> list[dict]:
     from pmmlkit.repository.store import Repository
 
     work = Path(tempfile.mkdtemp(prefix="pmmlkit-bench-server-"))
@@ -197,22 +203,25 @@ def run(*, n_requests: int, max_seconds: float, workers: int, backend: str) -> l
     scenarios = [(f"pmmlkit serve ({backend}), 1 record/request", serve_port, single, 1),
                  (f"pmmlkit serve ({backend}), 100 records/request", serve_port, batches, 100),
                  ("flask + gunicorn + pypmml, 1 record/request", base_port, plain, 1)]
-    results = []
+    measured: dict[str, list[dict]] = {label: [] for label, *_ in scenarios}
     try:
         for label, port, reqs, per in scenarios:
             asyncio.run(_drive(port, reqs, count=400, max_seconds=10))  # warm-up: JIT, caches, connections
-            count = n_requests if per == 1 else max(n_requests // 10, 100)
-            stats = asyncio.run(_drive(port, reqs, count=count, max_seconds=max_seconds))
-            results.append({"scenario": label, "records": per, **stats})
+        # Rounds take turns, so a noisy spell on the shared machine hits every scenario alike.
+        for _ in range(rounds):
+            for label, port, reqs, per in scenarios:
+                count = n_requests if per == 1 else max(n_requests // 10, 100)
+                measured[label].append(asyncio.run(_drive(port, reqs, count=count, max_seconds=max_seconds)))
     finally:
         _stop(serve)
         _stop(baseline)
-    return results
+    return [{"scenario": label, "records": per, **_summary(measured[label])} for label, _, _, per in scenarios]
 
 
 def table(results: list[dict], *, workers: int) -> str:
     base = next(r for r in results if r["scenario"].startswith("flask"))["rps"]
-    lines = [f"{os.cpu_count()} cores, {workers} worker process(es) per server, {CONCURRENCY} concurrent connections",
+    lines = [f"{os.cpu_count()} cores, {workers} worker process(es) per server, {CONCURRENCY} concurrent connections; "
+             "req/s is the median round, latencies are over all rounds' requests",
              "", "| scenario | requests | req/s | records/s | p50 ms | p99 ms | errors | req/s vs baseline |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
@@ -228,9 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-seconds", type=float, default=20.0, help="duration cap per scenario")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for each server")
     parser.add_argument("--backend", default="auto", help="pmmlkit serve --backend")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per scenario, taken in turns")
     args = parser.parse_args(argv)
     results = run(n_requests=args.requests, max_seconds=args.max_seconds, workers=args.workers,
-                  backend=args.backend)
+                  backend=args.backend, rounds=args.rounds)
     print(table(results, workers=args.workers))
 
 
