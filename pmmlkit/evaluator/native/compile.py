@@ -210,10 +210,13 @@ def _treatment(numeric: bool, fill: object, outliers: str, low: float | None, hi
                     col[lo | hi] = np.nan
                 else:
                     col[lo], col[hi] = low, high
-            return np.where(np.isnan(col), fill, col) if fill is not None else col
+            missing = np.isnan(col) if fill is not None else None
+            return np.where(missing, fill, col) if missing is not None and missing.any() else col
+        missing = pd.isna(col) if fill is not None else None
+        if missing is None or not missing.any():
+            return col  # the very column, so what is known about it (levels, codes) still holds
         col = col.copy()
-        if fill is not None:
-            col[np.array([v is None for v in col], dtype=bool)] = fill
+        col[missing] = fill
         return col
     return treat
 
