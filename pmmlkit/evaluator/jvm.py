@@ -38,6 +38,31 @@ def classpath() -> list[str]:
     return jars
 
 
+class _DeadJvmNoise(logging.Filter):
+    """Drops what py4j logs while one of pmmlkit's own JVM calls fails.
+
+    When our JVM dies, py4j logs a multi-line ERROR traceback for every failed send and
+    connection attempt (some on the root logger) before pmmlkit notices; pmmlkit then logs
+    one warning of its own and restarts the JVM, or raises an error that says what failed.
+    Records are dropped only from py4j's own code, in a thread that is inside one of our
+    calls: a Spark driver's py4j traffic elsewhere in the process is untouched.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = getattr(self.active, "depth", 0) > 0
+        return not (ours and f"{os.sep}py4j{os.sep}" in record.pathname)
+
+
+_NOISE = _DeadJvmNoise()
+for _logger in (logging.getLogger("py4j.java_gateway"), logging.getLogger("py4j.clientserver"),
+                logging.getLogger()):  # py4j also calls logging.exception() on the root logger
+    _logger.addFilter(_NOISE)
+
+
 class Gateway:
     """The process's JVM: launch, health, restart."""
 
@@ -96,6 +121,13 @@ class Gateway:
 
     def call(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(jvm)``; on a dead JVM, restart once and run it again."""
+        _NOISE.active.depth = getattr(_NOISE.active, "depth", 0) + 1
+        try:
+            return self._call(fn)
+        finally:
+            _NOISE.active.depth -= 1
+
+    def _call(self, fn: Callable[[Any], T]) -> T:
         from py4j.protocol import Py4JError, Py4JJavaError
 
         for attempt in (1, 2):

@@ -1,6 +1,7 @@
 """The shared JVM: threads, a dead JVM, fork, orphans and a missing java."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -48,7 +49,8 @@ def test_eight_threads_match_sequential_results_exactly(backend):
 
 
 @pytest.mark.parametrize("backend", JVM_BACKENDS)
-def test_dead_jvm_is_replaced_and_models_reload(backend):
+def test_dead_jvm_is_replaced_and_models_reload(backend, caplog):
+    caplog.set_level(logging.INFO)
     ev = Evaluator.from_bytes(logistic_pmml(), backend=backend)
     record = {"x1": 0.3, "x2": 10, "device": "ios"}
     before = ev.predict(record)
@@ -60,6 +62,9 @@ def test_dead_jvm_is_replaced_and_models_reload(backend):
         time.sleep(0.05)
     assert ev.predict(record) == before
     assert GATEWAY.generation == generation + 1
+    # One line from pmmlkit, none of py4j's connection tracebacks for the dead JVM.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == \
+        ["JVM gateway is gone; starting a new one"]
     assert _jvm_pid() != pid
 
 
