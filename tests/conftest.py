@@ -1,4 +1,4 @@
-"""Shared fixtures: one SparkSession for the whole test session, temp repositories."""
+"""Shared fixtures: one SparkSession for the whole test session, temp repositories, the async backend."""
 from __future__ import annotations
 
 import pytest
@@ -18,3 +18,9 @@ def repo(tmp_path):
     from pmmlkit.repository.store import Repository
 
     return Repository(str(tmp_path / "models"))
+
+
+@pytest.fixture
+def anyio_backend():
+    """Async tests (pytest.mark.anyio) run on asyncio, as the server does."""
+    return "asyncio"

@@ -11,11 +11,6 @@ from helpers import MANIFEST, hand_features, publish, ranker_pmml, tables
 from pmmlkit.evaluator import Evaluator
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 def make_app(repo, store):
     from pmmlkit.serving import ServerConfig, create_app
 

@@ -17,27 +17,30 @@ def published(s3_repo):
     return s3_repo
 
 
-def test_server_loads_and_switches_versions_from_s3(published):
-    from starlette.testclient import TestClient
+@pytest.mark.anyio
+async def test_server_loads_and_switches_versions_from_s3(published):
+    import httpx
 
     from pmmlkit.serving import ServerConfig, create_app
 
     app = create_app(published, config=ServerConfig(backend="jpmml", poll_seconds=0))
     rec = docs.color_record(x1=0.5, x2=-1.0, color="green")
-    with TestClient(app) as client:
+    try:
         app.state.models.poll()
-        r = client.post("/v1/models/clf:predict", json={"instances": [rec]})
-        assert r.status_code == 200, r.text
-        assert r.json()["model_version"] == "1"
-        assert r.json()["predictions"][0]["probability(1)"] == pytest.approx(
-            docs.versioned_p1(rec, 1), abs=TOL)
-        published.publish("clf", docs.versioned_pmml(2))
-        app.state.models.poll()
-        r = client.post("/v1/models/clf:predict", json={"instances": [rec]})
-        assert r.json()["model_version"] == "2"
-        assert r.json()["predictions"][0]["probability(1)"] == pytest.approx(
-            docs.versioned_p1(rec, 2), abs=TOL)
-    app.state.models.close()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            r = await client.post("/v1/models/clf:predict", json={"instances": [rec]})
+            assert r.status_code == 200, r.text
+            assert r.json()["model_version"] == "1"
+            assert r.json()["predictions"][0]["probability(1)"] == pytest.approx(
+                docs.versioned_p1(rec, 1), abs=TOL)
+            published.publish("clf", docs.versioned_pmml(2))
+            app.state.models.poll()
+            r = await client.post("/v1/models/clf:predict", json={"instances": [rec]})
+            assert r.json()["model_version"] == "2"
+            assert r.json()["predictions"][0]["probability(1)"] == pytest.approx(
+                docs.versioned_p1(rec, 2), abs=TOL)
+    finally:
+        app.state.models.close()
 
 
 def test_cli_lists_and_scores_from_s3(published, s3_root, tmp_path):

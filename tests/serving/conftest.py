@@ -13,11 +13,6 @@ from serving_helpers import ADMIN_TOKEN, BACKEND, v1  # noqa: E402
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
 def make_app(repo):
     """Build an app over ``repo`` with no background poller; tests call ``poll()`` themselves."""
     from pmmlkit.serving import ServerConfig, create_app
