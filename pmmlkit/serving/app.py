@@ -360,6 +360,7 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
             yield
         finally:
             await anyio.to_thread.run_sync(manager.close)
+            metrics.close()
 
     m = "/v1/models/{name:pmmlkit_name}"
     v, lab = m + "/versions/{version:int}", m + "/labels/{label:pmmlkit_name}"

@@ -1,10 +1,11 @@
-"""Prometheus metrics of one server process.
+"""Prometheus metrics of the server, summed over its worker processes.
 
-Each app gets its own registry, so several apps (tests) never share counters.
-With ``--workers N`` every worker process keeps its own metrics: a scrape of
-``/metrics`` sees the one worker that answered it. Scrape each worker (run one
-port per worker) or sum over scrapes; the ``pid`` in ``pmmlkit_serving_info``
-tells workers apart.
+Each app gets its own registry, so several apps (tests) never share counters. With
+``--workers N`` the workers write their values to files in ``PROMETHEUS_MULTIPROC_DIR``
+(``pmmlkit serve`` makes a temporary one) and whichever worker answers ``/metrics``
+reports the sum over all of them; ``pmmlkit_serving_info`` lists each live worker's pid.
+The same holds under gunicorn when that variable is set (prometheus_client's
+multiprocess mode).
 """
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ import os
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Single records score in well under a millisecond natively: resolve down to 0.25 ms.
 LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                    2.5, 5.0, 10.0)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def multiprocess() -> bool:
+    """Whether values live in shared files (several worker processes)."""
+    return bool(os.environ.get(MULTIPROC_ENV))
 
 
 class Metrics:
@@ -25,7 +32,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.info = Gauge("pmmlkit_serving_info", "This server process.", ["pid"], registry=r)
+        self.info = Gauge("pmmlkit_serving_info", "A live server process.", ["pid"], registry=r,
+                          multiprocess_mode="liveall")
         self.info.labels(str(os.getpid())).set(1)
         self.requests = Counter("pmmlkit_serving_requests", "Requests, by endpoint and status code.",
                                 ["model", "version", "endpoint", "code"], registry=r)
@@ -36,7 +44,7 @@ class Metrics:
         self.errors = Counter("pmmlkit_serving_errors", "Failed requests and rejected records, by kind.",
                               ["model", "version", "kind"], registry=r)
         self.loaded = Gauge("pmmlkit_serving_loaded_versions", "Versions loaded and AVAILABLE.",
-                            ["model"], registry=r)
+                            ["model"], registry=r, multiprocess_mode="livemax")
         self.reloads = Counter("pmmlkit_serving_reload_events", "Version loads and unloads.",
                                ["model", "version", "outcome"], registry=r)
         self.fallbacks = Counter("pmmlkit_serving_lookup_fallbacks",
@@ -54,4 +62,17 @@ class Metrics:
         self.reloads.labels(model, str(version), outcome).inc()
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        if not multiprocess():
+            return generate_latest(self.registry)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)
+        return generate_latest(combined)
+
+    def close(self) -> None:
+        """This process is going away: its live gauges leave the sum (counters stay counted)."""
+        if multiprocess():
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid())

@@ -2,8 +2,8 @@
 
 Every worker process builds its own app from the environment, polls the
 repository and loads versions on its own, and (for a JVM backend) starts its
-own JVM: nothing is shared between workers. The same factory works under
-gunicorn::
+own JVM: only the metrics files are shared between workers. The same factory
+works under gunicorn (set PROMETHEUS_MULTIPROC_DIR for summed metrics)::
 
     PMMLKIT_SERVE_REPO=/models gunicorn -w 2 -k uvicorn.workers.UvicornWorker \\
         'pmmlkit.serving.run:app_from_env()'
@@ -14,10 +14,12 @@ requests finish (up to ``GRACE_SECONDS``), then the lifespan stops the poller.
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 from ..errors import ConfigError
 from .config import ServerConfig
+from .metrics import MULTIPROC_ENV
 
 REPO_ENV, CONFIG_ENV = "PMMLKIT_SERVE_REPO", "PMMLKIT_SERVE_CONFIG"
 GRACE_SECONDS = 30
@@ -54,7 +56,9 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
     from uvicorn.supervisors import Multiprocess
 
     uv_config = uvicorn.Config("pmmlkit.serving.run:app_from_env", factory=True, workers=workers, **options)
-    Multiprocess(uv_config, sockets=[_listen(host, port, uv_config.backlog)]).run()
+    with tempfile.TemporaryDirectory(prefix="pmmlkit-metrics-") as metrics_dir:
+        os.environ.setdefault(MULTIPROC_ENV, metrics_dir)  # workers sum their metrics (metrics.py)
+        Multiprocess(uv_config, sockets=[_listen(host, port, uv_config.backlog)]).run()
 
 
 def _listen(host: str, port: int, backlog: int) -> Any:

@@ -97,3 +97,31 @@ def test_publish_under_load_switches_without_failures(server):
     assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
     log = log_path.read_text()
     assert "Traceback" not in log, log
+
+
+def _scrape(base: str) -> dict[str, list]:
+    """Samples of /metrics by name, over a new connection (so any worker may answer)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(base + "/metrics", timeout=10).text
+    samples: dict[str, list] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+@pytest.mark.slow
+def test_metrics_sum_over_workers(server):
+    """Whichever worker answers a scrape, it reports every worker's requests and records."""
+    proc, base, repo, workers, log_path = server
+    n = 120
+    for _ in range(n):  # a new connection each time, so the requests spread over the workers
+        r = httpx.post(base + "/v1/models/clf:predict", json={"instances": [record()]}, timeout=10)
+        assert r.status_code == 200, r.text
+    for _ in range(4 * workers):
+        samples = _scrape(base)
+        assert sum(s.value for s in samples["pmmlkit_serving_records_total"]) == n
+        predicts = [s for s in samples["pmmlkit_serving_requests_total"] if s.labels["endpoint"] == "predict"]
+        assert sum(s.value for s in predicts) == n
+        assert len({s.labels["pid"] for s in samples["pmmlkit_serving_info"]}) == workers
