@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.evaluator.native_harness import assert_conforms, native_results, typed_columns
 from tests.evaluator.native_models import estimator_names, fit_pmml, make_frame
+from pmmlkit import Evaluator
 from pmmlkit.errors import UnsupportedElement
 from pmmlkit.evaluator.native import NativeBackend
 from pmmlkit.pmml.loader import parse
@@ -74,3 +77,29 @@ def test_missing_value_replacement_is_applied(documents, scoring_frame):
     imputed = df.assign(x1=float(replacement))
     df["x1"] = np.nan
     np.testing.assert_allclose(native_results(doc, df)["y"], native_results(doc, imputed)["y"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["forest_clf", "gbt_clf", "logreg_multi"])
+def test_eight_threads_on_a_fresh_evaluator_match_sequential_results(documents, scoring_frame, name):
+    """Memos and lazily built tables fill up while eight threads score at once."""
+    raw = documents[name].raw
+    inputs = [f.name for f in documents[name].schema.inputs]
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()}
+               for r in scoring_frame[inputs].head(300).to_dict("records")]
+    reference = Evaluator.from_bytes(raw, backend="native", verify=False)
+    want_records = [reference.predict(r) for r in records]
+    want_batch = reference.predict_batch(scoring_frame[inputs])
+    shared = Evaluator.from_bytes(raw, backend="native", verify=False)
+
+    def work(i: int):
+        if i % 2:
+            return [shared.predict(r) for r in records]
+        return shared.predict_batch(scoring_frame[inputs])
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(8)))
+    for i, got in enumerate(results):
+        if i % 2:
+            assert got == want_records
+        else:
+            pd.testing.assert_frame_equal(got, want_batch)
