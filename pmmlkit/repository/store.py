@@ -26,6 +26,9 @@ Publish protocol:
 
 On S3, labels.json is rewritten with a conditional PUT (If-Match its ETag, or
 If-None-Match when new), retried on 412: concurrent label updates are never lost.
+A delete racing a label update never leaves the label on a deleted version: the
+delete marks the version first and the label update checks for the mark after
+writing (locally both hold a lock).
 An S3-compatible server (MinIO, moto...) is chosen with the standard settings:
 ``AWS_ENDPOINT_URL`` (botocore) or ``FSSPEC_S3_ENDPOINT_URL`` (fsspec config).
 
@@ -189,17 +192,26 @@ class Repository:
     def set_label(self, name: str, label: str, number: int) -> None:
         """Point ``label`` at published version ``number`` of ``name``."""
         check_name(label, kind="label")
-        self._load(name, number)  # the target must be published
-        if _is_s3(self._fs):
-            self._set_label_s3(name, label, int(number))
+        number = int(number)
+        if not _is_s3(self._fs):
+            with self._labels_lock(name):
+                self._load(name, number)  # the target must be published, and a delete waits for the lock
+                labels = self.labels(name)
+                labels[label] = number
+                self._write_atomic(f"{self._dir(name)}/{LABELS}",
+                                   json.dumps(labels, indent=2, sort_keys=True).encode())
             return
-        with self._labels_lock(name):
-            labels = self.labels(name)
-            labels[label] = int(number)
-            self._write_atomic(f"{self._dir(name)}/{LABELS}",
-                               json.dumps(labels, indent=2, sort_keys=True).encode())
+        self._load(name, number)
+        self._update_labels_s3(name, lambda labels: {**labels, label: number})
+        # A delete marks the version before it reads the labels: if the mark is there now,
+        # that delete may have missed this label, so take it back (see delete()).
+        self._fs.invalidate_cache(self._path(name, number))
+        if self._fs.exists(self._path(name, number, _TOMBSTONE)):
+            self._update_labels_s3(name, lambda labels: {k: v for k, v in labels.items()
+                                                         if not (k == label and v == number)})
+            raise ModelNotFoundError(f"{name}:{number} was deleted while label {label!r} was being set")
 
-    def _set_label_s3(self, name: str, label: str, number: int) -> None:
+    def _update_labels_s3(self, name: str, change: Callable[[dict[str, int]], dict[str, int]]) -> None:
         """Read-modify-write of labels.json as a conditional PUT: a concurrent update is never lost."""
         from botocore.exceptions import ClientError
 
@@ -210,8 +222,7 @@ class Repository:
                 labels, condition = json.loads(raw), {"IfMatch": etag}
             except FileNotFoundError:
                 labels, condition = {}, {"IfNoneMatch": "*"}
-            labels[label] = number
-            body = json.dumps(labels, indent=2, sort_keys=True).encode()
+            body = json.dumps(change(labels), indent=2, sort_keys=True).encode()
             try:
                 self._fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, **condition)
                 self._fs.invalidate_cache(f"{self._dir(name)}/{LABELS}")
@@ -222,16 +233,23 @@ class Repository:
         raise RepositoryError(f"{self._uri(self._dir(name))}/{LABELS}: too many concurrent label updates")
 
     def delete(self, name: str, number: int) -> None:
-        """Unpublish a version; refused while a label points at it."""
+        """Unpublish a version; refused while a label points at it.
+
+        The tombstone goes in first (readers ignore it), then the labels are read. On S3,
+        where there is no lock, a label set concurrently either is seen here (and the
+        delete is refused) or sees the tombstone and takes itself back (set_label).
+        """
         version = self._load(name, number)
-        with self._labels_lock(name):  # no label may be set on it meanwhile
+        folder = self._path(name, number)
+        with self._labels_lock(name):  # local: no label may be set on it meanwhile
+            # The tombstone also keeps the folder non-empty: the number stays claimed.
+            self._fs.pipe_file(f"{folder}/{_TOMBSTONE}", b"")
+            self._fs.invalidate_cache(f"{self._dir(name)}/{LABELS}")
             held = sorted(label for label, n in self.labels(name).items() if n == number)
             if held:
+                self._fs.rm_file(f"{folder}/{_TOMBSTONE}")
                 raise RepositoryError(f"{version.ref} carries label(s) {held}; move them first "
                                       f"(pmmlkit models label {name} LABEL VERSION)")
-            folder = self._path(name, number)
-            # The tombstone keeps the folder non-empty: the number stays claimed.
-            self._fs.pipe_file(f"{folder}/{_TOMBSTONE}", b"")
             self._fs.rm_file(f"{folder}/{MANIFEST}")  # unpublished from here on
             self._fs.rm_file(f"{folder}/{MODEL}")
 
@@ -319,7 +337,7 @@ class Repository:
     @contextlib.contextmanager
     def _labels_lock(self, name: str) -> Iterator[None]:
         # labels.json is read-modify-written: without a lock two writers lose an update.
-        # Object stores need a conditional PUT instead (later); no lock there yet.
+        # Object stores have no lock: S3 uses conditional PUTs and delete's tombstone instead.
         if not self._local:
             yield
             return

@@ -1,4 +1,4 @@
-"""Concurrent publishers (threads and processes) and publishers killed halfway."""
+"""Concurrent publishers (threads and processes), publishers killed halfway, labels racing deletes."""
 from __future__ import annotations
 
 import multiprocessing
@@ -9,9 +9,12 @@ import sys
 import textwrap
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import pytest
 
+from pmmlkit.errors import ModelNotFoundError, RepositoryError
 from pmmlkit.repository import Repository
 
 PUBLISHES_EACH = 6
@@ -184,3 +187,44 @@ def test_object_store_claim_lost_to_a_rival():
         assert repo.read_pmml(repo.resolve("ctr:2")) == b"<PMML rival/>"
     finally:
         fs.rm(base.rsplit("/", 1)[0], recursive=True)
+
+
+def label_delete_race(make_repo: Callable[[], Repository], pmml: bytes, rounds: int = 12) -> None:
+    """set_label and delete race on the same version: one of them may lose, never both win."""
+    repo = make_repo()
+    outcomes = set()
+    for _ in range(rounds):
+        number = repo.publish("clf", pmml).number
+        barrier = threading.Barrier(2)
+
+        def label() -> str:
+            barrier.wait()
+            try:
+                make_repo().set_label("clf", "stable", number)
+                return "labelled"
+            except ModelNotFoundError:
+                return "label refused"
+
+        def delete() -> str:
+            barrier.wait()
+            try:
+                make_repo().delete("clf", number)
+                return "deleted"
+            except RepositoryError:
+                return "delete refused"
+
+        with ThreadPoolExecutor(2) as pool:
+            got = (pool.submit(label), pool.submit(delete))
+            outcome = (got[0].result(), got[1].result())
+        outcomes.add(outcome)
+        assert outcome != ("labelled", "deleted")
+        if repo.labels("clf").get("stable") == number:
+            assert repo.resolve("clf@stable").number == number  # the label's target is published
+        else:
+            assert outcome[0] == "label refused"
+    assert outcomes - {("label refused", "delete refused")}, outcomes  # the race was really run
+
+
+def test_a_label_never_lands_on_a_deleted_version(repo):
+    """Locally both sides hold the labels lock, and set_label checks the target inside it."""
+    label_delete_race(lambda: Repository(repo.root), payload("w", 0))

@@ -15,6 +15,7 @@ import pytest
 from pmmlkit.errors import IntegrityError, ModelNotFoundError
 from pmmlkit.repository.store import Repository
 from tests import docs
+from tests.repository.test_repository_concurrency import label_delete_race
 
 V1, V2 = docs.versioned_pmml(1), docs.versioned_pmml(2)
 
@@ -182,3 +183,8 @@ def test_concurrent_label_updates_are_not_lost(s3_root):
     with ThreadPoolExecutor(len(labels)) as pool:
         list(pool.map(label, labels))
     assert repo.labels("clf") == {f"l{i}": 1 + i % 2 for i in range(8)}
+
+
+def test_a_label_never_lands_on_a_deleted_version(s3_root):
+    """No lock on S3: delete's tombstone and set_label's re-check decide the race."""
+    label_delete_race(lambda: Repository(s3_root), V1)
