@@ -5,13 +5,16 @@ model's sha256) from PMML bytes shipped once per executor as a broadcast, and
 scores Arrow batches through ``mapInPandas``. So results equal local scoring,
 row for row.
 
-Row numbers (1 = first data row, as in ``score_file``) come from
-``monotonically_increasing_id``: it encodes (partition, position in partition);
-a first cheap pass counts the rows of every partition, which turns it into the
-row's position in the input. For one CSV file that is its data-line number
+Row numbers (1 = first data row of its file, as in ``score_file``) come from
+``monotonically_increasing_id``, which encodes (partition, position in
+partition), and from the file block each row was read from. A first cheap pass
+counts the rows of every block; blocks of one file are put in the order of their
+byte offsets, which turns a row's position into its data-line number in its file
 (blank lines are skipped, as by the local reader; a quoted value spanning lines
-counts as one row). Rows whose CSV line has the wrong number of fields are
-rejected with that reason and the raw line.
+counts as one row). Spark packs and orders blocks of several files as it likes;
+the numbers do not depend on that. When the input is more than one file, the
+rejects name each row's ``file``. Rows whose CSV line has the wrong number of
+fields are rejected with that reason and the raw line.
 
 The output is a directory (Spark part files, in input order), written beside
 its final path and renamed into place; rejects go to ``OUTPUT_rejects/`` (CSV).
@@ -24,8 +27,10 @@ import os
 import shutil
 import time
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, TooManyRejectsError
@@ -35,7 +40,8 @@ from .batch import RAW, REASON, ROW, ScoreSummary, _format
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_ID, _BAD = "__pmmlkit_id", "__pmmlkit_corrupt"
+_ID, _BAD, _BLOCK = "__pmmlkit_id", "__pmmlkit_corrupt", "__pmmlkit_block"
+FILE = "file"
 _POSITION_BITS = 33  # monotonically_increasing_id = partition << 33 | position
 
 # One Evaluator per Python worker and model: building it per batch would dominate small batches.
@@ -69,8 +75,8 @@ def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: "SparkS
     missing = [c for c in keep if c not in inputs]
     if missing:
         raise ConfigError(f"--keep column(s) {missing} not in the input columns {inputs}")
-    offsets = _partition_offsets(df)
-    scored = _scored(df, inputs, evaluator, raw=raw, backend=backend, keep=keep, offsets=offsets,
+    numbering = _numbering(df)
+    scored = _scored(df, inputs, evaluator, raw=raw, backend=backend, keep=keep, numbering=numbering,
                      csv_input=in_fmt == "csv")
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -91,8 +97,9 @@ def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: "SparkS
                                backend=f"spark:{evaluator.backend_name}")
         _remove(rejects_path)  # stale rejects of an earlier run would be misleading
         if counts["bad"]:
-            rejects = bad.orderBy(ROW).select(
-                F.col(ROW), F.col(ERROR_COLUMN).alias(REASON),
+            where = [F.col(FILE)] if numbering.several_files else []
+            rejects = bad.orderBy(*where, ROW).select(
+                *where, F.col(ROW), F.col(ERROR_COLUMN).alias(REASON),
                 *[F.col(_internal(i, "in")).alias(c) for i, c in enumerate(inputs)], F.col(RAW))
             _write_atomic(rejects.coalesce(1), rejects_path, "csv")
     finally:
@@ -122,23 +129,50 @@ def _read(spark: "SparkSession", path: str, fmt: str) -> tuple["DataFrame", list
                               + [T.StructField(_BAD, T.StringType())])
         df = spark.read.csv(path, header=True, schema=schema, mode="PERMISSIVE", enforceSchema=False,
                             columnNameOfCorruptRecord=_BAD)
-    return df.withColumn(_ID, F.monotonically_increasing_id()), names
+    # One number per file block, read with the row; the id's own bits say (partition, position).
+    block = F.xxhash64(F.input_file_name(), F.input_file_block_start())
+    return df.withColumn(_BLOCK, block).withColumn(_ID, F.monotonically_increasing_id()), names
 
 
-def _partition_offsets(df: "DataFrame") -> dict[int, int]:
-    """Rows before each partition: a counting pass over the input (no scoring)."""
+@dataclass(frozen=True)
+class _Numbering:
+    """What turns (partition, block, position in partition) into a row's number in its file."""
+
+    offsets: pd.Series   # by (partition, block): number of the block's first row, minus its first position
+    files: dict[int, str]  # block -> file
+    several_files: bool
+
+    def rows(self, ids: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+        position = ids & ((1 << _POSITION_BITS) - 1)
+        key = pd.MultiIndex.from_arrays([ids >> _POSITION_BITS, blocks])
+        return self.offsets.reindex(key).to_numpy(dtype=np.int64) + position
+
+
+def _numbering(df: "DataFrame") -> _Numbering:
+    """A counting pass over the input (no scoring): rows per block, blocks in file order."""
     from pyspark.sql import functions as F
 
     part = F.shiftright(F.col(_ID), _POSITION_BITS).alias("p")
-    counts = dict(df.select(part).groupBy("p").count().collect())
-    offsets, total = {}, 0
-    for p in sorted(counts):
-        offsets[p], total = total, total + counts[p]
-    return offsets
+    position = F.col(_ID).bitwiseAND((1 << _POSITION_BITS) - 1)
+    counted = (df.select(part, F.col(_BLOCK), position.alias("at"), F.input_file_name().alias("f"),
+                         F.input_file_block_start().alias("start"))
+               .groupBy("p", _BLOCK, "f", "start").agg(F.count(F.lit(1)).alias("n"), F.min("at").alias("first"))
+               .collect())
+    offsets: dict[tuple[int, int], int] = {}
+    before: dict[str, int] = {}
+    # A block's rows are consecutive in its partition; a file's blocks follow their byte offsets.
+    for r in sorted(counted, key=lambda r: (r["f"], r["start"])):
+        done = before.get(r["f"], 0)
+        offsets[(r["p"], r[_BLOCK])] = done + 1 - r["first"]
+        before[r["f"]] = done + r["n"]
+    index = pd.MultiIndex.from_tuples(list(offsets), names=["p", "block"]) if offsets else \
+        pd.MultiIndex.from_arrays([[], []], names=["p", "block"])
+    return _Numbering(pd.Series(list(offsets.values()), index=index, dtype=np.int64),
+                      {r[_BLOCK]: r["f"] for r in counted}, len(before) > 1)
 
 
 def _scored(df: "DataFrame", inputs: list[str], evaluator: Evaluator, *, raw: bytes, backend: str,
-            keep: tuple[str, ...], offsets: dict[int, int], csv_input: bool) -> "DataFrame":
+            keep: tuple[str, ...], numbering: _Numbering, csv_input: bool) -> "DataFrame":
     """mapInPandas over the input: inputs, results, row number, error and raw line per row."""
     from pyspark.sql import types as T
 
@@ -146,6 +180,7 @@ def _scored(df: "DataFrame", inputs: list[str], evaluator: Evaluator, *, raw: by
     types = {f.name: f.data_type for f in (*evaluator.target_fields, *evaluator.output_fields)}
     fields = [T.StructField(ROW, T.LongType()), T.StructField(ERROR_COLUMN, T.StringType()),
               T.StructField(RAW, T.StringType())]
+    fields += [T.StructField(FILE, T.StringType())] if numbering.several_files else []
     fields += [T.StructField(_internal(i, "in"), in_types[c]) for i, c in enumerate(inputs)]
     # The dtypes Evaluator.predict_batch gives each PMML data type (float64, Int64, boolean, object).
     spark_types = {"double": T.DoubleType(), "float": T.DoubleType(), "integer": T.LongType(),
@@ -159,25 +194,28 @@ def _scored(df: "DataFrame", inputs: list[str], evaluator: Evaluator, *, raw: by
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         ev = _evaluator(shipped.value, backend)
         for batch in batches:
-            yield _score_batch(ev, batch, inputs, names, keep=keep, offsets=offsets, csv_input=csv_input)
+            yield _score_batch(ev, batch, inputs, names, keep=keep, numbering=numbering, csv_input=csv_input)
 
     return df.mapInPandas(score, schema)
 
 
 def _score_batch(ev: Evaluator, batch: pd.DataFrame, inputs: list[str], names: list[str], *,
-                 keep: tuple[str, ...], offsets: dict[int, int], csv_input: bool) -> pd.DataFrame:
+                 keep: tuple[str, ...], numbering: _Numbering, csv_input: bool) -> pd.DataFrame:
     """One Arrow batch on an executor -> the internal row layout of ``_scored``."""
-    ids = batch[_ID].to_numpy()
-    part, position = ids >> _POSITION_BITS, ids & ((1 << _POSITION_BITS) - 1)
-    rows = pd.Series(part).map(offsets).to_numpy(dtype="int64") + position + 1
+    blocks = batch[_BLOCK].to_numpy()
+    rows = numbering.rows(batch[_ID].to_numpy(), blocks)
     data = batch[inputs].copy()
-    data.index = pd.Index(rows, name=ROW)  # predict_batch names rows by index label
+    # predict_batch names rows by index label; with several files one number may occur twice,
+    # so results are matched by position below, never by label.
+    data.index = pd.Index(rows, name=ROW)
     if csv_input:
         data = data.fillna("")  # the local reader reads an empty field as "", Spark as null
     corrupt = batch[_BAD].to_numpy() if _BAD in batch else None
-    malformed = pd.notna(corrupt) if corrupt is not None else pd.Series(False, index=data.index).to_numpy()
+    malformed = pd.notna(corrupt) if corrupt is not None else np.zeros(len(batch), dtype=bool)
     scored = ev.predict_batch(data[~malformed], errors="column")
-    out = pd.DataFrame({ROW: data.index.to_numpy(), ERROR_COLUMN: None, RAW: None}, index=data.index)
+    out = pd.DataFrame({ROW: rows, ERROR_COLUMN: None, RAW: None})
+    if numbering.several_files:
+        out[FILE] = pd.Series(blocks).map(numbering.files).to_numpy()
     out[ERROR_COLUMN] = out[ERROR_COLUMN].astype(object)
     out.loc[~malformed, ERROR_COLUMN] = scored[ERROR_COLUMN].to_numpy()
     if malformed.any():
@@ -191,8 +229,10 @@ def _score_batch(ev: Evaluator, batch: pd.DataFrame, inputs: list[str], names: l
         needed = ~malformed if c in keep else failed & ~malformed
         out[_internal(i, "in")] = batch[c].where(needed, None).to_numpy()
     for i, n in enumerate(names):
-        out[_internal(i, "out")] = scored[n].reindex(data.index)  # row numbers are unique labels
-    return out.reset_index(drop=True)
+        column = pd.Series(None, index=out.index, dtype=scored[n].dtype)
+        column[~malformed] = scored[n].to_numpy()
+        out[_internal(i, "out")] = column
+    return out
 
 
 def _malformed_reason(line: str, expected: int) -> str:

@@ -89,6 +89,34 @@ def test_spark_scoring_equals_local_scoring(spark, small_partitions, tmp_path, o
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]  # temp folders renamed or removed
 
 
+def test_a_folder_of_files_numbers_rows_within_each_file(spark, small_partitions, tmp_path):
+    """Spark splits the bigger files and packs blocks of several files per partition; reject
+    row numbers still count the lines of their own file, as local scoring of that file does."""
+    folder = tmp_path / "day"
+    folder.mkdir()
+    ev = Evaluator.from_bytes(PMML, backend="auto")
+    local_out, local_rejects = [], []
+    for k, (name, n) in enumerate({"a.csv": 3000, "b.csv": 400, "c.csv": 1700}.items()):
+        df = _input_frame(n, seed=10 + k)
+        df["id"] = [f"{name}:{i + 1}" for i in range(n)]
+        df.to_csv(folder / name, index=False)
+        local = score_file(ev, str(folder / name), str(tmp_path / f"{name}.out.csv"), keep=("id",), max_errors=10)
+        local_out.append(pd.read_csv(local.output_path, dtype=str, keep_default_na=False))
+        rejects = pd.read_csv(local.rejects_path, dtype=str, keep_default_na=False)
+        local_rejects.append(rejects.assign(file=name))
+    assert spark.read.csv(str(folder), header=True).rdd.getNumPartitions() > 3
+    out = str(tmp_path / "dist.csv")
+    dist = score_spark(PMML, str(folder), out, spark=spark, keep=("id",), max_errors=10)
+    assert (dist.input_rows, dist.rejected_rows) == (5100, 3 + 1 + 2)
+    dist_rejects = _read_dir(dist.rejects_path, "csv")
+    assert list(dist_rejects.columns[:3]) == ["file", "row", "error"]
+    dist_rejects["file"] = dist_rejects["file"].map(os.path.basename)
+    expected = pd.concat(local_rejects, ignore_index=True)[dist_rejects.columns]
+    pd.testing.assert_frame_equal(dist_rejects, expected)  # ordered by file, then row
+    by_id = lambda frame: frame.sort_values("id").reset_index(drop=True)  # noqa: E731
+    _assert_same_results(by_id(pd.concat(local_out, ignore_index=True)), by_id(_read_dir(out, "csv")))
+
+
 def test_parquet_input_keeps_stored_types_like_local(spark, tmp_path):
     df = _input_frame(200).drop(index=[7, 12]).reset_index(drop=True)
     df["x1"], df["x2"] = df["x1"].astype(float), df["x2"].astype(float)
