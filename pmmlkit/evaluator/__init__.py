@@ -140,8 +140,9 @@ class Evaluator:
             first = min(prepared.errors)
             raise _first_input_error(self.contract, df, first)
         n_ok = int(prepared.ok.sum())
-        results, row_errors = (self._bounded(self.backend.evaluate, prepared.columns, n_ok, prepared.levels) if n_ok
-                               else ({name: [] for name in self.result_names}, None))
+        results, row_errors = (
+            self._bounded(self.backend.evaluate, prepared.columns, n_ok, prepared.levels) if n_ok
+            else ({name: [] for name in self.result_names}, None))
         messages = np.full(len(df), None, dtype=object)
         for i, msg in prepared.errors.items():
             messages[i] = msg

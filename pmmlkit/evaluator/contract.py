@@ -8,6 +8,7 @@ receive typed columns (see base.py) and never guess.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -205,20 +206,17 @@ class Contract:
         slow = np.isnan(nums)
         if rule.field.data_type == "integer":
             slow |= ~np.isnan(nums) & (nums != np.floor(nums))
-        if slow.any() and pd.api.types.is_numeric_dtype(col.dtype) and np.isnan(nums[slow]).all():
-            # Every slow value is a plain missing number: one treatment serves them all.
-            try:
-                treated = rule.check(None, None)
-            except InputError:
-                pass
-            else:
-                nums = nums.copy()
-                nums[slow] = treated
+        if not slow.any():
+            return nums
+        nums = nums.copy()
+        if pd.api.types.is_numeric_dtype(col.dtype) and np.isnan(nums[slow]).all():
+            # Only plain missing numbers: one treatment serves them all (unless a missing
+            # value is an error, whose message must name each row: the path below).
+            with contextlib.suppress(InputError):
+                nums[slow] = rule.check(None, None)
                 return nums
-        if slow.any():
-            nums = nums.copy()
-            slots, values = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))
-            nums[slow] = values[slots]
+        slots, values = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))
+        nums[slow] = values[slots]
         return nums
 
     def _by_value(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str],
