@@ -193,26 +193,32 @@ class Repository:
         """Point ``label`` at published version ``number`` of ``name``."""
         check_name(label, kind="label")
         number = int(number)
-        if not _is_s3(self._fs):
-            with self._labels_lock(name):
-                self._load(name, number)  # the target must be published, and a delete waits for the lock
-                labels = self.labels(name)
-                labels[label] = number
-                self._write_atomic(f"{self._dir(name)}/{LABELS}",
-                                   json.dumps(labels, indent=2, sort_keys=True).encode())
+
+        def add(labels: dict[str, int]) -> dict[str, int]:
+            self._load(name, number)  # published; locally under the lock a delete also takes
+            return {**labels, label: number}
+
+        self._update_labels(name, add)
+        if self._local:
             return
-        self._load(name, number)
-        self._update_labels_s3(name, lambda labels: {**labels, label: number})
-        # A delete marks the version before it reads the labels: if the mark is there now,
-        # that delete may have missed this label, so take it back (see delete()).
+        # No lock here: a delete marks the version before it reads the labels, so if the
+        # mark is there now, that delete may have missed this label. Take it back.
         self._fs.invalidate_cache(self._path(name, number))
         if self._fs.exists(self._path(name, number, _TOMBSTONE)):
-            self._update_labels_s3(name, lambda labels: {k: v for k, v in labels.items()
-                                                         if not (k == label and v == number)})
+            self._update_labels(name, lambda labels: {k: v for k, v in labels.items()
+                                                      if not (k == label and v == number)})
             raise ModelNotFoundError(f"{name}:{number} was deleted while label {label!r} was being set")
 
-    def _update_labels_s3(self, name: str, change: Callable[[dict[str, int]], dict[str, int]]) -> None:
-        """Read-modify-write of labels.json as a conditional PUT: a concurrent update is never lost."""
+    def _update_labels(self, name: str, change: Callable[[dict[str, int]], dict[str, int]]) -> None:
+        """Read-modify-write of labels.json that never loses a concurrent update.
+
+        Locally under a lock; on S3 as a conditional PUT, retried when someone wrote in between.
+        """
+        if not _is_s3(self._fs):
+            with self._labels_lock(name):
+                self._write_atomic(f"{self._dir(name)}/{LABELS}",
+                                   json.dumps(change(self.labels(name)), indent=2, sort_keys=True).encode())
+            return
         from botocore.exceptions import ClientError
 
         bucket, key, _ = self._fs.split_path(f"{self._dir(name)}/{LABELS}")
