@@ -35,6 +35,19 @@ FALLBACK = "jpmml"
 ERROR_COLUMN = "error"
 
 
+def own_column(base: str, taken: Any) -> str:
+    """A column of pmmlkit's own (``error``, ``row``...) that no model or input field can shadow.
+
+    The rule, the same in every output: the plain name when it is free, else the name with
+    as many leading underscores as it takes to be free (``error``, ``_error``, ``__error``...).
+    """
+    names = set(taken)
+    name = base
+    while name in names:
+        name = "_" + name
+    return name
+
+
 def backend_class(name: str) -> type[Backend]:
     if name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}; choose one of {['auto', *BACKENDS]}")
@@ -78,6 +91,8 @@ class Evaluator:
         self.version = version
         self.contract = Contract(doc.schema)
         self._types = {f.name: f.data_type for f in (*doc.schema.targets, *doc.schema.outputs)}
+        #: the name of predict_batch's error column: "error" unless a field has that name
+        self.error_column = own_column(ERROR_COLUMN, (*self.result_names, *self.schema.input_names))
 
     @classmethod
     def load(cls, ref: str | os.PathLike, *, backend: str = "auto", repo: str | None = None,
@@ -132,7 +147,7 @@ class Evaluator:
                 for name in self.result_names}
 
     def predict_batch(self, df: pd.DataFrame, *, errors: str = "raise") -> pd.DataFrame:
-        """Score a DataFrame. ``errors="column"`` reports bad rows in an ``error`` column."""
+        """Score a DataFrame. ``errors="column"`` reports bad rows in the ``error_column`` column."""
         if errors not in ("raise", "column"):
             raise ConfigError(f"errors={errors!r}; expected 'raise' or 'column'")
         prepared = self.contract.check_frame(df)
@@ -162,7 +177,7 @@ class Evaluator:
             for name in self.result_names:
                 if failed.any():
                     out.loc[failed, name] = None
-            out[ERROR_COLUMN] = pd.Series(messages, index=df.index, dtype=object)
+            out[self.error_column] = pd.Series(messages, index=df.index, dtype=object)
         return out
 
     def _bounded(self, fn: Any, *args: Any) -> Any:

@@ -25,9 +25,10 @@ def findings(ev: Evaluator) -> list[str]:
         frame[name] = None
     got = ev.predict_batch(frame, errors="column")
     problems = []
+    errors = got[ev.error_column]
     for i, row in enumerate(v.rows):
-        if got["error"].iloc[i]:
-            problems.append(f"verification record {i + 1}: {got['error'].iloc[i]}")
+        if errors.iloc[i]:
+            problems.append(f"verification record {i + 1}: {errors.iloc[i]}")
             continue
         for name, col in v.columns.items():
             if name in inputs or name not in got.columns:
