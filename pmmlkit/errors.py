@@ -33,6 +33,18 @@ class EvaluationTimeout(PmmlkitError):
     """A backend took longer than the allowed time for one call."""
 
 
+class BackendUnavailable(PmmlkitError):
+    """The backend cannot answer now (its JVM died and the retry on a new one failed too).
+
+    Transient by nature: ``retry_after`` is how many seconds a caller should wait before
+    trying again (the server answers 503 with a ``Retry-After`` header).
+    """
+
+    def __init__(self, message: str, *, retry_after: float = 1.0):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 # --- PMML documents -------------------------------------------------------
 
 class PmmlError(PmmlkitError):
@@ -71,16 +83,59 @@ class VerificationError(PmmlError):
 
 # --- Input records ----------------------------------------------------------
 
+# A message quotes user values and allowed lists, and it is repeated for every bad row
+# (responses, rejects files): each quote is bounded so one message stays under ~1 KB.
+QUOTE_CHARS = 80
+QUOTE_ITEMS = 5
+ITEM_CHARS = 30
+EXPECTED_CHARS = 400
+
+
+def quote(value: Any, *, limit: int = QUOTE_CHARS) -> str:
+    """``repr(value)``, cut to about ``limit`` characters with the full length said."""
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = _short_repr(value, limit)
+    return text if len(text) <= limit + 3 else text[:limit] + "..."
+
+
+def _short_repr(value: Any, limit: int) -> str:
+    import reprlib  # lazily: only messages pay for it
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = r.maxlong = limit
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = r.maxfrozenset = QUOTE_ITEMS
+    r.maxlevel = 2
+    return r.repr(value)
+
+
+def quote_list(values: Any, *, items: int = QUOTE_ITEMS) -> str:
+    """A list for a message: whole when short, else its first few items and its length."""
+    values = list(values)
+    shown = ", ".join(quote(v, limit=ITEM_CHARS) for v in values[:items])
+    if len(values) <= items:
+        return f"[{shown}]"
+    return f"{len(values)} values [{shown}, ...]"
+
+
+def clip(text: str, *, limit: int = EXPECTED_CHARS) -> str:
+    """Cut free text built from user data to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 class InputError(PmmlkitError):
-    """One input value breaks the model's input contract."""
+    """One input value breaks the model's input contract.
+
+    The message is bounded whatever the value, field name or explanation: see quote().
+    """
 
     def __init__(self, row: int | None, field: str, value: Any, expected: str):
         self.row = row
         self.field = field
         self.value = value
         self.expected = expected
-        where = f"row {row}: " if row is not None else ""
-        super().__init__(f"{where}field {field!r}: value {value!r} {expected}")
+        where = f"row {clip(str(row), limit=QUOTE_CHARS)}: " if row is not None else ""
+        super().__init__(f"{where}field {quote(field)}: value {quote(value)} {clip(expected)}")
 
 
 class MissingFieldError(InputError):
@@ -99,6 +154,13 @@ class EvaluationError(PmmlkitError):
     """A backend could not score a row that passed the input contract."""
 
 
+class RowEvaluationError(EvaluationError):
+    """The native backend met a row JPMML-Evaluator also refuses (a missing argument, an invalid result).
+
+    The native backend then scores the batch row by row, so that only those rows carry the error.
+    """
+
+
 class TooManyRejectsError(PmmlkitError):
     """A batch job rejected more rows than allowed."""
 
@@ -107,6 +169,14 @@ class TooManyRejectsError(PmmlkitError):
         self.allowed = allowed
         where = f"; see {rejects_path}" if rejects_path else ""
         super().__init__(f"{rejected} row(s) rejected, {allowed} allowed (--max-errors){where}")
+
+
+class InputFileError(ConfigError):
+    """A batch input file cannot be read as a table (empty, no header, duplicate columns, not Parquet)."""
+
+
+class OutputError(PmmlkitError):
+    """An output or rejects file could not be written (disk full, permissions...); says what was kept."""
 
 
 # --- Model repository -----------------------------------------------------

@@ -1,7 +1,8 @@
 """Find a usable Java runtime before anything starts a JVM.
 
 Spark and the JVM backends fail with a long py4j traceback when Java is
-missing or too old; checking first turns that into one clear message.
+missing or too old; checking first turns that into one clear message. Both also
+register their JVM here, so that a forked child never keeps it alive.
 """
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from .errors import JavaNotFoundError
 
@@ -60,3 +63,40 @@ def require_java(min_major: int = 17) -> str:
         raise JavaNotFoundError(f"{java} is Java {m.group(1)} (major {major}); "
                                 f"pmmlkit needs Java {min_major} or newer: {hint}")
     return java
+
+
+# --- JVMs that exit when their stdin closes ---------------------------------------------
+# Our gateway JVM (py4j die_on_exit) and a Spark driver JVM both read their stdin, a pipe
+# from this process, and exit at its end: that is how they die with us, even on kill -9.
+# A forked child inherits a copy of that pipe and would keep the JVM alive after we are
+# killed (re-parented to PID 1), so every child closes its copies right after fork.
+_WATCHED: list[Any] = []
+
+
+def dies_with_this_process(proc: Any) -> None:
+    """Register the Popen of a JVM that exits at the end of its stdin, for the fork rule above."""
+    _WATCHED[:] = [p for p in _WATCHED if p.poll() is None and not _closed(p)]
+    _WATCHED.append(proc)
+
+
+def close_stdin(proc: Any) -> None:
+    """Close this process's end of a JVM's stdin (the JVM then exits, if no one else holds it)."""
+    if proc is not None and proc.stdin is not None:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+
+
+def _closed(proc: Any) -> bool:
+    return proc.stdin is None or proc.stdin.closed
+
+
+def _close_inherited_stdins() -> None:
+    spark = getattr(getattr(sys.modules.get("pyspark.context"), "SparkContext", None), "_gateway", None)
+    for proc in [*_WATCHED, getattr(spark, "proc", None)]:  # pyspark is never imported here
+        close_stdin(proc)
+    _WATCHED.clear()  # none of them belongs to the child
+
+
+os.register_at_fork(after_in_child=_close_inherited_stdins)

@@ -66,22 +66,35 @@ def models_group() -> None:
 @models_group.command("list")
 @repo_option
 def models_list(repo: str) -> None:
-    """A table of models: latest version, version count, labels, created."""
+    """A table of models: latest version, version count, labels, created.
+
+    An unreadable entry (corrupt manifest.json or labels.json, a linked version folder)
+    affects only itself: it is listed under the table, on stderr.
+    """
+    from ..errors import IntegrityError
     from ..repository.store import Repository
 
     repository = Repository(repo)
     rows = [("NAME", "LATEST", "VERSIONS", "LABELS", "CREATED")]
+    problems: list[str] = []
     for name in repository.models():
-        versions = repository.versions(name)
-        if not versions:  # deleted since models() listed it
+        scan = repository.scan_versions(name)
+        problems += [f"{p.ref}: {p.error}" for p in scan.problems]
+        if not scan.versions and not scan.problems:  # deleted since models() listed it
             continue
-        labels = ",".join(f"{k}={v}" for k, v in sorted(repository.labels(name).items()))
-        latest = versions[-1]
-        rows.append((name, str(latest.number), str(len(versions)), labels or "-",
-                     latest.manifest.created))
+        try:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(repository.labels(name).items())) or "-"
+        except IntegrityError as e:
+            labels = "(unreadable)"
+            problems.append(str(e))
+        latest = scan.versions[-1] if scan.versions else None
+        rows.append((name, str(latest.number) if latest else "-", str(len(scan.versions)), labels,
+                     latest.manifest.created if latest else "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
 
 
 @models_group.command("show")
@@ -102,7 +115,10 @@ def models_show(ref: str, repo: str) -> None:
 @click.argument("number", type=click.IntRange(min=1))
 @repo_option
 def models_label(name: str, label: str, number: int, repo: str) -> None:
-    """Point LABEL of NAME at version NUMBER (e.g. stable -> 3)."""
+    """Point LABEL of NAME at version NUMBER (e.g. stable -> 3).
+
+    A corrupt labels.json is kept as labels.json.corrupt-TIME and replaced, with a warning.
+    """
     from ..repository.store import Repository
 
     Repository(repo).set_label(name, label, number)

@@ -17,6 +17,9 @@ from .options import backend_option, repo_option
 @click.option("--max-errors", default=0, show_default=True, type=click.IntRange(min=0),
               help="Rejected rows allowed before the exit status is non-zero.")
 @click.option("--chunk-rows", default=100_000, show_default=True, type=click.IntRange(min=1))
+@click.option("--max-cell-bytes", default=1 << 20, show_default=True, type=click.IntRange(min=1),
+              help="Larger values reject their row (local engine); memory per chunk is also "
+                   "bounded by bytes, whatever the file's compression.")
 @click.option("--no-verify", is_flag=True, help="Skip the model's ModelVerification check.")
 @click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "spark"]),
               help="local: stream in this process; spark: score on Spark executors (OUTPUT is a "
@@ -26,8 +29,8 @@ from .options import backend_option, repo_option
 @backend_option
 @repo_option
 def score(input_path: str, model_ref: str, output_path: str, rejects_path: str | None,
-          keep: tuple[str, ...], max_errors: int, chunk_rows: int, no_verify: bool, engine: str,
-          master: str | None, backend: str, repo: str) -> None:
+          keep: tuple[str, ...], max_errors: int, chunk_rows: int, max_cell_bytes: int, no_verify: bool,
+          engine: str, master: str | None, backend: str, repo: str) -> None:
     """Score a CSV or Parquet file in chunks; bad rows go to a rejects file."""
     from ..errors import TooManyRejectsError
     from ..evaluator import Evaluator
@@ -42,7 +45,7 @@ def score(input_path: str, model_ref: str, output_path: str, rejects_path: str |
     ev = Evaluator.load(model_ref, backend=backend, repo=repo, verify=not no_verify)
     try:
         s = score_file(ev, input_path, output_path, rejects_path=rejects_path, keep=keep,
-                       max_errors=max_errors, chunk_rows=chunk_rows)
+                       max_errors=max_errors, chunk_rows=chunk_rows, max_cell_bytes=max_cell_bytes)
     except TooManyRejectsError as e:
         click.echo(f"scored with {ev.backend_name}: see {output_path}", err=True)
         raise click.ClickException(str(e)) from None
@@ -76,33 +79,38 @@ def _echo_summary(s) -> None:
 
 @click.command("diff")
 @click.argument("model_ref", metavar="MODEL")
-@click.argument("data_path", metavar="DATA")
-@click.option("--backends", default="native,jpmml,pypmml", show_default=True,
-              help="Comma-separated backends; the first is the reference.")
+@click.argument("data_path", metavar="[DATA]", required=False)
+@click.option("--backends", default="jpmml,native,pypmml", show_default=True,
+              help="Comma-separated backends; the first is the reference (JPMML-Evaluator by default).")
 @click.option("--rtol", default=1e-9, show_default=True, type=float, help="Relative tolerance.")
 @click.option("--rows", default=100_000, show_default=True, type=click.IntRange(min=1),
               help="Compare at most this many rows.")
 @click.option("--examples", default=5, show_default=True, type=click.IntRange(min=0),
               help="Differing rows to show, with their inputs.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seed of the random rows generated when no DATA is given.")
 @repo_option
-def diff(model_ref: str, data_path: str, backends: str, rtol: float, rows: int, examples: int,
-         repo: str) -> None:
-    """Score DATA with several backends and report where they disagree; exit 1 if they do."""
+def diff(model_ref: str, data_path: str | None, backends: str, rtol: float, rows: int, examples: int,
+         seed: int, repo: str) -> None:
+    """Score DATA with several backends and report where they disagree; exit 1 if they do.
+
+    Without DATA, rows are generated from the model itself: every category, interval
+    bounds, both sides of every split threshold, missing and invalid values.
+    """
     import pandas as pd
 
     from ..evaluator import read_ref
     from ..evaluator.agreement import compare
 
-    raw, source, _ = read_ref(model_ref, repo=repo)
-    if data_path.lower().endswith((".parquet", ".pq")):
-        data = pd.read_parquet(data_path).head(rows)
-    else:  # as `pmmlkit score` reads it: text, typed by the input contract
-        data = pd.read_csv(data_path, dtype=str, keep_default_na=False, nrows=rows)
     names = tuple(b.strip() for b in backends.split(",") if b.strip())
     if len(names) < 2:
         raise click.BadParameter("name at least two backends", param_hint="--backends")
+    raw, source, _ = read_ref(model_ref, repo=repo)
+    data = _diff_rows(raw, source, data_path, rows=rows, seed=seed)
     report = compare(raw, data, backends=names, rtol=rtol, examples=examples, source=source)
     click.echo(f"{source}: {report.rows} rows, reference backend {report.reference}")
+    for d in report.declared:
+        click.echo(f"known difference: {d}")
     click.echo(report.table())
     for s in report.skipped:
         click.echo(f"not compared: {s}")
@@ -111,3 +119,21 @@ def diff(model_ref: str, data_path: str, backends: str, rtol: float, rows: int, 
             click.echo(f"first differing rows:\n{report.examples.to_string()}")
         raise click.ClickException(f"backends disagree beyond rtol={rtol}")
     click.echo("all backends agree")
+
+
+def _diff_rows(raw: bytes, source: str, data_path: str | None, *, rows: int, seed: int):
+    """The rows to compare on: DATA as `pmmlkit score` reads it, or rows probing the model's edges."""
+    import pandas as pd
+
+    if data_path is None:
+        from ..evaluator.probe import probe_rows
+        from ..pmml import loader
+
+        data = probe_rows(loader.parse(raw, source=source), seed=seed, max_rows=rows)
+        click.echo(f"no DATA: {len(data)} rows generated from the model (categories, bounds, split "
+                   f"thresholds, missing and invalid values, seed {seed})")
+        return data
+    if data_path.lower().endswith((".parquet", ".pq")):
+        return pd.read_parquet(data_path).head(rows)
+    # as `pmmlkit score` reads it: text, typed by the input contract
+    return pd.read_csv(data_path, dtype=str, keep_default_na=False, nrows=rows)

@@ -14,6 +14,9 @@ from .options import backend_option, repo_option
               help="Worker processes; each polls, loads and scores on its own.")
 @click.option("--model", "model_names", multiple=True,
               help="Serve only this model (repeatable) [default: every model in the repository].")
+@click.option("--require", "required", multiple=True,
+              help="A model that must be AVAILABLE before /readyz answers 200 (repeatable). "
+                   "Without it, ready = at least one model AVAILABLE.")
 @click.option("--poll-seconds", default=2.0, show_default=True, type=click.FloatRange(min=0),
               help="How often to look for new, removed and relabelled versions; 0 = load once.")
 @click.option("--policy", default="latest", show_default=True,
@@ -29,7 +32,7 @@ from .options import backend_option, repo_option
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--access-log", is_flag=True, help="Log every request (costs throughput).")
 def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[str, ...],
-              poll_seconds: float, policy: str, versions: str | None, backend: str,
+              required: tuple[str, ...], poll_seconds: float, policy: str, versions: str | None, backend: str,
               admin_token: str | None, max_body_bytes: int, timeout: float | None, log_level: str,
               access_log: bool) -> None:
     """Serve models over a TF-Serving-compatible REST API; new versions load without restart."""
@@ -38,6 +41,7 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
     from ..serving.run import serve
 
     config = ServerConfig(models=tuple(check_name(n) for n in model_names),
+                          required=tuple(check_name(n) for n in required),
                           policy=Policy.parse(policy, versions=versions), backend=backend,
                           poll_seconds=poll_seconds, admin_token=admin_token or None,
                           max_body_bytes=max_body_bytes, timeout=timeout)

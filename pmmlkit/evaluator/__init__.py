@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlkitError
+from ..errors import (ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlError, PmmlkitError,
+                      clip)
 from ..pmml import loader
 from ..pmml.fields import Field
 from ..pmml.loader import PmmlDocument
@@ -60,7 +61,9 @@ def _open_backend(doc: PmmlDocument, name: str) -> Backend:
         return backend_class(name)(doc)
     try:
         return backend_class("native")(doc)
-    except Exception as e:  # noqa: BLE001 - auto means "whatever can run it"; the reason is logged
+    except PmmlError as e:
+        # Only "native cannot run this document" falls back; any other exception is a bug
+        # of the native compiler and propagates, never hidden behind a quiet fallback.
         log.warning("native backend cannot run %s (%s: %s); falling back to %s",
                     doc.source, type(e).__name__, e, FALLBACK)
         return backend_class(FALLBACK)(doc)
@@ -93,6 +96,8 @@ class Evaluator:
         self._types = {f.name: f.data_type for f in (*doc.schema.targets, *doc.schema.outputs)}
         #: the name of predict_batch's error column: "error" unless a field has that name
         self.error_column = own_column(ERROR_COLUMN, (*self.result_names, *self.schema.input_names))
+        #: where this backend is known to answer this document differently (see differences.py)
+        self.known_differences: list[Any] = []
 
     @classmethod
     def load(cls, ref: str | os.PathLike, *, backend: str = "auto", repo: str | None = None,
@@ -112,10 +117,38 @@ class Evaluator:
         doc = loader.parse(raw, source=source)
         ev = cls(doc, _open_backend(doc, backend), version=version, timeout=timeout)
         if verify and doc.schema.verification is not None:
-            from .verification import check
-
-            check(ev)
+            ev = ev._verified(fallback=backend == "auto")
+        ev._declare_differences()
         return ev
+
+    def _verified(self, *, fallback: bool) -> Evaluator:
+        """This evaluator if it reproduces the document's ModelVerification records.
+
+        Under ``auto``, a native backend that does not is replaced by the fallback backend
+        (with a warning quoting the findings); the fallback must then verify in turn.
+        """
+        from .verification import findings, raise_findings
+
+        ev, problems = self, findings(self)
+        if problems and fallback and self.backend_name == "native":
+            log.warning("native backend does not reproduce the ModelVerification records of %s (%s); "
+                        "falling back to %s", self.document.source, "; ".join(problems[:5]), FALLBACK)
+            self.close()
+            ev = type(self)(self.document, backend_class(FALLBACK)(self.document), version=self.version,
+                            timeout=self.timeout)
+            problems = findings(ev)
+        if problems:
+            ev.close()
+            raise_findings(ev, problems)
+        return ev
+
+    def _declare_differences(self) -> None:
+        """Warn, at load, of every known way this backend answers this document differently."""
+        from .differences import known_differences
+
+        self.known_differences = known_differences(self.document.root, self.backend_name)
+        for d in self.known_differences:
+            log.warning("%s: %s; use backend='jpmml' for the reference answers", self.document.source, d)
 
     # --- description -------------------------------------------------------
     @property
@@ -167,8 +200,8 @@ class Evaluator:
                 if msg:
                     label = df.index[ok_positions[j]]
                     if errors == "raise":
-                        raise EvaluationError(f"row {label}: {msg}")
-                    messages[ok_positions[j]] = f"row {label}: {msg}"
+                        raise EvaluationError(f"row {label}: {clip(msg)}")
+                    messages[ok_positions[j]] = f"row {label}: {clip(msg)}"  # backends echo values too
         out = pd.DataFrame(index=df.index)
         for name in self.result_names:
             out[name] = _result_column(results[name], ok_positions, len(df), self._types.get(name, "string"))

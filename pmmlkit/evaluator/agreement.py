@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..pmml.fields import local
 from . import ERROR_COLUMN, Evaluator
+from .differences import RULES, known_differences
 
 DEFAULT_RTOL = 1e-9
 DEFAULT_ATOL = 1e-12
@@ -21,10 +22,9 @@ DEFAULT_ATOL = 1e-12
 # some rows of such a model. Rows where the backend answers no probability at all while the
 # reference does are then reported as "not compared" with the reason, never silently; the
 # agreement suite asserts each declared gap is observed, so a stale entry is caught.
+# Every other known difference (differences.RULES) is reported with the rows it changes.
 KNOWN_GAPS: dict[tuple[str, str, str], str] = {
-    ("pypmml", "RegressionModel", "softmax"):
-        "PMML4S computes the softmax without subtracting the largest value, so exp() overflows "
-        "on extreme inputs (|logit| > ~709): it answers NaN probabilities and the first class",
+    ("pypmml", "RegressionModel", "softmax"): RULES[("pypmml", "RegressionModel")][1],
 }
 
 
@@ -49,6 +49,8 @@ class Agreement:
     columns: list[ColumnAgreement] = field(default_factory=list)
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)
     skipped: list[str] = field(default_factory=list)
+    #: known differences of the compared backends that this document triggers (differences.py)
+    declared: list[str] = field(default_factory=list)
 
     @property
     def agrees(self) -> bool:
@@ -103,6 +105,7 @@ def compare(raw: bytes, data: pd.DataFrame, *, backends: tuple[str, ...] = ("nat
     report = Agreement(reference, tuple(backends), len(data))
     ref = results[reference]
     any_bad = np.zeros(len(data), dtype=bool)
+    report.declared = [str(d) for b in backends for d in known_differences(root, b)]
     for other in others:
         got = results[other]
         excused = np.zeros(len(data), dtype=bool)

@@ -4,7 +4,9 @@ The contract (contract.py) has already checked and typed the inputs when a
 backend is called, so a backend only scores. Input columns arrive as NumPy
 arrays, one per input field, holding only rows that passed the contract:
 
-- double, float, integer: float64, NaN for missing;
+- double, float, integer: float64, NaN for missing; a float field's values are already
+  rounded to 32 bits (as PMML and JPMML evaluate them), an integer field's are whole numbers
+  within Java's int range [-2**31, 2**31 - 1];
 - boolean: float64 1.0 / 0.0, NaN for missing;
 - string (and anything else): object array of ``str`` or ``None``.
 

@@ -16,11 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, InvalidValueError, MissingFieldError, TypeConversionError
-from ..pmml.fields import InputField, ModelSchema
+from ..errors import (QUOTE_ITEMS, InputError, InvalidValueError, MissingFieldError, TypeConversionError,
+                      quote_list)
+from ..pmml.fields import NUMERIC_TYPES as NUMERIC
+from ..pmml.fields import InputField, ModelSchema, to_float32
 from .base import Levels
 
-NUMERIC = ("double", "float", "integer")
+# dataType="integer" is a Java int in JPMML-Evaluator (the reference): wider values are
+# refused there, wrapped by PMML4S and kept by NumPy, so the contract refuses them for all.
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+INT_RANGE = f"is outside the range of dataType integer [{INT_MIN}, {INT_MAX}] (a 32-bit int)"
 _TRUE = {"true", "1", "1.0"}
 _FALSE = {"false", "0", "0.0"}
 
@@ -57,7 +62,10 @@ class FieldRule:
                 "integer": "is not an integer; expected type integer"}.get(t, f"is not a number; expected type {t}")
 
     def coerce(self, value: Any, row: int | None) -> Any:
-        """One non-missing value to its typed form (float for numerics, str otherwise)."""
+        """One non-missing value to its typed form (float for numerics, str otherwise).
+
+        A float field's value is rounded to 32 bits, as PMML and JPMML evaluate it.
+        """
         t = self.field.data_type
         if t == "boolean":
             text = canonical_text(value).strip().lower()
@@ -67,15 +75,7 @@ class FieldRule:
                 return 0.0
             raise TypeConversionError(row, self.field.name, value, self._expected_type())
         if t in NUMERIC:
-            if isinstance(value, (bool, np.bool_)):
-                raise TypeConversionError(row, self.field.name, value, self._expected_type())
-            try:
-                f = float(value)
-            except (TypeError, ValueError):
-                raise TypeConversionError(row, self.field.name, value, self._expected_type()) from None
-            if math.isnan(f) or (t == "integer" and not f.is_integer()):
-                raise TypeConversionError(row, self.field.name, value, self._expected_type())
-            return f
+            return self._number(value, row)
         if t in ("date", "dateTime"):
             try:
                 ts = pd.Timestamp(value)
@@ -84,29 +84,55 @@ class FieldRule:
             return ts.date().isoformat() if t == "date" else ts.isoformat()
         return canonical_text(value)
 
-    def _key(self, typed: Any) -> str:
-        """The text a typed value is matched against <Value> elements with."""
-        if self.field.data_type == "boolean":
-            return "true" if typed else "false"
-        return canonical_text(typed) if self.numeric else typed
+    def _number(self, value: Any, row: int | None) -> float:
+        t = self.field.data_type
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeConversionError(row, self.field.name, value, self._expected_type())
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            raise TypeConversionError(row, self.field.name, value, self._expected_type()) from None
+        except OverflowError:  # an int beyond any float: out of every numeric type's range
+            f = math.inf if value > 0 else -math.inf
+        if math.isnan(f) or (t == "integer" and not f.is_integer() and not math.isinf(f)):
+            raise TypeConversionError(row, self.field.name, value, self._expected_type())
+        if t == "integer" and not INT_MIN <= (value if isinstance(value, int) else f) <= INT_MAX:
+            raise TypeConversionError(row, self.field.name, value, INT_RANGE)
+        return to_float32(f) if t == "float" else f
 
     def _is_valid(self, typed: Any) -> bool:
+        # Values compare as values of the field's type: 1 meets an integer field's "1.0".
         f = self.field
         if f.values:
-            return self._key(typed) in f.values
+            return typed in f.valid_set
         if f.intervals and self.numeric:
             return any(i.contains(typed) for i in f.intervals)
         if f.invalid_values:
-            return self._key(typed) not in f.invalid_values
+            return typed not in f.invalid_set
         return True
 
     def _invalid_reason(self) -> str:
         f = self.field
+        # Bounded: the message is repeated for every bad row (responses, rejects files).
         if f.values:
-            return f"is not one of {list(f.values)}"
+            more = "; see the model's metadata for all" if len(f.values) > QUOTE_ITEMS else ""
+            return f"is not one of {quote_list(f.values)}{more}"
         if f.intervals:
-            return "is outside " + " or ".join(str(i) for i in f.intervals)
+            more = f" or {len(f.intervals) - QUOTE_ITEMS} more" if len(f.intervals) > QUOTE_ITEMS else ""
+            return "is outside " + " or ".join(str(i) for i in f.intervals[:QUOTE_ITEMS]) + more
         return "is declared invalid for this field"
+
+    def _declared_missing(self, value: Any) -> bool:
+        """Is a non-empty value one of the field's missing-value markers (as text or as a value)?"""
+        f = self.field
+        if not f.missing_values:
+            return False
+        if canonical_text(value) in f.missing_values:
+            return True
+        try:
+            return self.coerce(value, None) in f.missing_set
+        except InputError:
+            return False
 
     def replacement(self, kind: str) -> Any:
         f = self.field
@@ -122,7 +148,7 @@ class FieldRule:
     def check(self, value: Any, row: int | None) -> Any:
         """One raw value to its typed, treated form; raises InputError."""
         f = self.field
-        if is_missing(value) or (f.missing_values and canonical_text(value) in f.missing_values):
+        if is_missing(value) or self._declared_missing(value):
             return self._treat_missing(value, row)
         typed = self.coerce(value, row)
         if self._is_valid(typed):
@@ -179,8 +205,8 @@ class Contract:
         absent = [r.field.name for r in self.rules if r.field.name not in df.columns]
         if absent:
             raise MissingFieldError(None, absent[0], None,
-                                    f"is absent from the input columns {list(df.columns)}; "
-                                    f"the model needs {list(self.schema.input_names)}")
+                                    f"is absent from the input columns {quote_list(df.columns)}; "
+                                    f"the model needs {quote_list(self.schema.input_names)}")
         errors: dict[int, str] = {}  # the first failure of each bad row, by position
         levels: Levels = {}
         typed = {r.field.name: self._column(r, df[r.field.name], df.index, errors, levels) for r in self.rules}
@@ -205,7 +231,10 @@ class Contract:
             nums = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         slow = np.isnan(nums)
         if rule.field.data_type == "integer":
-            slow |= ~np.isnan(nums) & (nums != np.floor(nums))
+            slow |= (nums != np.floor(nums)) | (nums < INT_MIN) | (nums > INT_MAX)
+        elif rule.field.data_type == "float":
+            with np.errstate(over="ignore"):  # beyond float32's range is +-inf, as in Java
+                nums = nums.astype(np.float32).astype(np.float64)
         if not slow.any():
             return nums
         nums = nums.copy()

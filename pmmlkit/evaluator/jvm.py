@@ -3,9 +3,10 @@
 The JVM is launched lazily with PMML4S and JPMML-Evaluator on one classpath.
 It runs with py4j's ``die_on_exit``: it watches its stdin and exits when the
 Python process goes away, even on SIGKILL, so no gateway JVM is orphaned.
-A forked child never reuses its parent's gateway (the pid is checked), and a
-dead JVM is replaced on the next call: models notice the new generation and
-reload themselves from their bytes.
+A forked child never reuses its parent's gateway (the pid is checked) and closes
+its copy of that JVM's stdin, so the JVM still dies with its own process. A JVM that
+dies under a call is replaced and the call runs once more on the new one (models
+reload themselves from their bytes); if that fails too, BackendUnavailable.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ..errors import JavaError, PmmlkitError
-from ..java import require_java
+from ..errors import BackendUnavailable, JavaError, PmmlkitError
+from ..java import close_stdin, dies_with_this_process, require_java
 from ..pmml.loader import PmmlDocument
 from .base import Backend, Columns, Levels, Results
 
@@ -63,12 +64,16 @@ for _logger in (logging.getLogger("py4j.java_gateway"), logging.getLogger("py4j.
     _logger.addFilter(_NOISE)
 
 
+RETRY_AFTER = 2.0  # seconds: about what a JVM restart and a model reload take
+
+
 class Gateway:
     """The process's JVM: launch, health, restart."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._gateway: Any = None
+        self._proc: Any = None
         self._pid: int | None = None
         self.generation = 0
 
@@ -77,26 +82,35 @@ class Gateway:
 
         java = require_java()
         opts = shlex.split(os.environ.get("PMMLKIT_JAVA_OPTS", "-Xmx2g"))
-        port = launch_gateway(classpath=os.pathsep.join(classpath()), javaopts=opts,
-                              java_path=java, die_on_exit=True, redirect_stdout=None,
-                              redirect_stderr=None)
+        port, self._proc = launch_gateway(classpath=os.pathsep.join(classpath()), javaopts=opts,
+                                          java_path=java, die_on_exit=True, redirect_stdout=None,
+                                          redirect_stderr=None, return_proc=True)
+        dies_with_this_process(self._proc)
         gw = JavaGateway(gateway_parameters=GatewayParameters(port=port, auto_convert=True,
                                                               auto_close=True))
         self.generation += 1
-        log.info("started JVM gateway on port %s (generation %s)", port, self.generation)
+        log.info("started JVM gateway on port %s (generation %s, pid %s)", port, self.generation,
+                 self._proc.pid)
         return gw
 
     def get(self) -> Any:
         """The live gateway, launching one in this process if there is none."""
+        return self.current()[0]
+
+    def current(self) -> tuple[Any, int]:
+        """The live gateway and its generation, read together."""
         with self._lock:
             if self._gateway is None or self._pid != os.getpid():
                 # After fork the inherited gateway belongs to the parent: never touch it.
                 self._gateway = self._launch()
                 self._pid = os.getpid()
-            return self._gateway
+            return self._gateway, self.generation
 
-    def restart(self) -> None:
+    def restart(self, *, seen: int | None = None) -> None:
+        """Replace the JVM; with ``seen``, only if no other thread has replaced that generation yet."""
         with self._lock:
+            if seen is not None and seen != self.generation:
+                return
             if self._gateway is not None and self._pid == os.getpid():
                 # close(), not shutdown(): the JVM is gone. It marks the client disconnected,
                 # so finalizers of the old Java objects stop calling a dead port (and stop
@@ -106,6 +120,7 @@ class Gateway:
                 except Exception:  # noqa: BLE001 - best effort on a dead JVM
                     pass
                 _drop_finalizers(self._gateway)
+                close_stdin(self._proc)
             self._gateway = None
             self.get()
 
@@ -113,6 +128,7 @@ class Gateway:
         with self._lock:
             if self._gateway is not None and self._pid == os.getpid():
                 self._gateway.shutdown()
+                close_stdin(self._proc)
             self._gateway = None
 
     @property
@@ -120,7 +136,10 @@ class Gateway:
         return self.get().jvm
 
     def call(self, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(jvm)``; on a dead JVM, restart once and run it again."""
+        """Run ``fn(gateway)``; when the JVM dies, run it once more on a new JVM.
+
+        Raises BackendUnavailable when that second run fails too (or no JVM can be started).
+        """
         _NOISE.active.depth = getattr(_NOISE.active, "depth", 0) + 1
         try:
             return self._call(fn)
@@ -131,27 +150,65 @@ class Gateway:
         from py4j.protocol import Py4JError, Py4JJavaError
 
         for attempt in (1, 2):
+            gw, seen = self._current_or_unavailable()
             try:
-                return fn(self.jvm)
+                return fn(gw)
             except Py4JJavaError as e:
                 jex = e.java_exception
                 raise JavaError(str(jex.getClass().getName()), str(jex.getMessage())) from None
             except Py4JError as e:
                 # A dead JVM shows up as a network error or as a failed member lookup.
-                if self.alive():
+                if not self._gone(gw, seen):
                     raise PmmlkitError(f"JVM call failed: {e}") from None
                 if attempt == 2:
-                    raise PmmlkitError("the JVM gateway died twice in a row; see the JVM's stderr") from None
-                log.warning("JVM gateway is gone; starting a new one")
-                self.restart()
+                    raise BackendUnavailable(
+                        "the JVM gateway died during the call and again on the retry with a new JVM; "
+                        f"try again in {RETRY_AFTER:g} s (see the JVM's stderr)",
+                        retry_after=RETRY_AFTER) from None
+                self._replace(seen)
         raise AssertionError("unreachable")
+
+    def _current_or_unavailable(self) -> tuple[Any, int]:
+        try:
+            return self.current()
+        except _launch_errors() as e:
+            raise BackendUnavailable(f"cannot start the JVM gateway ({type(e).__name__}: {e}); "
+                                     f"try again in {RETRY_AFTER:g} s", retry_after=RETRY_AFTER) from None
+
+    def _gone(self, gw: Any, seen: int) -> bool:
+        """True when the JVM a call used has died or been replaced since."""
+        return seen != self.generation or not _pings(gw)
+
+    def _replace(self, seen: int) -> None:
+        """Restart the JVM of generation ``seen``; threads that failed on it share one restart."""
+        with self._lock:
+            if seen == self.generation:
+                log.warning("JVM gateway is gone; starting a new one")
+                try:
+                    self.restart(seen=seen)
+                except _launch_errors():
+                    self._gateway = None  # the retry tries again and reports it as unavailable
 
     def alive(self) -> bool:
         try:
-            self.get().jvm.java.lang.System.nanoTime()
-            return True
+            return _pings(self.get())
         except Exception:  # noqa: BLE001 - any failure means not alive
             return False
+
+
+def _launch_errors() -> tuple[type[BaseException], ...]:
+    """How a JVM launch fails short of a missing Java (no port printed, process gone)."""
+    from py4j.protocol import Py4JError
+
+    return (Py4JError, OSError, ValueError)
+
+
+def _pings(gw: Any) -> bool:
+    try:
+        gw.jvm.java.lang.System.nanoTime()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means not alive
+        return False
 
 
 GATEWAY = Gateway()
@@ -164,6 +221,7 @@ def _forget_parent_gateway() -> None:
     Marking the client disconnected stops the finalizers of inherited Java objects
     from sending commands over the parent's connections, and keeping a reference
     stops the connections from being shut down (which would cut the parent off).
+    (Its copy of the JVM's stdin is closed by pmmlkit.java's own fork hook.)
     """
     gw = GATEWAY._gateway
     if gw is not None:
@@ -216,17 +274,17 @@ class JvmModel:
     def __init__(self, load: Callable[[Any, Any], Any]):
         self._load = load
         self._lock = threading.Lock()
-        self._generation = -1
+        self._gateway: Any = None
         self._handle: Any = None
 
     def run(self, fn: Callable[[Any, Any], T]) -> T:
         """Call ``fn(gateway, handle)`` with a live model handle."""
-        def attempt(jvm: Any) -> T:
-            gw = GATEWAY.get()
+        def attempt(gw: Any) -> T:
             with self._lock:
-                if self._generation != GATEWAY.generation or self._handle is None:
-                    self._handle = self._load(gw, jvm)
-                    self._generation = GATEWAY.generation
+                # A new JVM (another gateway object) has none of our models: load it there.
+                if self._gateway is not gw or self._handle is None:
+                    self._handle = self._load(gw, gw.jvm)
+                    self._gateway = gw
                 handle = self._handle
             return fn(gw, handle)
         return GATEWAY.call(attempt)

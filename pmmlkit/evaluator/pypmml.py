@@ -19,15 +19,15 @@ class PypmmlBackend(JvmBackend):
 
     def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
         names = list(cols)
-        payload = json.dumps({"columns": names, "data": [list(r) for r in zip(*(cols[n] for n in names))]
-                              if names else [[] for _ in range(n_rows)]})
-        answer = json.loads(self._model.run(lambda gw, model: model.predict(payload)))
-        got = answer["columns"]
-        data = answer["data"]
+        # One record per row, a missing value left out rather than sent as null: PMML4S reads a
+        # null integer as Long.MIN_VALUE and a null boolean as false, and answers with them.
+        records = [{n: v for n, v in zip(names, row) if v is not None} for row in zip(*cols.values())] \
+            if names else [{} for _ in range(n_rows)]
+        answer = json.loads(self._model.run(lambda gw, model: model.predict(json.dumps(records))))
         results: Results = {}
         for name in self.schema.result_names:
-            j = next((got.index(c) for c in self._sources(name) if c in got), None)
-            results[name] = [row[j] if j is not None else None for row in data]
+            sources = self._sources(name)
+            results[name] = [_first(row, sources) for row in answer]
         return results, None
 
     def _sources(self, name: str) -> list[str]:
@@ -42,3 +42,8 @@ class PypmmlBackend(JvmBackend):
             sources += [o.name for o in self.schema.outputs
                         if o.feature == "predictedValue" and o.target_field in (None, name)]
         return sources
+
+
+def _first(row: dict[str, Any], keys: list[str]) -> Any:
+    """The first of ``keys`` that PMML4S answered for this row, or None."""
+    return next((row[k] for k in keys if k in row), None)

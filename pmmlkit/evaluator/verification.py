@@ -55,7 +55,11 @@ def _agrees(expected: str | None, actual, precision: float, zero: float) -> bool
 
 
 def check(ev: Evaluator) -> None:
-    problems = findings(ev)
+    raise_findings(ev, findings(ev))
+
+
+def raise_findings(ev: Evaluator, problems: list[str]) -> None:
+    """VerificationError quoting the first findings, if there are any."""
     if problems:
         more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
         raise VerificationError(f"{ev.document.source}: the model does not reproduce its ModelVerification "

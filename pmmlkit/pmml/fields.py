@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from ..errors import InvalidPmmlError
+import numpy as np
+
+from ..errors import InvalidPmmlError, quote, quote_list
 
 MODEL_ELEMENTS = (
     "AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel", "BaselineModel",
@@ -15,6 +17,32 @@ MODEL_ELEMENTS = (
     "TimeSeriesModel", "TreeModel",
 )
 TARGET_USAGES = ("target", "predicted")
+NUMERIC_TYPES = ("double", "float", "integer")
+_BOOLEAN_TEXT = {"true": 1.0, "1": 1.0, "1.0": 1.0, "false": 0.0, "0": 0.0, "0.0": 0.0}
+
+
+def to_float32(x: float) -> float:
+    """A number as PMML's dataType="float" holds it: rounded to 32 bits (kept as a Python float)."""
+    with np.errstate(over="ignore"):  # beyond float32's range is +-inf, as Java's floatValue()
+        return float(np.float32(x))
+
+
+def typed_value(text: str, data_type: str) -> Any:
+    """A <Value>'s text as a value of its field's type, as the input contract delivers values.
+
+    "1.0" of an integer field is the number 1.0 (JPMML-SparkML writes integer categories so),
+    "0.1" of a float field is float32(0.1), "true" of a boolean field is 1.0. Text that does not
+    parse (a missing-value marker such as "NA") stays text, so it can only ever match text.
+    """
+    if data_type == "boolean":
+        return _BOOLEAN_TEXT.get(text.strip().lower(), text)
+    if data_type not in NUMERIC_TYPES:
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return to_float32(number) if data_type == "float" else number
 
 
 @dataclass(frozen=True)
@@ -68,6 +96,15 @@ class InputField(Field):
     outliers: str = "asIs"
     low_value: float | None = None
     high_value: float | None = None
+    # The Value lists read with the field's type, once: what the contract compares inputs with.
+    valid_set: frozenset = field(init=False, repr=False, compare=False)
+    invalid_set: frozenset = field(init=False, repr=False, compare=False)
+    missing_set: frozenset = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, texts in (("valid_set", self.values), ("invalid_set", self.invalid_values),
+                            ("missing_set", self.missing_values)):
+            object.__setattr__(self, name, frozenset(typed_value(t, self.data_type) for t in texts))
 
 
 @dataclass(frozen=True)
@@ -129,8 +166,16 @@ def model_element(root: Element) -> Element:
                            f"(expected one of {', '.join(MODEL_ELEMENTS)})")
 
 
-def _float(v: str | None) -> float | None:
-    return None if v is None else float(v)
+def _float(el: Element, attribute: str, default: str | None = None) -> float | None:
+    """A numeric attribute; a malformed one ("1,5") is refused naming the element and attribute."""
+    v = el.get(attribute, default)
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        raise InvalidPmmlError(f"<{local(el.tag)} {attribute}={quote(v)}>: {attribute} is not a number; "
+                               "PMML numbers use '.' as the decimal point") from None
 
 
 def _data_field(el: Element) -> tuple[Field, tuple[str, ...], tuple[str, ...]]:
@@ -139,7 +184,7 @@ def _data_field(el: Element) -> tuple[Field, tuple[str, ...], tuple[str, ...]]:
         prop = v.get("property", "valid")
         {"valid": valid, "invalid": invalid, "missing": missing}[prop].append(v.get("value", ""))
     intervals = tuple(
-        Interval(i.get("closure", "closedClosed"), _float(i.get("leftMargin")), _float(i.get("rightMargin")))
+        Interval(i.get("closure", "closedClosed"), _float(i, "leftMargin"), _float(i, "rightMargin"))
         for i in children(el, "Interval")
     )
     f = Field(el.get("name", ""), el.get("dataType", "string"), el.get("optype", "categorical"),
@@ -157,7 +202,7 @@ def _verification(model: Element) -> Verification | None:
     for vf in children(vfs, "VerificationField") if vfs is not None else []:
         name = vf.get("field", "")
         columns[name] = vf.get("column", name)
-        tolerances[name] = (float(vf.get("precision", "1e-6")), float(vf.get("zeroThreshold", "1e-16")))
+        tolerances[name] = (_float(vf, "precision", "1e-6"), _float(vf, "zeroThreshold", "1e-16"))
     rows = []
     table = child(mv, "InlineTable")
     for row in children(table, "row") if table is not None else []:
@@ -219,8 +264,9 @@ def describe(root: Element) -> ModelSchema:
                 invalid_value_treatment=mf.get("invalidValueTreatment", "returnInvalid"),
                 invalid_value_replacement=mf.get("invalidValueReplacement"),
                 outliers=mf.get("outliers", "asIs"),
-                low_value=_float(mf.get("lowValue")), high_value=_float(mf.get("highValue")),
+                low_value=_float(mf, "lowValue"), high_value=_float(mf, "highValue"),
             ))
+    check_references(root, set(data_fields))
     outputs = _outputs(model)
     return ModelSchema(
         model_type=local(model.tag),
@@ -230,3 +276,74 @@ def describe(root: Element) -> ModelSchema:
         outputs=tuple(o for o in outputs if o.is_final_result),
         verification=_verification(model),
     )
+
+
+# --- references ---------------------------------------------------------------
+
+def check_references(root: Element, data_fields: set[str]) -> None:
+    """Refuse a document whose MiningFields or OutputFields name a field it never declares.
+
+    Backends would otherwise load it and fail on every record (a KeyError per predict).
+    A field is declared by a DataField, a DerivedField (global or local) or an OutputField,
+    anywhere in the document: nested models may use their siblings' outputs.
+    """
+    models, declarations = _scaffold(root)
+    declared = set(data_fields) | {el.get("name", "") for el in declarations}
+    for model in models:
+        ms = child(model, "MiningSchema")
+        mining = children(ms, "MiningField") if ms is not None else []
+        for mf in mining:
+            _refer(mf.get("name", ""), declared, f"{_where(model)}: a MiningField")
+        targets = {mf.get("name", "") for mf in mining if mf.get("usageType") in TARGET_USAGES}
+        out = child(model, "Output")
+        for of in children(out, "OutputField") if out is not None else []:
+            _check_output(of, model, targets, declared)
+
+
+# Only these elements can hold models, DerivedFields or OutputFields: the walk never enters
+# tree nodes, tables or vectors, so it costs microseconds even on a 300,000-node forest.
+_CONTAINERS = frozenset({"PMML", "TransformationDictionary", "LocalTransformations", "Output",
+                         "Segmentation", "Segment", *MODEL_ELEMENTS})
+
+
+def _scaffold(root: Element) -> tuple[list[Element], list[Element]]:
+    """Every model element and every DerivedField/OutputField of the document."""
+    models: list[Element] = []
+    declarations: list[Element] = []
+    stack = [root]
+    while stack:  # iterative: deep segmentations must not hit the recursion limit
+        el = stack.pop()
+        for c in el:
+            name = local(c.tag) if isinstance(c.tag, str) else ""
+            if name in ("DerivedField", "OutputField"):
+                declarations.append(c)
+            elif name in _CONTAINERS:
+                stack.append(c)
+                if name in MODEL_ELEMENTS:
+                    models.append(c)
+    return models, declarations
+
+
+def _check_output(of: Element, model: Element, targets: set[str], declared: set[str]) -> None:
+    where = f"OutputField {quote(of.get('name', ''))} of {_where(model)}"
+    target = of.get("targetField")
+    if target is not None and target not in targets:
+        raise InvalidPmmlError(f"{where}: targetField {quote(target)} is not a target of this model "
+                               f"(targets: {quote_list(sorted(targets))}); fix the document's Output")
+    for el in of.iter():
+        ref = el.get("field") if el is not of else None
+        if ref is not None:
+            if ref == of.get("name"):
+                raise InvalidPmmlError(f"{where}: <{local(el.tag)}> refers to the output field itself")
+            _refer(ref, declared, f"{where}: <{local(el.tag)} field={quote(ref)}>")
+
+
+def _refer(name: str, declared: set[str], where: str) -> None:
+    if name not in declared:
+        raise InvalidPmmlError(f"{where} refers to field {quote(name)}, which the document never declares "
+                               "(no DataField, DerivedField or OutputField has that name)")
+
+
+def _where(model: Element) -> str:
+    name = model.get("modelName")
+    return f"<{local(model.tag)}" + (f" modelName={quote(name)}>" if name else ">")

@@ -33,7 +33,17 @@ An S3-compatible server (MinIO, moto...) is chosen with the standard settings:
 ``AWS_ENDPOINT_URL`` (botocore) or ``FSSPEC_S3_ENDPOINT_URL`` (fsspec config).
 
 A publisher killed halfway leaves a ``.tmp-*`` folder or a claimed number without
-manifest: invisible to readers; the number is burnt. Deleted numbers are not
+manifest: invisible to readers; the number is burnt. Locally the next publish of that
+model sweeps such folders (their owner process is dead, or they are untouched for 30
+minutes). An OSError while publishing (disk full...) is a RepositoryError saying that
+nothing was published.
+
+One corrupt entry affects only itself: ``scan_versions`` lists a version whose
+manifest.json is unreadable, or whose folder is a symbolic link (refused everywhere:
+it could point outside the repository), as a problem beside the good versions. A
+corrupt labels.json fails ``labels()`` and ``@label`` references, but not listing,
+``delete`` (with a warning) or ``set_label``, which keeps the bad file as
+``labels.json.corrupt-<time>`` and writes a fresh one (with a warning). Deleted numbers are not
 reused either, so ``name:n`` always means the same bytes (caches rely on it).
 """
 from __future__ import annotations
@@ -41,50 +51,28 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import fsspec
-import fsspec.asyn
 from fsspec.implementations.local import LocalFileSystem
 
-from ..durable import fsync_dir, write_synced
+from ..durable import fsync_dir, owner_tag, replace_synced, write_synced
 from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError
-from .manifest import Manifest, sha256_hex
+from .local import LABELS_TMP, TMP_PREFIX, labels_lock, refuse_links, sweep
+from .manifest import Manifest, sha256_hex, utc_now
+from .objectstore import is_s3, update_labels_s3
+from .version import _NAME, _NUMBER, Version, VersionProblem, VersionScan, check_name
+
+log = logging.getLogger(__name__)
 
 MODEL, MANIFEST, LABELS = "model.pmml", "manifest.json", "labels.json"
 _TOMBSTONE, _CLAIM = ".deleted", ".claim"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_NUMBER = re.compile(r"^[1-9][0-9]{0,17}$")
 _REF = re.compile(r"^(?P<name>[^:@]*)(?::(?P<number>[0-9]+)|@(?P<label>[^:@]*))?$")
 _MAX_CLAIMS = 1000
-
-
-def check_name(name: str, *, kind: str = "model name") -> str:
-    """Return ``name`` if it is a safe, portable path segment; else InvalidModelName."""
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
-        raise InvalidModelName(
-            f"invalid {kind} {name!r}: expected 1-128 characters from A-Z a-z 0-9 . _ -, "
-            "starting with a letter or digit, without '..'")
-    return name
-
-
-@dataclass(frozen=True)
-class Version:
-    """One published version: ``uri`` is where its model.pmml lives."""
-
-    name: str
-    number: int
-    uri: str
-    manifest: Manifest = field(repr=False)
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.number}"
 
 
 class Repository:
@@ -110,13 +98,41 @@ class Repository:
         return sorted(names)
 
     def versions(self, name: str) -> list[Version]:
-        """Published versions of ``name``, ascending; [] when there are none."""
-        numbers = self._published(name)
+        """Readable published versions of ``name``, ascending; [] when there are none.
+
+        Unreadable ones are left out with a logged warning; ``scan_versions`` returns them.
+        """
+        scan = self.scan_versions(name)
+        for problem in scan.problems:
+            log.warning("%s is left out: %s", problem.ref, problem.error)
+        return scan.versions
+
+    def scan_versions(self, name: str) -> VersionScan:
+        """Every published version of ``name``: the readable ones, and a problem for each other one.
+
+        One unreadable entry affects only itself. A version whose manifest.json is not a valid
+        manifest, or whose folder is a symbolic link, is a ``VersionProblem`` (``number`` and
+        ``error``, naming the file and why) and the other versions are listed as usual. A
+        version deleted since the folder listing is left out. Any other failure to read (I/O,
+        network) raises: the listing as a whole failed, and a caller should change nothing.
+        """
+        numbers, linked = self._entries(name)
+        problems = {n: VersionProblem(name, n, self._link_error(name, n)) for n in linked}
         paths = [self._path(name, n, MANIFEST) for n in numbers]
-        # One batched call: concurrent on object stores. A version deleted since
-        # the listing is simply left out.
-        raw = self._fs.cat(paths, on_error="omit") if paths else {}
-        return [self._version(name, n, raw[p]) for n, p in zip(numbers, paths) if p in raw]
+        # One batched call: concurrent on object stores.
+        raw = self._fs.cat(paths, on_error="return") if paths else {}
+        versions = []
+        for number, path in zip(numbers, paths):
+            got = raw.get(path, FileNotFoundError(path))
+            if isinstance(got, FileNotFoundError):
+                continue
+            if isinstance(got, BaseException):
+                raise RepositoryError(f"cannot read {self._uri(path)}: {got}") from got
+            try:
+                versions.append(self._version(name, number, got))
+            except IntegrityError as e:
+                problems[number] = VersionProblem(name, number, str(e))
+        return VersionScan(versions, [problems[n] for n in sorted(problems)])
 
     def latest(self, name: str) -> Version:
         numbers = self._published(name)
@@ -158,19 +174,34 @@ class Repository:
         return data
 
     def labels(self, name: str) -> dict[str, int]:
+        """Label -> version number; IntegrityError when labels.json is not valid."""
         path = f"{self._dir(name)}/{LABELS}"
         try:
             raw = self._fs.cat_file(path)
         except FileNotFoundError:
             return {}
+        return self._parse_labels(raw, path)
+
+    def _parse_labels(self, raw: bytes, path: str) -> dict[str, int]:
         try:
             labels = json.loads(raw)
             if not isinstance(labels, dict) or not all(
                     isinstance(v, int) and not isinstance(v, bool) for v in labels.values()):
                 raise ValueError("expected an object of label -> version number")
-        except ValueError as e:
-            raise IntegrityError(f"{self._uri(path)}: {e}") from None
+        except ValueError as e:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise IntegrityError(f"{self._uri(path)} is not a valid labels file: {e}") from None
         return labels
+
+    def _salvaged_labels(self, raw: bytes, path: str) -> dict[str, int]:
+        """The labels in ``raw``; a corrupt file is kept aside and replaced by no labels, with a warning."""
+        try:
+            return self._parse_labels(raw, path)
+        except IntegrityError as e:
+            backup = f"{path}.corrupt-{utc_now().replace(':', '')}"
+            self._fs.pipe_file(backup, raw)
+            log.warning("%s; kept as %s and started afresh (other labels must be set again)",
+                        e, self._uri(backup))
+            return {}
 
     # --- writing ----------------------------------------------------------
 
@@ -184,9 +215,14 @@ class Repository:
         info = Manifest.create(pmml, manifest)
         document = info.to_json().encode()
         base = self._dir(name)
-        self._fs.makedirs(base, exist_ok=True)
         publish = self._publish_by_rename if self._local else self._publish_by_claim
-        number = publish(base, pmml, document)
+        try:
+            self._fs.makedirs(base, exist_ok=True)
+            number = publish(base, pmml, document)
+        except OSError as e:
+            raise RepositoryError(
+                f"publishing {name!r} in {self._uri(base)} failed: {e}; nothing was published (readers see "
+                "no new version). Free space or fix permissions, then publish again") from e
         return Version(name, number, self._uri(self._path(name, number, MODEL)), info)
 
     def set_label(self, name: str, label: str, number: int) -> None:
@@ -213,30 +249,23 @@ class Repository:
         """Read-modify-write of labels.json that never loses a concurrent update.
 
         Locally under a lock; on S3 as a conditional PUT, retried when someone wrote in between.
+        A corrupt labels.json is kept aside and replaced (see ``_salvaged_labels``).
         """
-        if not _is_s3(self._fs):
-            with self._labels_lock(name):
-                self._write_atomic(f"{self._dir(name)}/{LABELS}",
-                                   json.dumps(change(self.labels(name)), indent=2, sort_keys=True).encode())
+        path = f"{self._dir(name)}/{LABELS}"
+        if is_s3(self._fs):
+            update_labels_s3(self._fs, path, change, lambda raw: self._salvaged_labels(raw, path))
             return
-        from botocore.exceptions import ClientError
-
-        bucket, key, _ = self._fs.split_path(f"{self._dir(name)}/{LABELS}")
-        for _ in range(_MAX_CLAIMS):
+        with self._labels_lock(name):
             try:
-                raw, etag = fsspec.asyn.sync(self._fs.loop, _get_with_etag, self._fs, bucket, key)
-                labels, condition = json.loads(raw), {"IfMatch": etag}
+                labels = self._salvaged_labels(self._fs.cat_file(path), path)
             except FileNotFoundError:
-                labels, condition = {}, {"IfNoneMatch": "*"}
+                labels = {}
             body = json.dumps(change(labels), indent=2, sort_keys=True).encode()
             try:
-                self._fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, **condition)
-                self._fs.invalidate_cache(f"{self._dir(name)}/{LABELS}")
-                return
-            except (FileExistsError, ClientError, OSError) as e:  # 412/409: someone wrote in between
-                if not _precondition_failed(e):
-                    raise
-        raise RepositoryError(f"{self._uri(self._dir(name))}/{LABELS}: too many concurrent label updates")
+                self._write_atomic(path, body)
+            except OSError as e:  # the write is atomic: nothing changed
+                raise RepositoryError(f"updating {self._uri(path)} failed: {e}; the labels are unchanged. "
+                                      "Free space or fix permissions, then try again") from e
 
     def delete(self, name: str, number: int) -> None:
         """Unpublish a version; refused while a label points at it.
@@ -251,7 +280,11 @@ class Repository:
             # The tombstone also keeps the folder non-empty: the number stays claimed.
             self._fs.pipe_file(f"{folder}/{_TOMBSTONE}", b"")
             self._fs.invalidate_cache(f"{self._dir(name)}/{LABELS}")
-            held = sorted(label for label, n in self.labels(name).items() if n == number)
+            try:
+                held = sorted(label for label, n in self.labels(name).items() if n == number)
+            except IntegrityError as e:  # unreadable labels resolve nothing: they cannot hold it
+                log.warning("%s; deleting %s without checking its labels", e, version.ref)
+                held = []
             if held:
                 self._fs.rm_file(f"{folder}/{_TOMBSTONE}")
                 raise RepositoryError(f"{version.ref} carries label(s) {held}; move them first "
@@ -272,12 +305,34 @@ class Repository:
         return path if self._local else self._fs.unstrip_protocol(path)
 
     def _published(self, name: str) -> list[int]:
+        return self._entries(name)[0]
+
+    def _entries(self, name: str) -> tuple[list[int], list[int]]:
+        """(published numbers, numbers whose folder is a symbolic link), ascending."""
         base = self._dir(name)
+        if self._local:  # no glob: it would follow links
+            try:
+                entries = [e for e in os.scandir(base) if _NUMBER.match(e.name)]
+            except (FileNotFoundError, NotADirectoryError):
+                return [], []
+            linked = sorted(int(e.name) for e in entries if e.is_symlink())
+            published = sorted(int(e.name) for e in entries if not e.is_symlink()
+                               and os.path.isfile(os.path.join(e.path, MANIFEST)))
+            return published, linked
         self._fs.invalidate_cache(base)
         numbers = (path.rstrip("/").split("/")[-2] for path in self._fs.glob(f"{base}/*/{MANIFEST}"))
-        return sorted(int(n) for n in numbers if _NUMBER.match(n))
+        return sorted(int(n) for n in numbers if _NUMBER.match(n)), []
+
+    def _link_error(self, name: str, number: int) -> str:
+        try:
+            refuse_links(self._path(name, number), (MANIFEST, MODEL), ref=f"{name}:{number}")
+        except IntegrityError as e:
+            return str(e)
+        return ""
 
     def _load(self, name: str, number: int) -> Version:
+        if self._local:
+            refuse_links(self._path(name, number), (MANIFEST, MODEL), ref=f"{name}:{number}")
         path = self._path(name, number, MANIFEST)
         try:
             raw = self._fs.cat_file(path)
@@ -305,7 +360,8 @@ class Repository:
         return max((int(n) for n in names if _NUMBER.match(n)), default=0) + 1
 
     def _publish_by_rename(self, base: str, pmml: bytes, document: bytes) -> int:
-        tmp = f"{base}/.tmp-{uuid.uuid4().hex}"
+        sweep(base, LABELS)
+        tmp = f"{base}/{TMP_PREFIX}{owner_tag()}"
         os.mkdir(tmp)
         try:
             write_synced(f"{tmp}/{MODEL}", pmml, exclusive=True)
@@ -319,7 +375,7 @@ class Repository:
     def _publish_by_claim(self, base: str, pmml: bytes, document: bytes) -> int:
         def claim(number: int) -> None:
             with self._fs.open(f"{base}/{number}/{_CLAIM}", "xb") as marker:
-                marker.write(uuid.uuid4().hex.encode())
+                marker.write(owner_tag().encode())
 
         number = self._claim(base, claim)
         self._fs.pipe_file(f"{base}/{number}/{MODEL}", pmml)
@@ -347,44 +403,11 @@ class Repository:
         if not self._local:
             yield
             return
-        import fcntl
-
-        with open(f"{self._dir(name)}/.labels.lock", "ab") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with labels_lock(self._dir(name)):
             yield
 
     def _write_atomic(self, path: str, data: bytes) -> None:
         if not self._local:
             self._fs.pipe_file(path, data)  # a single PUT is atomic on object stores
             return
-        tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-        try:
-            write_synced(tmp, data, exclusive=True)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(tmp)
-            raise
-        fsync_dir(os.path.dirname(path))
-
-
-def _is_s3(fs: fsspec.AbstractFileSystem) -> bool:
-    return "s3" in (fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,))
-
-
-async def _get_with_etag(fs: fsspec.AbstractFileSystem, bucket: str, key: str) -> tuple[bytes, str]:
-    # Body and ETag from one GET: reading them apart could pair new bytes with an old ETag.
-    got = await fs._call_s3("get_object", Bucket=bucket, Key=key)
-    async with got["Body"] as body:
-        return await body.read(), got["ETag"]
-
-
-def _precondition_failed(e: BaseException) -> bool:
-    # s3fs maps 412 PreconditionFailed to FileExistsError (If-None-Match) or an OSError; botocore
-    # raises ClientError. 409 ConditionalRequestConflict means a concurrent conditional write.
-    if isinstance(e, FileExistsError):
-        return True
-    text = str(e)
-    code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
-    return code in ("PreconditionFailed", "ConditionalRequestConflict") or "pre-condition" in text \
-        or "PreconditionFailed" in text or "ConditionalRequestConflict" in text
+        replace_synced(path, data, tmp=f"{path}{LABELS_TMP}{owner_tag()}")

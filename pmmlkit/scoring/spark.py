@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, TooManyRejectsError
-from ..evaluator import ERROR_COLUMN, Evaluator
-from .batch import RAW, REASON, ROW, ScoreSummary, _format
+from ..evaluator import ERROR_COLUMN, Evaluator, own_column
+from .batch import RAW, ROW, RejectColumns, ScoreSummary, _format
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -97,10 +97,13 @@ def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: "SparkS
                                backend=f"spark:{evaluator.backend_name}")
         _remove(rejects_path)  # stale rejects of an earlier run would be misleading
         if counts["bad"]:
-            where = [F.col(FILE)] if numbering.several_files else []
-            rejects = bad.orderBy(*where, ROW).select(
-                *where, F.col(ROW), F.col(ERROR_COLUMN).alias(REASON),
-                *[F.col(_internal(i, "in")).alias(c) for i, c in enumerate(inputs)], F.col(RAW))
+            # pmmlkit's own columns give way to input columns of the same name (own_column rule).
+            names = RejectColumns.beside(inputs)
+            where = [F.col(FILE).alias(own_column(FILE, [*inputs, names.row, names.reason, names.raw]))] \
+                if numbering.several_files else []
+            rejects = bad.orderBy(*([F.col(FILE)] if where else []), ROW).select(
+                *where, F.col(ROW).alias(names.row), F.col(ERROR_COLUMN).alias(names.reason),
+                *[F.col(_internal(i, "in")).alias(c) for i, c in enumerate(inputs)], F.col(RAW).alias(names.raw))
             _write_atomic(rejects.coalesce(1), rejects_path, "csv")
     finally:
         scored.unpersist()
@@ -217,7 +220,7 @@ def _score_batch(ev: Evaluator, batch: pd.DataFrame, inputs: list[str], names: l
     if numbering.several_files:
         out[FILE] = pd.Series(blocks).map(numbering.files).to_numpy()
     out[ERROR_COLUMN] = out[ERROR_COLUMN].astype(object)
-    out.loc[~malformed, ERROR_COLUMN] = scored[ERROR_COLUMN].to_numpy()
+    out.loc[~malformed, ERROR_COLUMN] = scored[ev.error_column].to_numpy()  # not a target named "error"
     if malformed.any():
         lines = corrupt[malformed]
         out.loc[malformed, ERROR_COLUMN] = [_malformed_reason(line, len(inputs)) for line in lines]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -17,22 +16,20 @@ import pandas as pd
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import (ConfigError, EvaluationError, EvaluationTimeout, InputError, IntegrityError,
-                      InvalidModelName, ModelNotFoundError, PmmlError, PmmlkitError, RepositoryError,
-                      StoreUnavailable)
+from ..errors import EvaluationTimeout, ModelNotFoundError, PmmlkitError
 from ..repository.store import Repository, check_name
 from .config import ServerConfig
+from .http import DuplexStreamingResponse, Guard, HttpError, error_response, json_response
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
 from .models import LoadedVersion, ModelManager
 from .openapi import openapi_document
-from .predict import (BadRequest, count_rejected, dumps, parse_json_object, parse_payload, score_payload,
-                      stream_csv)
+from .csv_stream import CsvShape, csv_abort_line, stream_csv
+from .predict import BadRequest, count_rejected, parse_json_object, parse_payload, score_payload
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,114 +49,6 @@ class NameConvertor(Convertor):
 
 
 register_url_convertor("pmmlkit_name", NameConvertor())
-
-
-class HttpError(Exception):
-    """An HTTP-level refusal with its status code."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.headers = headers
-
-
-class DuplexStreamingResponse(StreamingResponse):
-    """Streams while the request body is still being read.
-
-    Starlette's StreamingResponse (ASGI spec < 2.4, which uvicorn declares) listens
-    for a disconnect by calling ``receive`` concurrently: it would steal the request
-    body messages the CSV scorer still reads. A disconnect still surfaces while the
-    body is read (ClientDisconnect from ``request.stream()``).
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.stream_response(send)
-
-
-class BodyTooLarge(HttpError):
-    def __init__(self, limit: int):
-        super().__init__(413, f"request body is larger than {limit} bytes (--max-body-bytes)")
-
-
-# Library errors to HTTP statuses; the first matching class wins.
-STATUS = ((InputError, 400), (BadRequest, 400), (InvalidModelName, 400), (ConfigError, 400),
-          (PmmlError, 400), (EvaluationError, 400), (ModelNotFoundError, 404), (IntegrityError, 500),
-          (StoreUnavailable, 503),
-          (RepositoryError, 409), (EvaluationTimeout, 504), (PmmlkitError, 500))
-
-
-def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(obj), status_code=status, headers=headers, media_type="application/json")
-
-
-def _allowed(exc: HTTPException) -> str:
-    return ", ".join(sorted((exc.headers or {}).get("Allow", "?").split(", ")))
-
-
-def error_response(exc: Exception, request: Request | None = None) -> Response:
-    """The one error shape, for every error of every endpoint."""
-    if isinstance(exc, HttpError):
-        return json_response({"error": str(exc)}, exc.status, exc.headers)
-    if isinstance(exc, HTTPException):
-        where = f"{request.method} {request.url.path}" if request is not None else "this request"
-        message = {404: f"no endpoint for {where}; see /openapi.json",
-                   405: f"{where}: method not allowed; allowed: {_allowed(exc)}",
-                   }.get(exc.status_code, exc.detail)
-        return json_response({"error": message}, exc.status_code, exc.headers)
-    status = next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
-    if status == 500:
-        log.error("request failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
-    return json_response({"error": str(exc) if isinstance(exc, (PmmlkitError, BadRequest))
-                          else f"internal error: {type(exc).__name__}: {exc}"}, status)
-
-
-class Guard:
-    """Outermost middleware: body size cap, per-request metrics, JSON errors for crashes."""
-
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int):
-        self.app = app
-        self.metrics = metrics
-        self.limit = max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started = time.perf_counter()
-        code = 500
-        scope.setdefault("state", {})
-
-        async def send_status(message: Message) -> None:
-            nonlocal code
-            if message["type"] == "http.response.start":
-                code = message["status"]
-            await send(message)
-
-        try:
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.limit:
-                await error_response(BodyTooLarge(self.limit))(scope, receive, send_status)
-            else:
-                await self.app(scope, self._capped(receive), send_status)
-        finally:
-            state = scope["state"]
-            self.metrics.observe(model=state.get("model", ""), version=state.get("version", ""),
-                                 endpoint=state.get("endpoint", "other"), code=code,
-                                 seconds=time.perf_counter() - started)
-            if code >= 400:
-                self.metrics.error(model=state.get("model", ""), version=state.get("version", ""),
-                                   kind=str(code))
-
-    def _capped(self, receive: Receive) -> Receive:
-        seen = 0
-
-        async def capped() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:  # chunked uploads carry no Content-Length
-                raise BodyTooLarge(self.limit)
-            return message
-        return capped
 
 
 def create_app(repository: Repository, *, config: ServerConfig | None = None) -> Starlette:
@@ -197,7 +86,7 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
             if loaded.acquire():
                 break
         else:
-            raise HttpError(503, f"model {name!r} is switching versions; retry")
+            raise HttpError(503, f"model {name!r} is switching versions; retry", {"Retry-After": "1"})
         request.state.version = str(loaded.number)
         try:
             yield loaded
@@ -234,7 +123,7 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
             return await predict_csv(request)
         with hold(request, "predict") as loaded:
             payload = parse_payload(await request.body())
-            n = len(payload.rows) if payload.rows is not None else len(next(iter(payload.columns.values()), []))
+            n = payload.size
             if n <= INLINE_RECORDS and config.timeout is None and loaded.evaluator.backend_name == "native":
                 # A few records score natively in ~0.1 ms: less than the hop to a worker
                 # thread, which the GIL would serialise with the event loop anyway.
@@ -242,7 +131,7 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
             else:
                 result = await blocking(lambda: score_payload(loaded.evaluator, payload))
             metrics.records.labels(loaded.version.name, str(loaded.number)).inc(n)
-            rejected = count_rejected(result) if payload.errors == "column" else 0
+            rejected = count_rejected(result, loaded.evaluator.error_column) if payload.errors == "column" else 0
             if rejected:
                 metrics.error(model=loaded.version.name, version=str(loaded.number), kind="record",
                               count=rejected)
@@ -257,7 +146,8 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
                 metrics.records.labels(loaded.version.name, str(loaded.number)).inc(len(frame))
                 return await blocking(lambda: loaded.evaluator.predict_batch(frame, errors="column"))
 
-            chunks = stream_csv(request.stream(), score, chunk_bytes=config.csv_chunk_bytes)
+            shape = CsvShape(tuple(loaded.evaluator.result_names), loaded.evaluator.error_column)
+            chunks = stream_csv(request.stream(), score, shape=shape, chunk_bytes=config.csv_chunk_bytes)
             first = await anext(chunks)  # errors found here still get a proper status code
         except BaseException:
             stack.close()
@@ -266,8 +156,16 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
         async def body() -> AsyncIterator[bytes]:
             with stack:  # the version is held until the last chunk is sent
                 yield first
-                async for part in chunks:
-                    yield part
+                try:
+                    async for part in chunks:
+                        yield part
+                except Exception as e:
+                    if not isinstance(e, ClientDisconnect):
+                        # Bad rows are answered in their own lines; this is the request itself
+                        # failing (a body over --max-body-bytes...). A last line says why, then
+                        # the connection ends without the closing chunk: an incomplete answer.
+                        yield csv_abort_line(shape, e)
+                    raise
 
         return DuplexStreamingResponse(body(), media_type="text/csv",
                                  headers={"X-Model-Version": str(loaded.number)})
@@ -278,8 +176,10 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
         if not config.admin_token:
             raise HttpError(403, "admin endpoints are disabled: start the server with --admin-token "
                                  "or PMMLKIT_ADMIN_TOKEN")
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {config.admin_token}".encode()):
+        scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+        # The scheme is case-insensitive (RFC 9110 11.1); the token is compared in constant time.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                                  config.admin_token.encode()):
             raise HttpError(401, "missing or wrong admin token: send 'Authorization: Bearer <token>'",
                             {"WWW-Authenticate": "Bearer"})
 
@@ -322,7 +222,13 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
             number = int(number)
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise BadRequest(f'"version" is {number!r}; expected a version number such as {{"version": 3}}')
-        await anyio.to_thread.run_sync(lambda: (repository.set_label(name, label, number), manager.poll([name])))
+
+        def label_it() -> None:
+            repository.resolve(f"{name}:{number}")  # 404 for an unknown model or version, first
+            repository.set_label(name, label, number)
+            manager.poll([name])
+
+        await anyio.to_thread.run_sync(label_it)
         return json_response({"model": name, "label": label, "version": str(number)})
 
     # --- process endpoints --------------------------------------------------
@@ -332,11 +238,11 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
 
     async def readyz(request: Request) -> Response:
         request.state.endpoint = "readyz"
-        ok, missing = manager.ready()
-        if ok:
-            return json_response({"status": "ready", "models": manager.served()})
-        why = f"no AVAILABLE version yet for {missing}" if manager.polled else "models are still loading"
-        return json_response({"error": f"not ready: {why}"}, 503)
+        state = manager.readiness()  # ready: >= 1 model AVAILABLE and every --require'd one
+        if state.ready:
+            return json_response({"status": "ready", "models": state.models, "unavailable": state.unavailable,
+                                  "repository": state.repository_error or "ok"})
+        return json_response({"error": f"not ready: {state.reason}", "unavailable": state.unavailable}, 503)
 
     async def metrics_endpoint(request: Request) -> Response:
         request.state.endpoint = "metrics"
@@ -344,7 +250,7 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
 
     async def openapi(request: Request) -> Response:
         request.state.endpoint = "openapi"
-        return json_response(openapi_document())
+        return json_response(openapi_document(models=manager.served()))
 
     async def on_error(request: Request, exc: Exception) -> Response:
         return error_response(exc, request)

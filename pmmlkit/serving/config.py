@@ -71,6 +71,7 @@ class ServerConfig:
     """Everything ``create_app`` needs besides the repository."""
 
     models: tuple[str, ...] = ()          # empty: every model in the repository
+    required: tuple[str, ...] = ()        # models that must be AVAILABLE before /readyz says ready
     policy: Policy = field(default_factory=Policy)
     backend: str = "auto"
     poll_seconds: float = 2.0             # 0: no background polling (tests poll by hand)
@@ -86,6 +87,10 @@ class ServerConfig:
             raise ConfigError(f"max body bytes {self.max_body_bytes} must be >= 1")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"timeout {self.timeout} must be > 0 seconds")
+        unserved = [n for n in self.required if self.models and n not in self.models]
+        if unserved:
+            raise ConfigError(f"--require {unserved[0]!r}: that model is not served; served (--model): "
+                              f"{list(self.models)}. Add --model {unserved[0]} or drop the --require")
 
     def with_env_token(self) -> ServerConfig:
         """The admin token from ``PMMLKIT_ADMIN_TOKEN`` when none was given."""
@@ -101,5 +106,5 @@ class ServerConfig:
     def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
         policy = data.pop("policy")
-        return cls(**{**data, "models": tuple(data["models"]),
+        return cls(**{**data, "models": tuple(data["models"]), "required": tuple(data.get("required", ())),
                       "policy": Policy(policy["kind"], policy["keep"], tuple(policy["versions"]))})

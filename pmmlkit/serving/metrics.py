@@ -18,6 +18,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Single records score in well under a millisecond natively: resolve down to 0.25 ms.
 LATENCY_BUCKETS = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
                    2.5, 5.0, 10.0)
+LOAD_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -27,7 +28,7 @@ def multiprocess() -> bool:
 
 
 class Metrics:
-    """Request, error and reload metrics, labelled by model and version."""
+    """Request, error, reload and repository metrics, labelled by model and version."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -47,6 +48,17 @@ class Metrics:
                             ["model"], registry=r, multiprocess_mode="livemax")
         self.reloads = Counter("pmmlkit_serving_reload_events", "Version loads and unloads.",
                                ["model", "version", "outcome"], registry=r)
+        self.failed_versions = Gauge("pmmlkit_serving_failed_versions",
+                                     "Versions in an error state (failed to load, or unreadable entry).",
+                                     ["model"], registry=r, multiprocess_mode="livemax")
+        self.load_seconds = Histogram("pmmlkit_serving_load_seconds", "Time to load one version.",
+                                      ["model"], buckets=LOAD_BUCKETS, registry=r)
+        self.repository_up = Gauge("pmmlkit_serving_repository_up",
+                                   "1 when the last repository listing succeeded, 0 when it failed.",
+                                   registry=r, multiprocess_mode="livemin")
+        self.listing_failures = Counter("pmmlkit_serving_listing_failures",
+                                        "Repository listings that failed and changed nothing, by model "
+                                        "('' = the whole repository root).", ["model"], registry=r)
         self.fallbacks = Counter("pmmlkit_serving_lookup_fallbacks",
                                  "Records scored with a fallback embedding, by lookup name.",
                                  ["model", "version", "lookup"], registry=r)

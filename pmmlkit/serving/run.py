@@ -13,6 +13,7 @@ requests finish (up to ``GRACE_SECONDS``), then the lifespan stops the poller.
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from typing import Any
@@ -21,8 +22,25 @@ from ..errors import ConfigError
 from .config import ServerConfig
 from .metrics import MULTIPROC_ENV
 
-REPO_ENV, CONFIG_ENV = "PMMLKIT_SERVE_REPO", "PMMLKIT_SERVE_CONFIG"
+REPO_ENV, CONFIG_ENV, LOG_ENV = "PMMLKIT_SERVE_REPO", "PMMLKIT_SERVE_CONFIG", "PMMLKIT_SERVE_LOG_LEVEL"
 GRACE_SECONDS = 30
+log = logging.getLogger("pmmlkit.serving")
+
+
+def configure_logging(level: str) -> None:
+    """pmmlkit's own records (loads, swaps, unloads, failures) at ``level``, next to uvicorn's.
+
+    uvicorn configures only its own loggers; without this, the INFO records of the
+    model lifecycle would be dropped by the root logger's default WARNING level.
+    """
+    logger = logging.getLogger("pmmlkit")
+    logger.setLevel(level.upper())
+    if not any(getattr(h, "pmmlkit_serving", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s [%(process)d]: %(message)s"))
+        handler.pmmlkit_serving = True  # type: ignore[attr-defined] - marks our one handler
+        logger.addHandler(handler)
+        logger.propagate = False  # printed once, whatever the root logger does
 
 
 def app_from_env():
@@ -30,6 +48,8 @@ def app_from_env():
     from ..repository.store import Repository
     from .app import create_app
 
+    if os.environ.get(LOG_ENV):  # set by `pmmlkit serve --workers`; gunicorn users keep their own
+        configure_logging(os.environ[LOG_ENV])
     text = os.environ.get(CONFIG_ENV)
     config = (ServerConfig.from_json(text) if text else ServerConfig()).with_env_token()
     return create_app(Repository(os.environ.get(REPO_ENV) or None), config=config)
@@ -42,6 +62,7 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
 
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected 1 or more")
+    configure_logging(log_level)
     options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
                    timeout_graceful_shutdown=GRACE_SECONDS, lifespan="on")
     if workers == 1:
@@ -53,12 +74,17 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
     # Worker processes are spawned: they rebuild the app from the environment.
     os.environ[REPO_ENV] = repo
     os.environ[CONFIG_ENV] = config.to_json()
+    os.environ[LOG_ENV] = log_level
     from uvicorn.supervisors import Multiprocess
 
     uv_config = uvicorn.Config("pmmlkit.serving.run:app_from_env", factory=True, workers=workers, **options)
     with tempfile.TemporaryDirectory(prefix="pmmlkit-metrics-") as metrics_dir:
         os.environ.setdefault(MULTIPROC_ENV, metrics_dir)  # workers sum their metrics (metrics.py)
-        Multiprocess(uv_config, sockets=[_listen(host, port, uv_config.backlog)]).run()
+        sock = _listen(host, port, uv_config.backlog)
+        # uvicorn prints the address only for sockets it binds itself.
+        shown = f"[{host}]" if ":" in host else host
+        log.info("listening on http://%s:%d with %d workers", shown, sock.getsockname()[1], workers)
+        Multiprocess(uv_config, sockets=[sock]).run()
 
 
 def _listen(host: str, port: int, backlog: int) -> Any:

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..errors import ConfigError, PmmlkitError
+from ..errors import ConfigError, PmmlkitError, TrainingError
 from . import spec as specs
 from .pipeline import CLASSIFICATION, CLUSTERING, ESTIMATORS, REGRESSION
 from .spec import TrainingSpec
@@ -261,13 +261,30 @@ def schema_from_file(path: str | os.PathLike) -> "Any":
     return StructType(fields)
 
 
+def load_pipeline_model(path: str | os.PathLike) -> "PipelineModel":
+    """PipelineModel.load that also knows JPMML-SparkML's own stages (domains, densifiers...).
+
+    A saved stage is named by its Java class; PySpark imports a Python module of that
+    name to rebuild it. For org.jpmml.sparkml.feature.* that module only exists once
+    pyspark2pmml's wrappers have registered it, so without this import a pipeline with
+    a CategoricalDomain fails with "No module named 'org'".
+    """
+    import pyspark2pmml.ml.feature  # noqa: F401 - registers org.jpmml.sparkml.feature.*
+    from pyspark.ml import PipelineModel
+
+    try:
+        return PipelineModel.load(str(path))
+    except ImportError as e:  # a stage whose Python wrapper no installed package provides
+        raise TrainingError(f"loading the PipelineModel at {path} failed: a stage's Python class cannot be "
+                            f"imported ({e}); install the package that provides that stage's Python "
+                            "wrapper") from None
+
+
 def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.PathLike | None = None,
             sample: str | os.PathLike | None = None, repo: "Repository | str | None" = None,
             verify_rows: int = 10, spark: "SparkSession | None" = None,
             master: str | None = None) -> "Version":
     """Export a saved PipelineModel folder to PMML and publish it. Needs `schema` or `sample` data."""
-    from pyspark.ml import PipelineModel
-
     from .export import java_failure, spark_errors, to_pmml
 
     if (schema is None) == (sample is None):
@@ -276,7 +293,7 @@ def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.Path
     session, started = _session(spark, master)
     try:
         try:
-            model = PipelineModel.load(str(pipeline_dir))
+            model = load_pipeline_model(pipeline_dir)
         except (*spark_errors(), ValueError, OSError) as e:
             raise java_failure(e, f"loading the PipelineModel at {pipeline_dir}") from None
         verify, rows, source = None, 0, ""

@@ -34,10 +34,15 @@ def native_results(doc: PmmlDocument, df: pd.DataFrame) -> dict[str, np.ndarray]
 
 
 def jpmml_results(doc: PmmlDocument, df: pd.DataFrame) -> pd.DataFrame:
-    """The reference: JPMML-Evaluator through the jpmml_evaluator package (one JVM per process)."""
+    """The reference: JPMML-Evaluator through the jpmml_evaluator package, in pmmlkit's JVM."""
     from jpmml_evaluator import make_evaluator
+    from jpmml_evaluator.py4j import Py4JBackend
 
-    evaluator = make_evaluator(doc.raw.decode("utf-8"), backend="py4j")
+    from pmmlkit.evaluator.jvm import GATEWAY
+
+    # pmmlkit's gateway, not jpmml_evaluator's own launcher: its JVM has no die_on_exit
+    # and outlived every test run (re-parented to PID 1).
+    evaluator = make_evaluator(doc.raw.decode("utf-8"), backend=Py4JBackend(GATEWAY.get()))
     inputs = df[[f.name for f in doc.schema.inputs]].astype(object).where(df.notna(), None)
     return evaluator.evaluateAll(inputs)
 

@@ -62,12 +62,12 @@ def test_unsupported_element_names_its_path(documents):
     raw = documents["gbt_reg"].raw.decode()
     first_tree = raw.index("<TreeModel")
     end = raw.index("</TreeModel>") + len("</TreeModel>")
-    svm = '<SupportVectorMachineModel functionName="regression"><MiningSchema/></SupportVectorMachineModel>'
-    doc = parse((raw[:first_tree] + svm + raw[end:]).encode())
+    seq = '<SequenceModel functionName="sequences"><MiningSchema/></SequenceModel>'  # not implemented natively
+    doc = parse((raw[:first_tree] + seq + raw[end:]).encode())
     with pytest.raises(UnsupportedElement) as err:
         NativeBackend(doc)
-    assert err.value.path == "PMML/MiningModel/Segmentation/Segment[1]/SupportVectorMachineModel"
-    assert "TreeModel" in err.value.supported and "SupportVectorMachineModel" in str(err.value)
+    assert err.value.path == "PMML/MiningModel/Segmentation/Segment[1]/SequenceModel"
+    assert "TreeModel" in err.value.supported and "SequenceModel" in str(err.value)
 
 
 def test_missing_value_replacement_is_applied(documents, scoring_frame):

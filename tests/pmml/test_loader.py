@@ -1,9 +1,14 @@
 """Hardened loading: hostile or broken files never reach a backend."""
 from __future__ import annotations
 
+import re
+
 import pytest
+from click.testing import CliRunner
 
 from pmmlkit import Evaluator
+from pmmlkit.cli import main
+from pmmlkit.repository.store import Repository
 from pmmlkit.errors import InvalidPmmlError, PmmlTooLargeError, UnsafePmmlError
 from pmmlkit.evaluator import jvm
 from pmmlkit.pmml import loader
@@ -70,3 +75,77 @@ def test_schema_is_typed():
     assert device.values == ("android", "ios", "web")
     assert device.invalid_value_treatment == "returnInvalid"
     assert s.inputs[0].missing_value_replacement == "1.5"
+
+
+# --- the DOCTYPE ban in every encoding expat accepts (issue 13.3) -------------------------
+
+_BOMB_BODY = ('<!DOCTYPE PMML [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+              '<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header description="&b;"/></PMML>')
+_DECL16 = '<?xml version="1.0" encoding="UTF-16"?>'
+WIDE = {
+    "utf-16-le, no BOM": _BOMB_BODY.encode("utf-16-le"),
+    "utf-16-be, no BOM": _BOMB_BODY.encode("utf-16-be"),
+    "utf-16-le, declared, no BOM": (_DECL16 + _BOMB_BODY).encode("utf-16-le"),
+    "utf-16-be, declared, no BOM": (_DECL16 + _BOMB_BODY).encode("utf-16-be"),
+    "utf-32-le, no BOM": _BOMB_BODY.encode("utf-32-le"),
+    "utf-32-be, no BOM": _BOMB_BODY.encode("utf-32-be"),
+    "utf-32 with BOM": _BOMB_BODY.encode("utf-32"),
+    "utf-16 with BOM": _BOMB_BODY.encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("raw", WIDE.values(), ids=WIDE.keys())
+def test_wide_encodings_are_refused(raw, gateway_untouched):
+    with pytest.raises(UnsafePmmlError, match="only UTF-8 PMML is accepted"):
+        loader.parse(raw)
+    for backend in ("native", "jpmml", "pypmml"):
+        with pytest.raises(UnsafePmmlError, match="only UTF-8 PMML is accepted"):
+            Evaluator.from_bytes(raw, backend=backend)
+
+
+EXPAT_UTF16 = [k for k in WIDE if k.startswith("utf-16") and k.endswith("no BOM")]
+
+
+@pytest.mark.parametrize("name", EXPAT_UTF16)
+def test_expat_itself_refuses_the_doctype_when_the_byte_checks_miss_it(name, monkeypatch):
+    """The byte checks are a fast first pass: with both disabled, expat's prolog pass still refuses.
+
+    expat reads UTF-16 without a byte order mark; UTF-32 it refuses as not well-formed.
+    """
+    raw = WIDE[name]
+    monkeypatch.setattr(loader, "_check_encoding", lambda raw, source: None)
+    monkeypatch.setattr(loader, "_FORBIDDEN", re.compile(rb"(?!x)x"))  # never matches
+    with pytest.raises(UnsafePmmlError, match=r"<!DOCTYPE> declaration is refused|declared encoding='UTF-16'"):
+        loader.parse(raw)
+    with pytest.raises(UnsafePmmlError, match="<!DOCTYPE> declaration is refused"):
+        loader.parse(_BOMB_BODY.encode())
+
+
+@pytest.mark.parametrize("raw, words", [
+    ("<?xml version='1.0' encoding='ISO-8859-1'?><PMML/>".encode(), "declared encoding='ISO-8859-1'"),
+    (b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-16'?><PMML/>", "declared encoding='UTF-16'"),
+    (b"  \x00<\x00P\x00", "UTF-16 or UTF-32 without a byte order mark"),
+])
+def test_only_utf8_is_accepted(raw, words):
+    with pytest.raises(UnsafePmmlError, match=re.escape(words)):
+        loader.parse(raw)
+
+
+def test_utf8_with_bom_and_ascii_declaration_load():
+    body = logistic_pmml().replace(b'encoding="UTF-8"', b'encoding="US-ASCII"')
+    assert loader.parse(b"\xef\xbb\xbf" + body).schema.model_type == "RegressionModel"
+
+
+@pytest.mark.parametrize("name", ["utf-16-le, no BOM", "utf-32-be, no BOM"])
+def test_wide_encodings_are_refused_by_validate_and_the_repository(tmp_path, name, gateway_untouched):
+    raw = WIDE[name]
+    path = tmp_path / "bomb.pmml"
+    path.write_bytes(raw)
+    r = CliRunner().invoke(main, ["validate", str(path)])
+    assert r.exit_code != 0 and "only UTF-8 PMML is accepted" in r.output, r.output
+    root = str(tmp_path / "models")
+    Repository(root).publish("bomb", raw, manifest={})  # publish stores bytes; loading is the guard
+    r = CliRunner().invoke(main, ["validate", "bomb", "--repo", root])
+    assert r.exit_code != 0 and "only UTF-8 PMML is accepted" in r.output, r.output
+    with pytest.raises(UnsafePmmlError):
+        Evaluator.load("bomb", repo=root)

@@ -142,10 +142,10 @@ async def test_health_ready_metrics_openapi(client, make_app, repo):
     assert doc["openapi"].startswith("3.") and "/v1/models/{name}:predict" in doc["paths"]
 
 
-async def test_readyz_is_503_until_a_configured_model_is_available(published, make_app):
+async def test_readyz_is_503_until_a_required_model_is_available(published, make_app):
     import httpx
 
-    app = make_app(models=("clf", "other"))
+    app = make_app(models=("clf", "other"), required=("other",))  # --require; see test_lifecycle_readiness
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/readyz")
         assert r.status_code == 503 and "other" in r.json()["error"]

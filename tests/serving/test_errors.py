@@ -41,6 +41,15 @@ CASES = [
     ("PUT", "/v1/models/clf/labels/stable", b'{"version": "x"}', AUTH, 400, '"version" is'),
     ("PUT", "/v1/models/clf/labels/stable", b'{"version": 9}', AUTH, 404, "no version 9"),
     ("DELETE", "/v1/models/clf/versions/9", None, AUTH, 404, "no version 9"),
+    # the scheme is case-insensitive (RFC 9110); the token is not
+    ("DELETE", "/v1/models/clf/versions/9", None, {"authorization": f"bearer {ADMIN_TOKEN}"}, 404, "no version 9"),
+    ("DELETE", "/v1/models/clf/versions/9", None, {"authorization": f"BEARER  {ADMIN_TOKEN}"}, 404, "no version 9"),
+    ("DELETE", "/v1/models/clf/versions/9", None, {"authorization": f"Bearer {ADMIN_TOKEN.upper()}"}, 401,
+     "wrong admin token"),
+    ("DELETE", "/v1/models/clf/versions/9", None, {"authorization": f"Bearer{ADMIN_TOKEN}"}, 401, "admin token"),
+    # every method of the path, whichever route Starlette tried first
+    ("OPTIONS", "/v1/models/clf/versions/1", None, {}, 405, "allowed: DELETE, GET, HEAD"),
+    ("POST", "/v1/models/clf/labels/stable", b"", {}, 405, "allowed: GET, HEAD, PUT"),
 ]
 
 
@@ -92,3 +101,17 @@ async def test_errors_are_counted_in_metrics(client):
     # an unknown model name never becomes a label value: label cardinality stays bounded
     assert 'pmmlkit_serving_errors_total{kind="404",model="",version=""} 1.0' in text
     assert "nope" not in text
+
+
+async def test_allow_header_lists_every_method_of_the_path(client):
+    r = await client.options("/v1/models/clf/versions/1")
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, HEAD"
+
+
+def test_backend_unavailable_is_503_with_retry_after():
+    from pmmlkit.errors import BackendUnavailable
+    from pmmlkit.serving.http import error_response
+
+    r = error_response(BackendUnavailable("the JVM restarted twice; retry", retry_after=2.2))
+    assert r.status_code == 503 and r.headers["retry-after"] == "3"
+    assert r.body == b'{"error":"the JVM restarted twice; retry"}'

@@ -1,61 +1,27 @@
 """The real server (``pmmlkit serve``) as a subprocess: a version switch under load loses no request."""
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from serving_helpers import BACKEND, record, v1, v2
 
+from tests.faults.live_server import live_server
+
 POLL_SECONDS = 0.5
 LOAD_MARGIN = 3.0       # loading a tiny model takes ~20 ms; a busy shared CI box gets slack
 MAX_REQUESTS, MAX_SECONDS = 20_000, 30.0  # bounded both ways; the loop ends ~1 s after the switch settles
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
 def server(request, repo, tmp_path):
     repo.publish("clf", v1())
-    port = free_port()
-    log = open(tmp_path / "server.log", "wb")
-    cmd = [sys.executable, "-m", "pmmlkit", "serve", "--repo", repo.root, "--port", str(port),
-           "--poll-seconds", str(POLL_SECONDS), "--backend", BACKEND, "--workers", str(request.param),
-           "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-    def stop():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-    request.addfinalizer(stop)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    else:
-        pytest.fail("server not ready in 90 s:\n" + (tmp_path / "server.log").read_text())
-    return proc, base, repo, request.param, tmp_path / "server.log"
+    log_path = tmp_path / "server.log"
+    with live_server(repo.root, log_path, "--poll-seconds", str(POLL_SECONDS), "--backend", BACKEND,
+                     "--workers", str(request.param), "--log-level", "warning") as running:
+        yield running.proc, running.base, repo, request.param, log_path
 
 
 @pytest.mark.slow
@@ -125,3 +91,44 @@ def test_metrics_sum_over_workers(server):
         predicts = [s for s in samples["pmmlkit_serving_requests_total"] if s.labels["endpoint"] == "predict"]
         assert sum(s.value for s in predicts) == n
         assert len({s.labels["pid"] for s in samples["pmmlkit_serving_info"]}) == workers
+
+
+HOSTILE = [  # (body, content type): each one a 400 with one log line, never a 500 or a traceback
+    ("[" * 100_000 + "]" * 100_000, "application/json"),
+    ('{"instances": [' + "{" * 50_000 + "}" * 50_000 + "]}", "application/json"),
+    ('{"instances": [{"x1": [1], "x2": 1, "color": "red"}, {"x1": 1, "x2": 1, "color": "red"}]}', "application/json"),
+    ('{"inputs": {"x1": [{"a": 1}], "x2": [1], "color": ["red"]}}', "application/json"),
+    ('{"instances": [], "errors": ["raise"]}', "application/json"),
+    ("x1,x2,color,x1\n1,2,red,1\n", "text/csv"),
+]
+
+
+@pytest.mark.slow
+def test_hostile_bodies_are_400_and_a_body_over_the_cap_mid_stream_ends_the_answer_visibly(repo, tmp_path):
+    repo.publish("clf", v1())
+    with live_server(repo.root, tmp_path / "server.log", "--backend", BACKEND, "--poll-seconds", "0",
+                     "--max-body-bytes", "300000", "--log-level", "info") as server:
+        with httpx.Client(base_url=server.base, timeout=30) as c:
+            for body, kind in HOSTILE:
+                r = c.post("/v1/models/clf:predict", content=body.encode(), headers={"content-type": kind})
+                assert r.status_code == 400 and list(r.json()) == ["error"], (body[:80], r.text[:300])
+
+            def over_the_cap():  # chunked: no Content-Length, the cap is hit while answering
+                yield b"x1,x2,color\n"
+                for i in range(1500):  # 384 kB: the first 256 kB block is answered, then the cap
+                    if i == 1100:  # ~280 kB sent: let the server answer the first block first
+                        time.sleep(1.0)
+                    yield b"1,2,red\n" * 32
+            received = []
+            with pytest.raises(httpx.RemoteProtocolError):  # the closing chunk never comes
+                with c.stream("POST", "/v1/models/clf:predict", content=over_the_cap(),
+                              headers={"content-type": "text/csv"}) as r:
+                    assert r.status_code == 200
+                    for text in r.iter_text():
+                        received.append(text)
+            last = "".join(received).rstrip("\n").rsplit("\n", 1)[-1]
+            assert "the answer is incomplete" in last and "larger than 300000 bytes" in last
+            assert c.post("/v1/models/clf:predict", json={"instances": [record()]}).status_code == 200
+        log = server.log()
+    assert "Traceback" not in log, log[-5000:]
+    assert log.count("failed: BodyTooLarge") == 1, log[-3000:]

@@ -6,9 +6,6 @@ LocalTransformations before the element runs, and its Output fields after.
 """
 from __future__ import annotations
 
-import functools
-
-from dataclasses import dataclass, field
 from typing import Callable
 from xml.etree.ElementTree import Element
 
@@ -18,46 +15,10 @@ import pandas as pd
 from ...errors import UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
 from .context import NUMERIC_TYPES, Ctx, Env, category_codes
-from .expressions import expression_of, typed_constant
-
-
-@dataclass
-class ModelResult:
-    """What one model produced for every row."""
-
-    value: np.ndarray | None = None          # regression value (float, NaN where none)
-    labels: tuple[str, ...] = ()             # class labels or cluster ids, as written in the PMML
-    probs: np.ndarray | None = None          # [rows, labels] class probabilities (NaN where none)
-    index: np.ndarray | None = None          # int: predicted label (-1 where none); argmax when None
-    affinity: np.ndarray | None = None       # [rows, clusters] distances for clustering
-    outputs: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def winner(self) -> np.ndarray:
-        if self.index is None:  # computed once: the target and several outputs ask for it
-            assert self.probs is not None
-            missing = np.isnan(self.probs)
-            if missing.any():
-                idx = np.argmax(np.where(missing, -np.inf, self.probs), axis=1)
-                self.index = np.where(missing.all(axis=1), -1, idx)
-            else:
-                self.index = np.argmax(self.probs, axis=1)
-        return self.index
-
-    def predicted(self, data_type: str | None) -> np.ndarray:
-        if self.value is not None:
-            return self.value
-        return labels_as(self.labels, self.winner(), data_type)
-
-
-def labels_as(labels: tuple[str, ...], idx: np.ndarray, data_type: str | None) -> np.ndarray:
-    return _label_table(labels, data_type)[idx]  # index -1 picks the trailing missing value
-
-
-@functools.lru_cache(maxsize=256)
-def _label_table(labels: tuple[str, ...], data_type: str | None) -> np.ndarray:
-    if data_type in NUMERIC_TYPES:
-        return np.array([float(v) for v in labels] + [np.nan])
-    return np.array(list(labels) + [None], dtype=object)
+from .expressions import define_functions, expression_of
+from .result import ModelResult, labels_as
+from .supported import check_document
+from .targets import compile_targets
 
 
 Core = Callable[[Env], ModelResult]
@@ -92,11 +53,14 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
     target_type = ctx.types.get(target or "", "string") if target else None
     if name != "ClusteringModel" and target_type is None:
         target_type = "double" if model.get("functionName") == "regression" else "string"
+    post = compile_targets(model, target, target_type, path)
 
     def run(env: Env) -> ModelResult:
         cols = {f: treat(env.get(f)) for f, treat in treatments}
         local_env = Env(env.n, cols, ctx, derived=derived, parent=env) if cols or derived else env
         result = core(local_env)
+        if post is not None:
+            result = post(result)
         out_env = Env(env.n, dict(result.outputs), ctx, parent=local_env)
         for out_name, fn in outputs:
             out_env.cols[out_name] = result.outputs[out_name] = fn(out_env, result, target_type)
@@ -110,13 +74,24 @@ def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
     for df in children(parent, "DerivedField") if parent is not None else []:
         name = df.get("name", "")
         ctx.types[name] = df.get("dataType", "double")
-        expr = expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]")
+        expr = as_data_type(expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]"), ctx.types[name])
         # A field derived from one input column is computed once per distinct value.
         refs = {r for el in df.iter() for r in (el.get("field"),) if r}
         sources[name] = set().union(*(sources.get(r, {r}) for r in refs)) if refs else set()
         exprs[name] = by_distinct_values(expr, next(iter(sources[name])), name) if len(sources[name]) == 1 \
             else expr
     return exprs
+
+
+def as_data_type(expr, data_type: str | None):
+    """A float field holds 32-bit values (as JPMML does): its expression's result is rounded."""
+    if data_type != "float":
+        return expr
+
+    def run(env: Env) -> np.ndarray:
+        out = expr(env)
+        return out.astype(np.float32).astype(np.float64) if out.dtype.kind == "f" else out
+    return run
 
 
 _MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the record path
@@ -193,7 +168,7 @@ def _mining_treatments(model: Element, ctx: Ctx) -> list:
         if replacement is None and outliers == "asIs":
             continue
         numeric = ctx.is_numeric(name)
-        fill = typed_constant(replacement, "double" if numeric else "string")
+        fill = ctx.encode(name, replacement) if numeric and replacement is not None else replacement
         low, high = (float(mf.get(k)) if mf.get(k) is not None else None for k in ("lowValue", "highValue"))
         out.append((name, _treatment(numeric, fill, outliers, low, high)))
     return out
@@ -227,13 +202,21 @@ def _outputs(model: Element, ctx: Ctx, path: str) -> list:
     for of in children(out, "OutputField") if out is not None else []:
         name = of.get("name", "")
         ctx.types[name] = of.get("dataType", "string")
-        fields.append((name, _output_field(of, ctx, f"{path}/OutputField[@name={name!r}]")))
+        fn = _output_field(of, model, ctx, f"{path}/OutputField[@name={name!r}]")
+        fields.append((name, _as_float32(fn) if of.get("dataType") == "float" else fn))
     return fields
 
 
-def _output_field(of: Element, ctx: Ctx, path: str):
+def _as_float32(fn):
+    def run(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+        out = fn(env, r, target_type)
+        return out.astype(np.float32).astype(np.float64) if out.dtype.kind == "f" else out
+    return run
+
+
+def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
     feature, value, dtype = of.get("feature", "predictedValue"), of.get("value"), of.get("dataType")
-    if feature in ("predictedValue", "predictedDisplayValue"):
+    if feature == "predictedValue":
         def predicted(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
             col = r.predicted(target_type)
             if dtype in NUMERIC_TYPES and col.dtype == object:
@@ -254,6 +237,10 @@ def _output_field(of: Element, ctx: Ctx, path: str):
     if feature in ("transformedValue", "decision"):
         expr = expression_of(of, ctx, path)
         return lambda env, r, target_type: expr(env)
+    if feature in ("entityId", "clusterId", "clusterAffinity", "affinity", "entityAffinity") \
+            and local(model.tag) != "ClusteringModel":  # e.g. a tree's entityId is its node id
+        raise UnsupportedElement(f"OutputField feature={feature!r} in a {local(model.tag)}", path,
+                                 ["predictedValue", "probability", "transformedValue", "decision"])
     if feature in ("entityId", "clusterId"):
         def entity(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
             idx = r.winner()
@@ -276,15 +263,18 @@ def compile_document(root: Element) -> tuple[Ctx, dict, Core]:
     """The whole document: field types, TransformationDictionary and the model plan."""
     from . import elements  # noqa: F401  (registers the element compilers)
 
+    scan = check_document(root)  # refuses what is not implemented, before anything compiles
     ctx = Ctx()
+    ctx.types.update(scan.types)
     dd = child(root, "DataDictionary")
     for df in children(dd, "DataField") if dd is not None else []:
         ctx.types[df.get("name", "")] = df.get("dataType", "string")
         ctx.values[df.get("name", "")] = tuple(v.get("value", "") for v in children(df, "Value")
                                                 if v.get("property", "valid") == "valid")
-        for v in children(df, "Value"):
-            if not ctx.is_numeric(df.get("name", "")) and v.get("property", "valid") == "valid":
-                ctx.encode(df.get("name", ""), v.get("value", ""))
+    for name, value in scan.categories:  # the whole vocabulary, before any compiler runs
+        if not ctx.is_numeric(name):
+            ctx.encode(name, value)
+    define_functions(child(root, "TransformationDictionary"), ctx, "PMML/TransformationDictionary")
     derived = derived_fields(child(root, "TransformationDictionary"), ctx, "PMML/TransformationDictionary")
     model = next((c for c in root if local(c.tag) in MODEL_ELEMENTS), None)
     if model is None:

@@ -6,7 +6,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ...errors import InvalidPmmlError
+from ...pmml.fields import to_float32
 from ..base import Levels
+from .supported import parse_number
 
 NUMERIC_TYPES = ("double", "float", "integer", "boolean")
 Column = np.ndarray
@@ -25,13 +28,26 @@ class Ctx:
 
     def encode(self, field: str, value: str) -> float:
         """A PMML value as the number the field is compared on: itself, or its category code."""
-        if self.types.get(field) == "boolean":
+        data_type = self.types.get(field)
+        if data_type == "boolean":
             text = value.strip().lower()
-            return 1.0 if text in ("true", "1", "1.0") else 0.0 if text in ("false", "0", "0.0") else float(value)
+            return 1.0 if text in ("true", "1", "1.0") else 0.0 if text in ("false", "0", "0.0") else \
+                self._number(field, value)
+        if data_type == "float":  # JPMML compares float fields in 32 bits: 0.1 means float32(0.1)
+            return to_float32(self._number(field, value))
         if self.is_numeric(field):
-            return float(value)
+            return self._number(field, value)
         codes = self.vocab.setdefault(field, {})
         return float(codes.setdefault(value, len(codes)))
+
+
+    @staticmethod
+    def _number(field: str, value: str) -> float:
+        try:
+            return parse_number(value, "value", f"field {field!r}")
+        except InvalidPmmlError as e:
+            raise InvalidPmmlError(f"{e} (the field {field!r} is numeric, so every value compared "
+                                   "with it must be a number)") from None
 
 
 Expr = Callable[["Env"], Column]

@@ -1,6 +1,9 @@
 """Derived-field expressions compiled to functions of an Env: FieldRef, Apply, NormContinuous..."""
 from __future__ import annotations
 
+import copy
+import re
+from dataclasses import dataclass
 from typing import Callable
 from xml.etree.ElementTree import Element
 
@@ -26,7 +29,7 @@ def compile_expression(el: Element, ctx: Ctx, path: str) -> Expr:
 def expression_of(parent: Element, ctx: Ctx, path: str) -> Expr:
     """The one expression element inside a DerivedField / OutputField."""
     for c in parent:
-        if local(c.tag) not in ("Extension", "Value", "Interval", "Decisions"):
+        if local(c.tag) not in ("Extension", "Value", "Interval", "Decisions", "ParameterField"):
             return compile_expression(c, ctx, path)
     raise UnsupportedElement("(no expression)", path, sorted(EXPRESSIONS))
 
@@ -188,7 +191,101 @@ def _map_values(el: Element, ctx: Ctx, path: str) -> Expr:
     return _with_missing(run, el)
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def constant_type(el: Element) -> str:
+    """A Constant's data type: declared, else inferred from its text as JPMML does (integer, double, string)."""
+    declared = el.get("dataType")
+    if declared is not None:
+        return declared
+    text = (el.text or "").strip()
+    return "integer" if _INTEGER.fullmatch(text) else "double" if _is_number(text) else "string"
+
+
+def data_type_of(el: Element, ctx: Ctx) -> str:
+    """The data type of an expression's value, where JPMML's arithmetic depends on it."""
+    name = local(el.tag)
+    if name == "Constant":
+        return constant_type(el)
+    if name == "FieldRef":
+        return ctx.types.get(el.get("field", ""), "string")
+    if name in ("NormContinuous", "NormDiscrete"):
+        return "double"
+    if name in ("Discretize", "MapValues"):
+        return el.get("dataType", "string")
+    if name == "TextIndex":
+        return "double" if el.get("localTermWeights") == "logarithmic" else "integer"
+    if name == "Apply":
+        from .functions import result_type
+        return result_type(el, ctx)
+    return "double"
+
+
+def cast(col: np.ndarray, to: str | None, have: str) -> np.ndarray:
+    """A value refined to a declared data type (ParameterField, DefineFunction), as JPMML refines it."""
+    from .functions import as_number
+    from .text import as_text
+    if to is None or to == have:
+        return col
+    if to == "string":
+        return as_text(col, have)
+    col = as_number(col, "(a user function)", 0)
+    return col.astype(np.float32).astype(np.float64) if to == "float" else col
+
+
+@dataclass
+class UserFunction:
+    """A DefineFunction: its parameters (name, data type) and body, compiled on first call."""
+
+    name: str
+    data_type: str
+    params: list[tuple[str, str | None]]
+    element: Element
+    ctx: Ctx
+    path: str
+    body: Expr | None = None
+
+    def compiled(self) -> Expr:
+        if self.body is None:
+            inner = copy.copy(self.ctx)  # the body sees only its parameters, typed as declared
+            inner.types = {**self.ctx.types, **{p: t or "string" for p, t in self.params}}
+            self.body = _placeholder  # a function calling itself is refused, not recursed into
+            self.body = expression_of(self.element, inner, self.path)
+        elif self.body is _placeholder:
+            raise UnsupportedElement(f"DefineFunction {self.name!r} calling itself", self.path)
+        return self.body
+
+    def bind(self, arg_types: list[str], path: str) -> Callable[[int, list[np.ndarray]], np.ndarray]:
+        """The function for one call site: argument values in, result column out."""
+        if len(arg_types) != len(self.params):
+            raise UnsupportedElement(f"Apply function={self.name!r} with {len(arg_types)} arguments", path,
+                                     [f"{len(self.params)} arguments, as its DefineFunction declares"])
+        body, ctx, out_type = self.compiled(), self.ctx, self.data_type
+
+        def run(n: int, values: list[np.ndarray]) -> np.ndarray:
+            cols = {p: cast(v, t, at) for (p, t), v, at in zip(self.params, values, arg_types)}
+            out = body(Env(n, cols, ctx))
+            return out if out.dtype == object or out_type != "float" else out.astype(np.float32).astype(np.float64)
+        return run
+
+
+def _placeholder(env: Env) -> np.ndarray:  # pragma: no cover - never called
+    raise AssertionError
+
+
+def define_functions(td: Element | None, ctx: Ctx, path: str) -> None:
+    """Register the TransformationDictionary's DefineFunctions on ``ctx`` (compiled when first called)."""
+    functions = {}
+    for df in children(td, "DefineFunction") if td is not None else []:
+        name = df.get("name", "")
+        params = [(p.get("name", ""), p.get("dataType")) for p in children(df, "ParameterField")]
+        functions[name] = UserFunction(name, df.get("dataType", "double"), params, df, ctx,
+                                       f"{path}/DefineFunction[@name={name!r}]")
+    ctx.functions = functions  # type: ignore[attr-defined]
+
+
 EXPRESSIONS.update({"Constant": _constant, "FieldRef": _field_ref, "NormDiscrete": _norm_discrete,
                     "NormContinuous": _norm_continuous, "Discretize": _discretize, "MapValues": _map_values})
 
-from . import functions  # noqa: E402,F401  (registers Apply)
+from . import functions, text  # noqa: E402,F401  (register Apply and TextIndex)

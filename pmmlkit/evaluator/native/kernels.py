@@ -95,9 +95,27 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of [rows, classes]."""
-    e = np.exp(x - np.max(x, axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    """Row-wise softmax of [rows, classes], as JPMML computes it: exp(x - max) never overflows.
+
+    An infinite value (a coefficient of 1e308 times 2) gives inf - inf: NaN probabilities,
+    as in JPMML; ``java_winner`` then picks the label JPMML picks.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(x - np.max(x, axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def java_winner(probs: np.ndarray, no_prediction: np.ndarray) -> np.ndarray:
+    """The predicted label's index as JPMML-Evaluator chooses it, -1 where there is no prediction.
+
+    JPMML keeps the first entry that compares greater (Double.compare), and Java orders NaN
+    above every number: the first NaN probability wins, else the first largest one.
+    """
+    nan = np.isnan(probs)
+    idx = np.argmax(np.where(nan, -np.inf, probs), axis=1)
+    if nan.any():
+        idx = np.where(nan.any(axis=1), np.argmax(nan, axis=1), idx)
+    return np.where(no_prediction, -1, idx)
 
 
 def probit(x: np.ndarray) -> np.ndarray:

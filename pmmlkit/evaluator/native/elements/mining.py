@@ -27,7 +27,14 @@ def _is_plain_tree(segment: Element) -> bool:
     pred = predicate_element(segment)
     model = _model_of(segment)
     return (local(model.tag) == "TreeModel" and (pred is None or local(pred.tag) == "True")
-            and all(local(c.tag) in _PLAIN for c in model))
+            and all(local(c.tag) in _PLAIN for c in model)
+            and not any(_treats(mf) for mf in children(child(model, "MiningSchema") or model, "MiningField")))
+
+
+def _treats(mining_field: Element) -> bool:
+    """Whether a segment's MiningField changes values (the stacked forest reads raw inputs)."""
+    return mining_field.get("missingValueReplacement") is not None or \
+        mining_field.get("outliers", "asIs") != "asIs"
 
 
 def compile_mining_model(model: Element, ctx: Ctx, path: str):

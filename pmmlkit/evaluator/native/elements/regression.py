@@ -5,13 +5,14 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ....errors import UnsupportedElement
+from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import children, local
 from ..compile import ModelResult, register
 from ..context import Ctx, Env
-from ..kernels import INVERSE_LINKS, softmax
+from ..kernels import INVERSE_LINKS, java_winner, softmax
 
 BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit", "none")
+CLASSIFICATION_METHODS = ("softmax", "simplemax", "logit", "none")  # for any number of tables
 
 
 class LinearTables:
@@ -104,7 +105,11 @@ def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
     if method == "softmax":
         return softmax(values)
     if method == "simplemax":
-        return values / values.sum(axis=1, keepdims=True)
+        total = values.sum(axis=1, keepdims=True)
+        if (total == 0).any():  # JPMML: UndefinedResultException for that row
+            raise RowEvaluationError(f"normalizationMethod='simplemax' at {path}: the RegressionTable values "
+                                     "sum to 0, so the probabilities are undefined")
+        return values / total
     if values.shape[1] == 2 and method in BINARY_LINKS:
         out = np.empty_like(values)
         out[:, 0] = INVERSE_LINKS[method](values[:, 0])
@@ -121,11 +126,17 @@ def compile_regression_model(model: Element, ctx: Ctx, path: str):
     method = model.get("normalizationMethod", "none")
     if model.get("functionName") == "classification":
         labels = tuple(t.get("targetCategory", "") for t in tables)
+        allowed = CLASSIFICATION_METHODS if len(tables) != 2 else CLASSIFICATION_METHODS + BINARY_LINKS
+        if method not in allowed:  # JPMML refuses them too (InvalidAttributeException)
+            raise UnsupportedElement(f"RegressionModel normalizationMethod={method!r} with {len(tables)} "
+                                     "RegressionTables", path, sorted(set(allowed)))
 
         def run_classification(env: Env) -> ModelResult:
             with np.errstate(all="ignore"):
-                probs = classify(linear(env), method, path)
-            return ModelResult(labels=labels, probs=probs)
+                values = linear(env)
+                probs = classify(values, method, path)
+            # A missing input: no prediction. An infinite value: NaN probabilities, JPMML's label.
+            return ModelResult(labels=labels, probs=probs, index=java_winner(probs, np.isnan(values).any(axis=1)))
         return run_classification
     # For a single regression table PMML defines softmax as the logistic function.
     inverse = INVERSE_LINKS.get("logit" if method == "softmax" else method)

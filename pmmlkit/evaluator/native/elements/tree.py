@@ -11,6 +11,7 @@ from ..compile import ModelResult, register
 from ..context import Ctx, Env
 from ..kernels import CHUNK_ROWS, descend, two_way_tables
 from ..predicates import compile_predicate, predicate_element, set_values
+from ..supported import parse_number
 
 SET_COLUMN = 1 << 30  # feature ids from here on name membership columns of set tests
 MISSING_STRATEGIES = ("nullPrediction", "lastPrediction", "defaultChild", "none")
@@ -70,34 +71,55 @@ class Forest:
                 self.labels.append(label)
         if self.classification and score is not None and score not in self.labels:
             self.labels.append(score)
+        if not self.classification and score is not None:
+            parse_number(score, "Node score", f"{self.path}/Node[@id={node.get('id')!r}]")
         total = sum(dist.values()) if not any(sd.get("probability") for sd in children(node, "ScoreDistribution")) else 1.0
         self.scores.append(score)
         self.dists.append({k: v / total for k, v in dist.items()} if total else {})
         return len(self.scores) - 1
 
-    def _entry(self, node: Element) -> int:
-        key = id(node)
-        if key in self.memo:
-            return self.memo[key]
-        term = self._terminal(self._slot(node))
-        kids = children(node, "Node")
-        if not kids:
-            self.memo[key] = term
-            return term
+    def _entry(self, root: Element) -> int:
+        """The first test (or terminal) a row meets in ``root``'s subtree.
+
+        Post-order over an explicit stack, not recursion: trees 3,000+ levels deep compile.
+        """
+        stack = [(root, False)]
+        terms: dict[int, int] = {}
+        while stack:
+            node, ready = stack.pop()
+            key = id(node)
+            if key in self.memo:
+                continue
+            kids = children(node, "Node")
+            if not ready:
+                terms[key] = self._terminal(self._slot(node))
+                if kids:
+                    stack.append((node, True))
+                    stack.extend((k, False) for k in kids if id(k) not in self.memo)
+                else:
+                    self.memo[key] = terms[key]
+                continue
+            self.memo[key] = self._decide(node, kids, terms[key])
+        return self.memo[id(root)]
+
+    def _decide(self, node: Element, kids: list[Element], term: int) -> int:
+        """Chain the tests of ``node``'s children (their entries are known) into one entry."""
         after = term if self.ntc == "returnLastPrediction" else self.null
         if self.mvs == "defaultChild":
             default = next((k for k in kids if k.get("id") == node.get("defaultChild")), None)
-            unknown = self._entry(default) if default is not None else self.null
+            if default is None:
+                raise UnsupportedElement(f"Node defaultChild={node.get('defaultChild')!r} (names no child Node) "
+                                         "with missingValueStrategy='defaultChild'", self.path)
+            unknown = self.memo[id(default)]
         else:
             unknown = {"nullPrediction": self.null, "lastPrediction": term}.get(self.mvs, -1)
         for kid in reversed(kids):
             pred = predicate_element(kid)
             kind = pred.tag.rsplit("}", 1)[-1] if pred is not None else "True"
             if kind == "True":
-                after = self._entry(kid)
+                after = self.memo[id(kid)]
             elif kind != "False":
-                after = self._test(pred, self._entry(kid), after, after if unknown < 0 else unknown)
-        self.memo[key] = after
+                after = self._test(pred, self.memo[id(kid)], after, after if unknown < 0 else unknown)
         return after
 
     def _column(self, field: str) -> int:

@@ -1,0 +1,124 @@
+"""SupportVectorMachineModel (SupportVectors representation), as JPMML-Evaluator scores it.
+
+Each machine answers sum(coefficient * K(x, support vector)) + absoluteValue. Regression has one
+machine; OneAgainstOne classification (what JPMML-SkLearn writes for SVC) gives each machine's
+vote to targetCategory when the value is below the threshold, else to alternateTargetCategory,
+and the most votes win, a tie going to the class that got its first vote earliest (JPMML's
+insertion order). A missing input fails the row, as in JPMML.
+"""
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+import numpy as np
+
+from ....errors import RowEvaluationError, UnsupportedElement
+from ....pmml.fields import child, children, local
+from ..compile import ModelResult, register
+from ..context import Ctx, Env
+
+KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType", "SigmoidKernelType")
+_CHUNK = 4096  # rows per block: [rows, vectors, fields] differences stay small
+
+
+def _kernel(model: Element, path: str):
+    el = next((c for c in model if local(c.tag) in KERNELS), None)
+    if el is None:
+        raise UnsupportedElement("SupportVectorMachineModel without a kernel", path, KERNELS)
+    name = local(el.tag)
+    gamma, coef0, degree = (float(el.get(k, d)) for k, d in (("gamma", "1"), ("coef0", "1"), ("degree", "1")))
+
+    def kernel(X: np.ndarray, V: np.ndarray) -> np.ndarray:
+        if name == "RadialBasisKernelType":  # squared distances term by term, not |x|^2 - 2xy + |y|^2
+            out = np.empty((len(X), len(V)))
+            for i in range(0, len(X), _CHUNK):
+                d = X[i:i + _CHUNK, None, :] - V[None, :, :]
+                out[i:i + _CHUNK] = np.exp(-(d * d).sum(axis=2) * gamma)
+            return out
+        dot = X @ V.T
+        if name == "LinearKernelType":
+            return dot
+        if name == "PolynomialKernelType":
+            return np.power(dot * gamma + coef0, degree)
+        return np.tanh(dot * gamma + coef0)
+    return kernel
+
+
+def _vectors(model: Element, path: str) -> tuple[list[str], dict[str, np.ndarray]]:
+    vd = child(model, "VectorDictionary")
+    vf = child(vd, "VectorFields") if vd is not None else None
+    if vf is None:
+        raise UnsupportedElement("SupportVectorMachineModel without VectorDictionary/VectorFields", path,
+                                 ["VectorFields of FieldRefs"])
+    fields = [c.get("field", "") for c in vf if local(c.tag) == "FieldRef"]
+    vectors = {}
+    for vi in children(vd, "VectorInstance"):
+        arr = child(vi, "Array")
+        values = np.array([float(v) for v in (arr.text or "").split()]) if arr is not None else np.array([])
+        if len(values) != len(fields):
+            raise UnsupportedElement(f"VectorInstance id={vi.get('id')!r} with {len(values)} values for "
+                                     f"{len(fields)} fields", f"{path}/VectorDictionary", ["dense Array"])
+        vectors[vi.get("id", "")] = values
+    return fields, vectors
+
+
+def _machine(svm: Element, vectors: dict[str, np.ndarray], path: str) -> tuple[np.ndarray, np.ndarray, float]:
+    ids = [sv.get("vectorId", "") for sv in children(child(svm, "SupportVectors"), "SupportVector")]
+    coefs = child(svm, "Coefficients")
+    alphas = np.array([float(c.get("value", "0")) for c in children(coefs, "Coefficient")])
+    if len(ids) != len(alphas) or any(i not in vectors for i in ids):
+        raise UnsupportedElement("SupportVectorMachine whose support vectors and coefficients do not match",
+                                 path, ["one Coefficient per SupportVector of the VectorDictionary"])
+    V = np.array([vectors[i] for i in ids]).reshape(len(ids), -1)
+    return V, alphas, float(coefs.get("absoluteValue", "0"))
+
+
+def compile_support_vector_machine(model: Element, ctx: Ctx, path: str):
+    kernel = _kernel(model, path)
+    fields, vectors = _vectors(model, path)
+    machines = children(model, "SupportVectorMachine")
+    parts = [_machine(m, vectors, path) for m in machines]
+    classify = model.get("functionName") == "classification"
+    if classify and (model.get("alternateBinaryTargetCategory") is not None
+                     or model.get("classificationMethod", "OneAgainstAll") != "OneAgainstOne"
+                     or any(m.get("alternateTargetCategory") is None for m in machines)):
+        raise UnsupportedElement("SupportVectorMachineModel classification other than OneAgainstOne with "
+                                 "alternateTargetCategory", path, ["OneAgainstOne"])
+    if not classify and len(parts) != 1:
+        raise UnsupportedElement(f"regression SupportVectorMachineModel with {len(parts)} machines", path, ["1"])
+    threshold = float(model.get("threshold", "0"))
+    cuts = [float(m.get("threshold", threshold)) for m in machines]
+    pairs = [(m.get("targetCategory", ""), m.get("alternateTargetCategory", "")) for m in machines]
+    labels = tuple(dict.fromkeys(label for pair in pairs for label in pair))
+
+    def values(env: Env) -> list[np.ndarray]:
+        X = np.column_stack([env.num(f) for f in fields]).reshape(env.n, len(fields))
+        if np.isnan(X).any():
+            bad = fields[int(np.argmax(np.isnan(X).any(axis=0)))]
+            raise RowEvaluationError(f"field {bad!r} is missing, and a support vector machine needs every "
+                                     "input (JPMML-Evaluator refuses such rows too)")
+        return [kernel(X, V) @ alphas + b for V, alphas, b in parts]
+
+    def run(env: Env) -> ModelResult:
+        vals = values(env)
+        if not classify:
+            return ModelResult(value=vals[0])
+        return _votes(vals, cuts, pairs, labels, env.n)
+    return run
+
+
+def _votes(vals: list[np.ndarray], cuts: list[float], pairs: list[tuple[str, str]],
+           labels: tuple[str, ...], n: int) -> ModelResult:
+    votes = np.zeros((n, len(labels)))
+    first = np.full((n, len(labels)), len(vals))  # the machine that gave each class its first vote
+    rows = np.arange(n)
+    for k, (v, cut, (target, other)) in enumerate(zip(vals, cuts, pairs)):
+        won = np.where(v < cut, labels.index(target), labels.index(other))
+        votes[rows, won] += 1
+        first[rows, won] = np.minimum(first[rows, won], k)
+    best = votes.max(axis=1, keepdims=True)
+    index = np.argmin(np.where(votes == best, first, len(vals) + 1), axis=1)
+    return ModelResult(labels=labels, probs=votes / len(vals), index=index)
+
+
+register("SupportVectorMachineModel", compile_support_vector_machine)

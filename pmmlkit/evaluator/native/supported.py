@@ -1,0 +1,435 @@
+"""What the native compiler implements, as one table, and the strict walk that enforces it.
+
+The walk runs once over the whole document before any compiler: every element, every
+attribute and every enumerated value that can change a result must be listed here, or
+compilation fails with UnsupportedElement naming it (and its value, and where it is).
+Nothing is ignored in silence.
+
+Contract for adding to the table (helpers B, C...): one small entry per element.
+
+    allow("NaiveBayesModel", MODEL_ATTRS + " threshold", kind="model",
+          enums={"functionName": "classification"},
+          children=MODEL_CHILDREN + " BayesInputs BayesOutput")
+    allow("BayesInput", "fieldName", children="TargetValueStats PairCounts DerivedField Extension")
+    allow("TextIndex", "textField localTermWeights isCaseSensitive maxLevenshteinDistance",
+          kind="expression", numbers="maxLevenshteinDistance",
+          enums={"localTermWeights": "termFrequency binary", "countHits": "allHits"},
+          children="<expression> TextIndexNormalization Extension")
+
+- ``attrs``: space-separated attributes allowed with any value. An attribute that is not
+  in ``attrs``, ``enums`` or ``numbers`` is refused.
+- ``enums``: attribute -> space-separated implemented values (other values are refused).
+  An attribute in ``enums`` is allowed; do not repeat it in ``attrs``.
+- ``numbers``: attributes that must parse as a PMML number (refused with the value named
+  otherwise), so compilers can call float() on them safely.
+- ``children``: allowed child elements; ``<expression>``, ``<predicate>`` and ``<model>``
+  stand for every element registered with that ``kind``. ``Extension`` is always allowed.
+- ``kind``: puts the element in a group (``expression``, ``predicate`` or ``model``), so
+  every parent that accepts the group accepts it, with no other edit.
+- ``informational=True``: content that never changes a result (Header, ModelStats...);
+  neither its attributes nor its subtree are checked.
+- ``text="numbers"``: the element's text is a list of PMML numbers (checked the same way).
+- Apply functions need no entry: the walk accepts any name registered in
+  ``functions.FUNCTIONS`` (or defined by a DefineFunction of the document, once
+  DefineFunction has an entry).
+- Categories: ``CATEGORIES[element] = fn(el) -> [(field, value), ...]`` lists the category
+  values an element compares a field with. The walk collects them all, so the vocabulary of
+  every string field is complete before any compiler runs (see ``Prescan``).
+
+Extension elements are skipped everywhere, as JPMML-Evaluator does: they carry vendor
+information that no conforming consumer may need to score. Extension attributes (``x-*``,
+such as JPMML's ``x-mathContext``) are refused unless listed, since they can change math.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+from xml.etree.ElementTree import Element
+
+from ...errors import InvalidPmmlError, UnsupportedElement
+from ...pmml.fields import local
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the native compiler implements of one element."""
+
+    attrs: frozenset[str]
+    enums: Mapping[str, frozenset[str]]
+    numbers: frozenset[str]
+    children: frozenset[str]
+    informational: bool = False
+    text_numbers: bool = False
+
+
+SPECS: dict[str, Spec] = {}
+KINDS: dict[str, set[str]] = {"expression": set(), "predicate": set(), "model": set()}
+CATEGORIES: dict[str, Callable[[Element], Iterable[tuple[str, str]]]] = {}
+
+
+def allow(name: str, attrs: str = "", *, enums: Mapping[str, str] | None = None, numbers: str = "",
+          children: str = "", kind: str | None = None, informational: bool = False, text: str = "") -> None:
+    """Declare what the native compiler implements of element ``name`` (see the module docstring)."""
+    enum_sets = {k: frozenset(v.split()) for k, v in (enums or {}).items()}
+    nums = frozenset(numbers.split())
+    SPECS[name] = Spec(frozenset(attrs.split()) | nums, enum_sets, nums,
+                       frozenset(children.split()) | {"Extension"}, informational, text == "numbers")
+    if kind is not None:
+        KINDS[kind].add(name)
+
+
+# --- informational: never changes a result -------------------------------------------------
+
+for _name in ("Extension", "Header", "MiningBuildTask", "ModelStats", "ModelExplanation", "ModelVerification",
+              "Partition", "Annotation", "Timestamp", "Decisions", "PCovMatrix"):
+    allow(_name, informational=True)
+
+# --- document, dictionaries, schema, targets, outputs --------------------------------------
+
+DATA_TYPES = "string integer float double boolean"
+OPTYPES = "categorical ordinal continuous"
+MODEL_ATTRS = "modelName algorithmName"
+MODEL_CHILDREN = ("MiningSchema Output ModelStats ModelExplanation Targets LocalTransformations "
+                  "ModelVerification")
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+allow("PMML", f"version {_XSI}schemaLocation {_XSI}noNamespaceSchemaLocation",
+      children="Header MiningBuildTask DataDictionary TransformationDictionary <model>")
+allow("DataDictionary", "numberOfFields", children="DataField")
+# Dates may be declared (the input contract checks them) but nothing native may read them: see _DATES.
+allow("DataField", "name displayName", enums={"optype": OPTYPES, "dataType": DATA_TYPES + " date dateTime",
+                                              "isCyclic": "0"},
+      children="Value Interval")
+allow("Value", "value displayValue", enums={"property": "valid invalid missing"})
+allow("Interval", numbers="leftMargin rightMargin",
+      enums={"closure": "openClosed openOpen closedOpen closedClosed"})
+allow("TransformationDictionary", children="DerivedField DefineFunction")
+allow("LocalTransformations", children="DerivedField")
+allow("DerivedField", "name displayName", enums={"optype": OPTYPES, "dataType": DATA_TYPES},
+      children="<expression> Value")
+allow("MiningSchema", children="MiningField")
+allow("MiningField", "name missingValueReplacement invalidValueReplacement importance",
+      numbers="lowValue highValue",
+      enums={"usageType": "active target predicted supplementary", "optype": OPTYPES,
+             "outliers": "asIs asMissingValues asExtremeValues",
+             "missingValueTreatment": "asIs asMean asMode asMedian asValue returnInvalid",
+             "invalidValueTreatment": "returnInvalid asIs asMissing asValue"})
+allow("Targets", children="Target")
+allow("Target", "field", numbers="min max rescaleFactor rescaleConstant",
+      enums={"optype": OPTYPES, "castInteger": "round ceiling floor"}, children="TargetValue")
+allow("TargetValue", "value displayValue", numbers="priorProbability defaultValue")
+allow("Output", children="OutputField")
+allow("OutputField", "name displayName targetField value",
+      enums={"optype": OPTYPES, "dataType": DATA_TYPES, "isFinalResult": "true false",
+             "feature": "predictedValue probability transformedValue decision entityId clusterId "
+                        "clusterAffinity affinity entityAffinity"},
+      children="<expression> Decisions")
+
+# --- expressions and predicates --------------------------------------------------------------
+
+allow("Constant", enums={"dataType": DATA_TYPES, "missing": "true false"}, kind="expression")
+allow("FieldRef", "field mapMissingTo", kind="expression")
+allow("NormContinuous", "field mapMissingTo", enums={"outliers": "asIs asMissingValues asExtremeValues"},
+      children="LinearNorm", kind="expression")
+allow("LinearNorm", numbers="orig norm")
+allow("NormDiscrete", "field value mapMissingTo", enums={"method": "indicator"}, kind="expression")
+allow("Discretize", "field mapMissingTo defaultValue", enums={"dataType": DATA_TYPES},
+      children="DiscretizeBin", kind="expression")
+allow("DiscretizeBin", "binValue", children="Interval")
+allow("MapValues", "mapMissingTo defaultValue outputColumn", enums={"dataType": DATA_TYPES},
+      children="FieldColumnPair InlineTable", kind="expression")
+allow("FieldColumnPair", "field column")
+allow("InlineTable", children="row")
+allow("row", informational=True)  # cells are named after table columns; MapValues reads them
+allow("Apply", "function mapMissingTo defaultValue",
+      enums={"invalidValueTreatment": "returnInvalid asMissing"}, children="<expression>", kind="expression")
+
+allow("True", kind="predicate")
+allow("False", kind="predicate")
+allow("SimplePredicate", "field value", kind="predicate",
+      enums={"operator": "equal notEqual lessThan lessOrEqual greaterThan greaterOrEqual isMissing isNotMissing"})
+allow("SimpleSetPredicate", "field", enums={"booleanOperator": "isIn isNotIn"}, children="Array",
+      kind="predicate")
+allow("CompoundPredicate", enums={"booleanOperator": "and or xor surrogate"}, children="<predicate>",
+      kind="predicate")
+allow("Array", numbers="n", enums={"type": "int real string"})
+
+# User functions and text (helper B: expressions.py, functions.py, text.py)
+allow("DefineFunction", "name", enums={"optype": OPTYPES, "dataType": DATA_TYPES},
+      children="ParameterField <expression>")
+allow("ParameterField", "name displayName", enums={"optype": OPTYPES, "dataType": DATA_TYPES})
+allow("TextIndex", "textField wordSeparatorCharacterRE", kind="expression",
+      enums={"localTermWeights": "termFrequency binary logarithmic", "isCaseSensitive": "true false",
+             "tokenize": "true", "countHits": "allHits", "maxLevenshteinDistance": "0"},
+      children="<expression> TextIndexNormalization")
+allow("TextIndexNormalization", "inField outField regexField",
+      enums={"recursive": "true false", "isCaseSensitive": "true false"}, children="InlineTable")
+
+# --- models -----------------------------------------------------------------------------------
+
+_REG_CLASS = {"functionName": "regression classification", "isScorable": "true"}
+
+allow("TreeModel", MODEL_ATTRS, numbers="missingValuePenalty", kind="model",
+      enums={**_REG_CLASS, "splitCharacteristic": "binarySplit multiSplit",
+             "missingValueStrategy": "nullPrediction lastPrediction defaultChild none",
+             "noTrueChildStrategy": "returnNullPrediction returnLastPrediction"},
+      children=MODEL_CHILDREN + " Node")
+# missingValuePenalty only scales the confidence, which native does not output.
+allow("Node", "id score defaultChild", numbers="recordCount",
+      children="<predicate> Node ScoreDistribution Partition")
+allow("ScoreDistribution", "value", numbers="recordCount confidence probability")
+
+allow("MiningModel", MODEL_ATTRS, enums=_REG_CLASS, kind="model", children=MODEL_CHILDREN + " Segmentation")
+allow("Segmentation", children="Segment",
+      enums={"multipleModelMethod": "sum weightedSum average weightedAverage median majorityVote "
+                                    "weightedMajorityVote modelChain selectFirst",
+             "missingPredictionTreatment": "continue returnMissing", "missingThreshold": "1 1.0"})
+allow("Segment", "id", numbers="weight", children="<predicate> <model>")
+
+allow("RegressionModel", MODEL_ATTRS + " modelType targetFieldName", kind="model",
+      enums={**_REG_CLASS,
+             "normalizationMethod": "none softmax simplemax logit probit cloglog loglog cauchit exp"},
+      children=MODEL_CHILDREN + " RegressionTable")
+allow("RegressionTable", "targetCategory", numbers="intercept",
+      children="NumericPredictor CategoricalPredictor PredictorTerm")
+allow("NumericPredictor", "name", numbers="exponent coefficient")
+allow("CategoricalPredictor", "name value", numbers="coefficient")
+allow("PredictorTerm", "name", numbers="coefficient", children="FieldRef")
+
+allow("GeneralRegressionModel", MODEL_ATTRS + " targetVariableName targetReferenceCategory distribution modelDF",
+      numbers="distParameter linkParameter", kind="model",
+      enums={**_REG_CLASS,
+             "modelType": "regression generalLinear generalizedLinear multinomialLogistic",
+             "linkFunction": "identity log logit probit cloglog loglog cauchit power"},
+      children=MODEL_CHILDREN + " ParameterList FactorList CovariateList PPMatrix PCovMatrix ParamMatrix")
+allow("ParameterList", children="Parameter")
+allow("Parameter", "name label", enums={"referencePoint": "0 0.0"})
+allow("FactorList", children="Predictor")
+allow("CovariateList", children="Predictor")
+allow("Predictor", "name")
+allow("PPMatrix", children="PPCell")
+allow("PPCell", "value predictorName parameterName targetCategory")
+allow("ParamMatrix", children="PCell")
+allow("PCell", "targetCategory parameterName", numbers="beta df")
+
+_ACTIVATIONS = "logistic tanh identity rectifier exponential reciprocal square Gauss sine cosine arctan Elliott"
+allow("NeuralNetwork", MODEL_ATTRS, numbers="numberOfLayers", kind="model",
+      enums={**_REG_CLASS, "activationFunction": _ACTIVATIONS, "normalizationMethod": "none softmax simplemax"},
+      children=MODEL_CHILDREN + " NeuralInputs NeuralLayer NeuralOutputs")
+allow("NeuralInputs", numbers="numberOfInputs", children="NeuralInput")
+allow("NeuralInput", "id", children="DerivedField")
+allow("NeuralLayer", numbers="numberOfNeurons", children="Neuron",
+      enums={"activationFunction": _ACTIVATIONS, "normalizationMethod": "none softmax simplemax"})
+allow("Neuron", "id", numbers="bias", children="Con")
+allow("Con", "from", numbers="weight")
+allow("NeuralOutputs", numbers="numberOfOutputs", children="NeuralOutput")
+allow("NeuralOutput", "outputNeuron", children="DerivedField")
+
+allow("ClusteringModel", MODEL_ATTRS, numbers="numberOfClusters", kind="model",
+      enums={"functionName": "clustering", "modelClass": "centerBased", "isScorable": "true"},
+      children=MODEL_CHILDREN + " ComparisonMeasure ClusteringField Cluster")
+allow("ComparisonMeasure", numbers="minimum maximum", enums={"kind": "distance", "compareFunction": "absDiff"},
+      children="squaredEuclidean euclidean cityBlock chebychev")
+for _name in ("squaredEuclidean", "euclidean", "cityBlock", "chebychev"):
+    allow(_name)
+allow("ClusteringField", "field", numbers="fieldWeight",
+      enums={"isCenterField": "true false", "compareFunction": "absDiff"})
+allow("Cluster", "id name", numbers="size", children="Array KohonenMap Partition")
+allow("KohonenMap", informational=True)
+
+# NaiveBayesModel, NearestNeighborModel, SupportVectorMachineModel (helper B: elements/naive_bayes.py...)
+allow("NaiveBayesModel", MODEL_ATTRS, numbers="threshold", kind="model",
+      enums={"functionName": "classification", "isScorable": "true"},
+      children=MODEL_CHILDREN + " BayesInputs BayesOutput")
+allow("BayesInputs", children="BayesInput")
+allow("BayesInput", "fieldName", children="TargetValueStats PairCounts")
+allow("TargetValueStats", children="TargetValueStat")
+allow("TargetValueStat", "value", children="GaussianDistribution")
+allow("GaussianDistribution", numbers="mean variance")
+allow("PairCounts", "value", children="TargetValueCounts")
+allow("TargetValueCounts", children="TargetValueCount")
+allow("TargetValueCount", "value", numbers="count")
+allow("BayesOutput", "fieldName", children="TargetValueCounts")
+allow("SupportVectorMachineModel", MODEL_ATTRS, numbers="threshold", kind="model",
+      enums={"functionName": "classification regression", "isScorable": "true",
+             "classificationMethod": "OneAgainstOne", "svmRepresentation": "SupportVectors"},
+      children=MODEL_CHILDREN + " LinearKernelType PolynomialKernelType RadialBasisKernelType "
+                                "SigmoidKernelType VectorDictionary SupportVectorMachine")
+allow("LinearKernelType", "description")
+allow("PolynomialKernelType", "description", numbers="gamma coef0 degree")
+allow("RadialBasisKernelType", "description", numbers="gamma")
+allow("SigmoidKernelType", "description", numbers="gamma coef0")
+allow("VectorDictionary", numbers="numberOfVectors", children="VectorFields VectorInstance")
+allow("VectorFields", numbers="numberOfFields", children="FieldRef")
+allow("VectorInstance", "id", children="Array")
+allow("SupportVectorMachine", "targetCategory alternateTargetCategory", numbers="threshold",
+      children="SupportVectors Coefficients")
+allow("SupportVectors", numbers="numberOfAttributes numberOfSupportVectors", children="SupportVector")
+allow("SupportVector", "vectorId")
+allow("Coefficients", numbers="numberOfCoefficients absoluteValue", children="Coefficient")
+allow("Coefficient", numbers="value")
+
+# --- category values each element compares a field with ---------------------------------------
+
+
+def _array_values(el: Element) -> list[str]:
+    from .predicates import set_values
+    return set_values(el)
+
+
+CATEGORIES.update({
+    "SimplePredicate": lambda el: [(el.get("field", ""), el.get("value", ""))] if el.get("value") is not None else [],
+    "SimpleSetPredicate": lambda el: [(el.get("field", ""), v) for v in _array_values(el)],
+    "NormDiscrete": lambda el: [(el.get("field", ""), el.get("value", ""))],
+    "CategoricalPredictor": lambda el: [(el.get("name", ""), el.get("value", ""))],
+    "PPCell": lambda el: [(el.get("predictorName", ""), el.get("value", ""))],
+    "BayesInput": lambda el: [(el.get("fieldName", ""), p.get("value", "")) for p in el
+                              if local(p.tag) == "PairCounts"],
+})
+
+# --- the walk ---------------------------------------------------------------------------------
+
+MAX_NESTING = 200  # elements inside each other, Nodes excepted (trees are flattened without recursion)
+_NUMBER = re.compile(r"\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*", re.IGNORECASE)
+
+
+def parse_number(text: str | None, what: str, path: str) -> float:
+    """A PMML number, or InvalidPmmlError naming what holds it (e.g. "1,5" is no number)."""
+    if text is None or not _NUMBER.fullmatch(text):
+        raise InvalidPmmlError(f"{what} at {path} is {text!r}, which is not a number; "
+                               "write it as a decimal such as 1.5 or 1e-3")
+    return float(text)
+
+
+@dataclass
+class Prescan:
+    """What the walk learnt: each field's data type and the category values compared with it."""
+
+    types: dict[str, str] = field(default_factory=dict)
+    categories: list[tuple[str, str]] = field(default_factory=list)
+    reads: dict[str, tuple] = field(default_factory=dict)  # field -> path of its first reader
+
+
+def check_document(root: Element) -> Prescan:
+    """Refuse anything the native compiler does not implement; one iterative pass, no recursion."""
+    scan = Prescan()
+    functions = _functions(root)
+    # (element, its path as a linked list of steps, nesting, inside a Segment?)
+    stack: list[tuple[Element, tuple, int, bool]] = [(root, ("PMML", None), 0, False)]
+    while stack:
+        el, link, depth, nested = stack.pop()
+        name = local(el.tag)
+        spec = SPECS[name]
+        if spec.informational:
+            continue
+        _check_attributes(el, name, spec, link)
+        if name == "Apply" and el.get("function") not in functions:
+            raise UnsupportedElement(f"Apply function={el.get('function')!r}", _path(link), sorted(functions))
+        if name == "MiningField" and nested:
+            _check_nested_mining_field(el, link)
+        _check_text(el, name, spec, link)
+        _scan(el, name, scan, link)
+        allowed = _allowed_children(spec)
+        kids = [(c, local(c.tag)) for c in el if isinstance(c.tag, str)]
+        counts = Counter(cname for _, cname in kids)
+        seen: Counter = Counter()
+        steps = []
+        for c, cname in kids:
+            if cname not in allowed:
+                raise UnsupportedElement(cname, f"{_path(link)}/{cname}", sorted(allowed))
+            seen[cname] += 1
+            steps.append(_step(c, cname, seen[cname] if counts[cname] > 1 else 0))
+        inner = depth + 1
+        if inner > MAX_NESTING and any(cname != "Node" for _, cname in kids):
+            raise UnsupportedElement(f"elements nested more than {MAX_NESTING} deep", _path(link))
+        for (c, cname), step in zip(reversed(kids), reversed(steps)):
+            stack.append((c, (step, link), depth + (cname != "Node"), nested or name == "Segment"))
+    for name, link in scan.reads.items():
+        if scan.types.get(name) in _DATES:
+            raise UnsupportedElement(f"a {scan.types[name]} field ({name!r}) read by the model", _path(link),
+                                     sorted(DATA_TYPES.split()))
+    return scan
+
+
+_DATES = ("date", "dateTime")
+_READS = {"field": None, "name": ("NumericPredictor", "CategoricalPredictor"), "predictorName": None}
+
+
+def _functions(root: Element) -> set[str]:
+    from . import functions  # the registry of implemented Apply functions is the one truth
+    names = set(functions.FUNCTIONS) | set(getattr(functions, "_SET", ()))
+    if "DefineFunction" in SPECS:
+        names |= {el.get("name", "") for el in root.iter() if local(el.tag) == "DefineFunction"}
+    return names
+
+
+def _allowed_children(spec: Spec) -> set[str]:
+    out: set[str] = set()
+    for c in spec.children:
+        out |= KINDS[c[1:-1]] if c.startswith("<") else {c}
+    return out
+
+
+def _check_attributes(el: Element, name: str, spec: Spec, link: tuple) -> None:
+    for attr, value in el.attrib.items():
+        allowed = spec.enums.get(attr)
+        if allowed is not None:
+            if value not in allowed:
+                raise UnsupportedElement(f"{name} {attr}={value!r}", _path(link), sorted(allowed))
+        elif attr not in spec.attrs:
+            raise UnsupportedElement(f"{name} attribute {attr!r}", _path(link),
+                                     sorted(spec.attrs | set(spec.enums)))
+        elif attr in spec.numbers:
+            parse_number(value, f"attribute {attr}", _path(link))
+
+
+def _check_nested_mining_field(el: Element, link: tuple) -> None:
+    """Inside a Segment only the native compiler treats values (the input contract is top-level)."""
+    for attr, implemented in (("missingValueTreatment", ("asIs", "asMean", "asMode", "asMedian", "asValue")),
+                              ("invalidValueTreatment", ("returnInvalid", "asIs"))):
+        value = el.get(attr)
+        if value is not None and value not in implemented:
+            raise UnsupportedElement(f"MiningField {attr}={value!r} inside a Segment", _path(link), implemented)
+
+
+def _check_text(el: Element, name: str, spec: Spec, link: tuple) -> None:
+    if spec.text_numbers or (name == "Array" and el.get("type") in ("int", "real")):
+        for token in (el.text or "").split():
+            parse_number(token, f"{name} text", _path(link))
+    elif name == "Constant" and el.get("dataType") in ("integer", "float", "double") and el.get("missing") != "true":
+        parse_number((el.text or "").strip(), "Constant text", _path(link))
+
+
+_DEFAULT_TYPES = {"DataField": "string", "DerivedField": "double", "OutputField": "string"}
+
+
+def _scan(el: Element, name: str, scan: Prescan, link: tuple) -> None:
+    for attr, only in _READS.items():
+        if el.get(attr) is not None and (only is None or name in only):
+            scan.reads.setdefault(el.get(attr, ""), link)
+    if name in _DEFAULT_TYPES:
+        scan.types.setdefault(el.get("name", ""), el.get("dataType", _DEFAULT_TYPES[name]))
+    if name == "DataField":
+        scan.categories += [(el.get("name", ""), v.get("value", "")) for v in el
+                            if local(v.tag) == "Value" and v.get("property", "valid") == "valid"]
+    found = CATEGORIES.get(name)
+    if found is not None:
+        scan.categories += found(el)
+
+
+def _step(el: Element, name: str, index: int) -> str:
+    """One step of a path: named fields by name, repeated elements by position (1-based)."""
+    if el.get("name") is not None:
+        return f"{name}[@name={el.get('name')!r}]"
+    return f"{name}[{index}]" if index else name
+
+
+def _path(link: tuple | None) -> str:
+    """The path of an element, built only when an error names it (deep trees stay cheap)."""
+    steps = []
+    while link is not None:
+        steps.append(link[0])
+        link = link[1]
+    return "/".join(reversed(steps))

@@ -1,0 +1,298 @@
+"""Input of batch scoring: CSV and Parquet read in chunks bounded by rows *and* bytes.
+
+A reader yields pandas frames whose index is each row's original number (1 = the first
+data row). Rows that never reach the model are the reader's own rejects, each a
+``(row, reason, raw line)``: a CSV line with the wrong number of fields, a row with bytes
+that are not UTF-8, a row with a cell larger than ``max_cell_bytes``. A file that cannot
+be read as a table at all (empty, no header, duplicate column names, not Parquet) is an
+InputFileError before anything is scored.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ..errors import InputFileError
+
+DEFAULT_CHUNK_ROWS = 100_000
+DEFAULT_CHUNK_BYTES = 64 << 20  # decoded bytes of one chunk: bounds memory whatever the compression
+DEFAULT_MAX_CELL_BYTES = 1 << 20
+_MAX_HEADER_BYTES = 1 << 20
+_PREVIEW = 60  # characters of an oversized value kept in its reject
+
+Reject = tuple[int, str, "str | None"]
+
+
+class InputReader:
+    """Chunks of one input file plus the rows it rejected on its own."""
+
+    def __init__(self, path: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES):
+        self.path, self.chunk_rows, self.chunk_bytes = path, chunk_rows, chunk_bytes
+        self.max_cell_bytes = max_cell_bytes
+        self.columns: list[str] = []
+        self.rejects: list[Reject] = []  # appended in row order by the parser and the screen
+        self._taken = 0
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        raise NotImplementedError
+
+    def take_rejects(self) -> list[Reject]:
+        """The rejects found since the last call."""
+        new = self.rejects[self._taken:]
+        self._taken = len(self.rejects)
+        return new
+
+    def _check_columns(self, names: list[str], *, where: str) -> None:
+        seen: dict[str, int] = {}
+        for i, name in enumerate(names, 1):
+            if name in seen:
+                raise InputFileError(f"{self.path}: column {name!r} appears twice in the {where} (columns "
+                                     f"{seen[name]} and {i}); rename one so that every column name is unique")
+            seen[name] = i
+        self.columns = names
+
+    def _frames(self, table: pa.Table, numbers: np.ndarray) -> Iterator[pd.DataFrame]:
+        """Frames indexed by row number, without rows that are not valid text or too big.
+
+        Text may arrive dictionary-encoded (Parquet): it is decoded only after oversized
+        rows are gone, and in slices of at most ``chunk_bytes`` decoded bytes.
+        """
+        ok = np.ones(table.num_rows, dtype=bool)
+        row_bytes = np.zeros(table.num_rows, dtype=np.int64)
+        reasons: dict[int, str] = {}
+        for name, column in zip(table.column_names, table.columns):
+            sizes = _cell_sizes(column)
+            if sizes is None:
+                continue
+            row_bytes += sizes
+            for i in np.flatnonzero(ok & (sizes > self.max_cell_bytes)):
+                ok[i] = False
+                reasons[i] = (f"row {numbers[i]}: field {name!r}: value of {sizes[i]} bytes is larger than "
+                              f"the cell cap of {self.max_cell_bytes} bytes (max_cell_bytes, --max-cell-bytes)")
+            if pa.types.is_string(column.type):  # CSV text, not checked by the parser
+                for i, problem in _invalid_utf8(column, ok):
+                    ok[i] = False
+                    reasons[i] = f"row {numbers[i]}: field {name!r}: {problem}"
+        if reasons:  # rare: the columns as bytes once, for every reject's line
+            cells = [c.cast(pa.binary()) if pa.types.is_string(c.type) else c for c in table.columns]
+            self.rejects.extend((int(numbers[i]), reasons[i], _line_preview(cells, i, self.max_cell_bytes))
+                                for i in sorted(reasons))
+        if not ok.all():
+            table, row_bytes, numbers = table.filter(pa.array(ok)), row_bytes[ok], numbers[ok]
+        for start, stop in _slices(row_bytes, self.chunk_bytes):
+            frame = _decoded(table.slice(start, stop - start)).to_pandas()
+            frame.index = pd.Index(numbers[start:stop])
+            yield frame
+
+
+class CsvReader(InputReader):
+    """CSV read by Arrow, every column as text (typing is the input contract's job, per row)."""
+
+    def __init__(self, path: str, **options: Any):
+        super().__init__(path, **options)
+        self._check_columns(_csv_header(path), where="header")
+        self._next_row = 1
+        self._numbered_upto = 0  # self.rejects[:_numbered_upto] are behind _next_row
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        def on_invalid(row: Any) -> str:
+            # Physical line 1 is the header; without multi-line values a line is a row.
+            number = (row.number - 1) if row.number is not None else -1
+            self.rejects.append((number, f"malformed CSV line: expected {row.expected_columns} fields, "
+                                         f"found {row.actual_columns}", row.text))
+            return "skip"
+
+        # Arrow reads blocks ahead of the parser: small blocks keep that small. A line must fit a
+        # block, so a block holds a few maximal cells.
+        block = max(1 << 20, 2 * self.max_cell_bytes + (64 << 10))
+        with open(self.path, "rb") as raw:
+            try:
+                reader = pacsv.open_csv(
+                    raw,
+                    read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
+                    parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+                    # Not checked here: Arrow would fail the whole block; _frames rejects the row.
+                    convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in self.columns},
+                                                         strings_can_be_null=False, check_utf8=False),
+                )
+            except pa.ArrowInvalid as e:
+                raise self._parse_error(e) from None
+            try:
+                for table in _regrouped(reader, self.chunk_rows, self.chunk_bytes):
+                    yield from self._frames(table, self._numbers(table.num_rows))
+            except pa.ArrowInvalid as e:
+                raise self._parse_error(e) from None
+            finally:
+                reader.close()
+
+    def _numbers(self, n: int) -> np.ndarray:
+        """The next ``n`` row numbers, skipping those of malformed lines (already rejected)."""
+        # The parser runs ahead: rejects past this chunk are kept for the next one.
+        skipped = np.array([r[0] for r in self.rejects[self._numbered_upto:] if r[0] >= self._next_row],
+                           dtype=np.int64)
+        candidates = np.arange(self._next_row, self._next_row + n + len(skipped), dtype=np.int64)
+        numbers = candidates[~np.isin(candidates, skipped)][:n]
+        if n:
+            self._next_row = int(numbers[-1]) + 1
+        while (self._numbered_upto < len(self.rejects)
+               and self.rejects[self._numbered_upto][0] < self._next_row):
+            self._numbered_upto += 1
+        return numbers
+
+    def _parse_error(self, e: pa.ArrowInvalid) -> InputFileError:
+        hint = ""
+        if "straddl" in str(e):
+            hint = (f"; a line after row {self._next_row - 1} is longer than the parser's block; "
+                    f"raise --max-cell-bytes (now {self.max_cell_bytes}) if such lines are expected")
+        return InputFileError(f"{self.path}: cannot parse the CSV: {e}{hint}")
+
+
+class ParquetReader(InputReader):
+    """Parquet read one row group at a time, in batches sized by the row group's decoded bytes."""
+
+    def __init__(self, path: str, **options: Any):
+        super().__init__(path, **options)
+        try:
+            schema = pq.read_schema(path)
+            # Text read as dictionaries: a value repeated in every row (which compresses to
+            # nothing) is held once until the rows that are too big have been dropped.
+            text = [f.name for f in schema if _is_text(f.type)]
+            self._file = pq.ParquetFile(path, read_dictionary=text)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise InputFileError(f"{path}: not a readable Parquet file ({e})") from None
+        self._check_columns(list(schema.names), where="schema")
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        meta = self._file.metadata
+        start = 1
+        for group in range(meta.num_row_groups):
+            info = meta.row_group(group)
+            per_row = -(-info.total_byte_size // max(info.num_rows, 1))
+            rows = max(1, min(self.chunk_rows, self.chunk_bytes // max(per_row, 1)))
+            for batch in self._file.iter_batches(batch_size=rows, row_groups=[group], use_threads=False):
+                table = pa.Table.from_batches([batch])
+                yield from self._frames(table, np.arange(start, start + batch.num_rows, dtype=np.int64))
+                start += batch.num_rows
+
+
+def open_input(path: str, fmt: str, **options: Any) -> InputReader:
+    """A reader for ``path`` (``fmt``: csv or parquet); refuses an unreadable file at once."""
+    if os.path.isdir(path) or not os.path.exists(path):
+        raise InputFileError(f"{path}: no such input file")
+    return (CsvReader if fmt == "csv" else ParquetReader)(path, **options)
+
+
+def _csv_header(path: str) -> list[str]:
+    with open(path, "rb") as f:
+        line = f.readline(_MAX_HEADER_BYTES)
+    if not line.strip(b"\r\n\xef\xbb\xbf \t"):
+        raise InputFileError(f"{path} is empty: a CSV input needs a header line naming its columns")
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputFileError(f"{path}: the header line is not UTF-8 (byte 0x{line[e.start]:02x} at offset "
+                             f"{e.start}); save the file as UTF-8") from None
+    return next(csv.reader([text.rstrip("\r\n")]), [])
+
+
+def _regrouped(reader: Any, chunk_rows: int, chunk_bytes: int) -> Iterator[pa.Table]:
+    """The parser's blocks regrouped into tables of at most ``chunk_rows`` rows and ~``chunk_bytes``."""
+    pending: list[pa.RecordBatch] = []
+    rows = size = 0
+    for batch in reader:
+        pending.append(batch)
+        rows, size = rows + batch.num_rows, size + batch.nbytes
+        while rows >= chunk_rows or (size >= chunk_bytes and rows):
+            table = pa.Table.from_batches(pending)
+            take = min(rows, chunk_rows)
+            yield table.slice(0, take)
+            rest = table.slice(take)
+            pending, rows, size = rest.to_batches(), rest.num_rows, rest.nbytes if rest.num_rows else 0
+    if rows:
+        yield pa.Table.from_batches(pending)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) \
+        or pa.types.is_large_binary(kind)
+
+
+def _cell_sizes(column: pa.ChunkedArray) -> np.ndarray | None:
+    """Bytes of each text value (0 for null), dictionary or not; None for a column that is not text."""
+    if pa.types.is_dictionary(column.type):
+        if not _is_text(column.type.value_type):
+            return None
+        parts = []
+        for chunk in column.chunks:
+            lengths = pc.fill_null(pc.binary_length(chunk.dictionary), 0).to_numpy(zero_copy_only=False)
+            valid = chunk.is_valid().to_numpy(zero_copy_only=False)
+            indices = pc.fill_null(chunk.indices, 0).to_numpy(zero_copy_only=False)
+            parts.append(np.where(valid, lengths[indices] if len(lengths) else 0, 0))
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+    if not _is_text(column.type):
+        return None
+    return pc.fill_null(pc.binary_length(column), 0).to_numpy().astype(np.int64)
+
+
+def _slices(row_bytes: np.ndarray, budget: int) -> Iterator[tuple[int, int]]:
+    """[start, stop) ranges of consecutive rows holding at most ``budget`` bytes (at least one row)."""
+    ends = np.cumsum(row_bytes)
+    start, n = 0, len(row_bytes)
+    while start < n:
+        base = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, base + budget, side="right")))
+        yield start, stop
+        start = stop
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """Dictionary columns back to plain values, for pandas."""
+    for i, kind in enumerate(table.schema.types):
+        if pa.types.is_dictionary(kind):
+            table = table.set_column(i, table.field(i).name, table.column(i).cast(kind.value_type))
+    return table
+
+
+def _invalid_utf8(column: pa.ChunkedArray, ok: np.ndarray) -> list[tuple[int, str]]:
+    """(position, problem) of values that are not UTF-8 (the CSV reader does not check them)."""
+    try:
+        column.validate(full=True)
+        return []
+    except pa.ArrowInvalid:
+        pass
+    bad = []
+    for i, value in enumerate(column.cast(pa.binary()).to_pylist()):
+        if ok[i] and value is not None:
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError as e:
+                bad.append((i, f"byte 0x{value[e.start]:02x} at position {e.start} is not UTF-8; save the "
+                               "file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"))
+    return bad
+
+
+def _line_preview(cells: list[pa.ChunkedArray], i: int, cap: int) -> str:
+    """Row ``i`` as a CSV line, bad bytes escaped and oversized values cut to a preview."""
+    values = []
+    for column in cells:
+        value = column[i].as_py()
+        if isinstance(value, str) and len(value) > cap // 4:  # may be over the cap in bytes
+            value = value.encode("utf-8")
+        if isinstance(value, bytes):
+            text = value[:cap + 1].decode("utf-8", errors="backslashreplace")
+            value = text if len(value) <= cap else f"{text[:_PREVIEW]}... ({len(value)} bytes)"
+        values.append("" if value is None else value)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(values)
+    return out.getvalue()
