@@ -77,6 +77,10 @@ class UnsupportedElement(PmmlError):
         )
 
 
+class NativeCompileError(PmmlError):
+    """The native compiler failed on a document its strict check accepted (a pmmlkit defect, named as one)."""
+
+
 class VerificationError(PmmlError):
     """The model does not reproduce its own ModelVerification records."""
 

@@ -109,6 +109,8 @@ def diff(model_ref: str, data_path: str | None, backends: str, rtol: float, rows
     data = _diff_rows(raw, source, data_path, rows=rows, seed=seed)
     report = compare(raw, data, backends=names, rtol=rtol, examples=examples, source=source)
     click.echo(f"{source}: {report.rows} rows, reference backend {report.reference}")
+    for name, why in report.refused.items():
+        click.echo(f"not compared: {name} refuses this document: {why}")
     for d in report.declared:
         click.echo(f"known difference: {d}")
     click.echo(report.table())

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError, MissingFieldError
-from ..evaluator import ERROR_COLUMN, Evaluator
+from ..evaluator import Evaluator
 from .features import Lookup, LookupSpec, build_features
 from .store import STORE_ENV, EmbeddingStore, key_text, open_store
 
@@ -82,10 +82,11 @@ class LookupEvaluator:
             bad[list(resolved.errors)] = True
             for name in self.base.result_names:
                 out.loc[bad, name] = None
-            messages = out[ERROR_COLUMN].to_numpy(dtype=object).copy()
+            error_column = self.base.error_column
+            messages = out[error_column].to_numpy(dtype=object).copy()
             for pos, e in resolved.errors.items():
                 messages[pos] = str(e)
-            out[ERROR_COLUMN] = messages
+            out[error_column] = messages
         marks = pd.Series([",".join(m) or None for m in resolved.marks], index=df.index, dtype=object)
         out.insert(len(self.base.result_names), FALLBACK_COLUMN, marks)
         return out
@@ -150,9 +151,9 @@ class LookupEvaluator:
             raise ConfigError(f"fallback model of lookup {lk.name!r} lacks output(s) {absent}; "
                               f"it has {list(model.result_names)}")
         scored = model.predict_batch(frame.reset_index(drop=True), errors="column")
-        good = scored[ERROR_COLUMN].isna().to_numpy()
+        good = scored[model.error_column].isna().to_numpy()
         out[lost[good]] = scored.loc[good, names].to_numpy(dtype=np.float64)
-        for pos, msg in zip(lost[~good], scored.loc[~good, ERROR_COLUMN]):
+        for pos, msg in zip(lost[~good], scored.loc[~good, model.error_column]):
             errors.setdefault(int(pos), InputError(labels[pos], lk.key, None,
                                                    f"has no vector and the fallback model failed: {msg}"))
         return lost[good]

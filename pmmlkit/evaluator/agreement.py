@@ -1,7 +1,9 @@
 """Do the backends agree? Score the same data with each and compare column by column.
 
-Known, explained differences between backends are declared here, in one place,
-so that the agreement suite and ``pmmlkit diff`` check them instead of hiding them.
+Known, explained differences between backends are declared in differences.py, in one
+place, so that loading, the agreement suite and ``pmmlkit diff`` report them instead of
+hiding them. Error columns are compared by presence: a row refused by two backends
+agrees, whatever each one's message says.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..pmml.fields import local
+from ..errors import UnsupportedElement
 from . import ERROR_COLUMN, Evaluator
 from .differences import RULES, known_differences
 
@@ -51,6 +54,8 @@ class Agreement:
     skipped: list[str] = field(default_factory=list)
     #: known differences of the compared backends that this document triggers (differences.py)
     declared: list[str] = field(default_factory=list)
+    #: backend -> why it refused the document (left out of the comparison)
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def agrees(self) -> bool:
@@ -94,38 +99,56 @@ def _declared_gap(backend: str, root) -> str | None:
 def compare(raw: bytes, data: pd.DataFrame, *, backends: tuple[str, ...] = ("native", "jpmml", "pypmml"),
             rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL, examples: int = 5,
             source: str = "<bytes>") -> Agreement:
-    """Score ``data`` with every backend; the first backend is the reference."""
+    """Score ``data`` with every backend; the first backend is the reference.
+
+    A backend other than the reference that refuses the document (UnsupportedElement: the
+    native backend may) is listed in ``refused`` and left out; that is not a disagreement.
+    """
+    report = Agreement(backends[0], tuple(backends), len(data))
     results: dict[str, pd.DataFrame] = {}
     for name in backends:
-        ev = Evaluator.from_bytes(raw, backend=name, verify=False, source=source)
+        try:
+            ev = Evaluator.from_bytes(raw, backend=name, verify=False, source=source)
+        except UnsupportedElement as e:
+            if name == backends[0]:
+                raise
+            report.refused[name] = str(e)
+            continue
         results[name] = ev.predict_batch(data, errors="column")
-        probabilities = [o.name for o in ev.output_fields if o.feature == "probability"]
-        root = ev.document.root
-    reference, others = backends[0], backends[1:]
-    report = Agreement(reference, tuple(backends), len(data))
-    ref = results[reference]
+    root = ev.document.root
+    report.declared = [str(d) for b in results for d in known_differences(root, b)]
     any_bad = np.zeros(len(data), dtype=bool)
-    report.declared = [str(d) for b in backends for d in known_differences(root, b)]
-    for other in others:
-        got = results[other]
-        excused = np.zeros(len(data), dtype=bool)
-        gap = _declared_gap(other, root)
-        if gap and probabilities:
-            excused = (got[probabilities].isna().all(axis=1) & ref[probabilities].notna().all(axis=1)).to_numpy()
-            if excused.any():
-                report.skipped.append(f"{other}: {int(excused.sum())} row(s) without output: {gap}")
-        for column in [*ref.columns]:
-            bad, biggest = _differs(got[column][~excused], ref[column][~excused], rtol, atol)
-            full = np.zeros(len(data), dtype=bool)
-            full[~excused] = bad
-            any_bad |= full
-            report.columns.append(ColumnAgreement(column, other, int((~excused).sum()), int(bad.sum()), biggest))
+    for other in [b for b in results if b != report.reference]:
+        any_bad |= _compare_one(report, ev, results[report.reference], results[other], other,
+                                rtol=rtol, atol=atol)
     if any_bad.any():
         rows = np.flatnonzero(any_bad)[:examples]
         parts = [data.iloc[rows]]
-        parts += [results[b].iloc[rows].add_suffix(f" [{b}]") for b in backends]
+        parts += [frame.iloc[rows].add_suffix(f" [{b}]") for b, frame in results.items()]
         report.examples = pd.concat(parts, axis=1)
     return report
+
+
+def _compare_one(report: Agreement, ev: Evaluator, ref: pd.DataFrame, got: pd.DataFrame, other: str, *,
+                 rtol: float, atol: float) -> np.ndarray:
+    """Add one backend's column agreements to ``report``; the mask of its differing rows."""
+    n = len(ref)
+    excused = np.zeros(n, dtype=bool)
+    gap = _declared_gap(other, ev.document.root)
+    probabilities = [o.name for o in ev.output_fields if o.feature == "probability"]
+    if gap and probabilities:
+        excused = (got[probabilities].isna().all(axis=1) & ref[probabilities].notna().all(axis=1)).to_numpy()
+        if excused.any():
+            report.skipped.append(f"{other}: {int(excused.sum())} row(s) without output: {gap}")
+    any_bad = np.zeros(n, dtype=bool)
+    for column in ref.columns:
+        a, b = got[column][~excused], ref[column][~excused]
+        if column == ev.error_column:  # a row refused by both agrees, whatever each message says
+            a, b = a.notna().astype(float), b.notna().astype(float)
+        bad, biggest = _differs(a, b, rtol, atol)
+        any_bad[np.flatnonzero(~excused)[bad]] = True
+        report.columns.append(ColumnAgreement(column, other, int((~excused).sum()), int(bad.sum()), biggest))
+    return any_bad
 
 
 __all__ = ["Agreement", "ColumnAgreement", "KNOWN_GAPS", "compare", "ERROR_COLUMN"]

@@ -8,6 +8,9 @@ from .base import Results
 from .jvm import JvmBackend
 
 
+LONG_MIN = -(2 ** 63)
+
+
 class PypmmlBackend(JvmBackend):
     name = "pypmml"
 
@@ -25,9 +28,13 @@ class PypmmlBackend(JvmBackend):
             if names else [{} for _ in range(n_rows)]
         answer = json.loads(self._model.run(lambda gw, model: model.predict(json.dumps(records))))
         results: Results = {}
+        integers = {f.name for f in (*self.schema.targets, *self.schema.outputs) if f.data_type == "integer"}
         for name in self.schema.result_names:
             sources = self._sources(name)
-            results[name] = [_first(row, sources) for row in answer]
+            values = [_first(row, sources) for row in answer]
+            # PMML4S answers Long.MIN_VALUE for an integer it could not predict (a row with a
+            # missing input): that is "no prediction", never a number (integers are 32-bit).
+            results[name] = [None if v == LONG_MIN else v for v in values] if name in integers else values
         return results, None
 
     def _sources(self, name: str) -> list[str]:

@@ -7,12 +7,12 @@ Layout::
     ROOT/<name>/labels.json         {"stable": 3}, replaced atomically
 
 Readers see only ``<n>`` folders that hold ``manifest.json``; they ignore folders
-without one and dot-folders (``.tmp-*``).
+without one and dot-folders (``.tmp-*``), and refuse ``<n>`` entries that are links.
 
 Publish protocol:
 
 * Local filesystem: model.pmml, then manifest.json, are written and fsynced into
-  ``ROOT/<name>/.tmp-<uuid>/``; that folder is then renamed to ``ROOT/<name>/<n>``.
+  ``ROOT/<name>/.tmp-<host>~<pid>~<random>/``; that folder is then renamed to ``ROOT/<name>/<n>``.
   The rename is the claim. rename(2) of a directory fails (EEXIST/ENOTEMPTY) when
   the target is a non-empty directory, and a version folder is never empty: it is
   only created, full, by this rename, and ``delete`` leaves a ``.deleted`` tombstone
@@ -33,18 +33,18 @@ An S3-compatible server (MinIO, moto...) is chosen with the standard settings:
 ``AWS_ENDPOINT_URL`` (botocore) or ``FSSPEC_S3_ENDPOINT_URL`` (fsspec config).
 
 A publisher killed halfway leaves a ``.tmp-*`` folder or a claimed number without
-manifest: invisible to readers; the number is burnt. Locally the next publish of that
-model sweeps such folders (their owner process is dead, or they are untouched for 30
-minutes). An OSError while publishing (disk full...) is a RepositoryError saying that
-nothing was published.
+manifest: invisible to readers; the number is burnt. Deleted numbers are not reused
+either, so ``name:n`` always means the same bytes (caches rely on it). Locally the
+next publish of that model sweeps such folders (their owner process is dead, or they
+are untouched for 30 minutes). An OSError while publishing (disk full...) is a
+RepositoryError saying that nothing was published.
 
 One corrupt entry affects only itself: ``scan_versions`` lists a version whose
 manifest.json is unreadable, or whose folder is a symbolic link (refused everywhere:
 it could point outside the repository), as a problem beside the good versions. A
 corrupt labels.json fails ``labels()`` and ``@label`` references, but not listing,
 ``delete`` (with a warning) or ``set_label``, which keeps the bad file as
-``labels.json.corrupt-<time>`` and writes a fresh one (with a warning). Deleted numbers are not
-reused either, so ``name:n`` always means the same bytes (caches rely on it).
+``labels.json.corrupt-<time>`` and writes a fresh one (with a warning).
 """
 from __future__ import annotations
 
@@ -117,6 +117,9 @@ class Repository:
         network) raises: the listing as a whole failed, and a caller should change nothing.
         """
         numbers, linked = self._entries(name)
+        if self._local:  # a linked manifest.json or model.pmml in a real folder is refused too
+            files_linked = {n for n in numbers if self._link_error(name, n)}
+            linked, numbers = linked + sorted(files_linked), [n for n in numbers if n not in files_linked]
         problems = {n: VersionProblem(name, n, self._link_error(name, n)) for n in linked}
         paths = [self._path(name, n, MANIFEST) for n in numbers]
         # One batched call: concurrent on object stores.

@@ -306,6 +306,7 @@ class ModelManager:
         self.metrics.failed_versions.labels(name).set(sum(1 for s in statuses.values() if s.error))
         if not present and not listing.problems and name not in self.config.models:
             del self._snapshots[name]  # a successful listing says the model is gone: stop serving it
+            self.metrics.failed_versions.labels(name).set(0)
             log.info("model %s is gone from the repository: no longer served", name)
 
     def _note_problems(self, name: str, listing: ModelListing, statuses: dict[int, Status],

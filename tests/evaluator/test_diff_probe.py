@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from click.testing import CliRunner
 
 from pmmlkit.cli import main
@@ -33,6 +34,28 @@ def float_tree_pmml(*, input_type: str = "float", derived: bool = False) -> byte
     </Node>
   </TreeModel>
 </PMML>""".encode()
+
+
+SVM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x" optype="continuous" dataType="double"/>
+    <DataField name="y" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <SupportVectorMachineModel functionName="regression">
+    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
+    <LinearKernelType/>
+    <VectorDictionary numberOfVectors="1">
+      <VectorFields numberOfFields="1"><FieldRef field="x"/></VectorFields>
+      <VectorInstance id="0"><Array n="1" type="real">2.0</Array></VectorInstance>
+    </VectorDictionary>
+    <SupportVectorMachine>
+      <SupportVectors numberOfAttributes="1" numberOfSupportVectors="1"><SupportVector vectorId="0"/></SupportVectors>
+      <Coefficients absoluteValue="1.0" numberOfCoefficients="1"><Coefficient value="0.5"/></Coefficients>
+    </SupportVectorMachine>
+  </SupportVectorMachineModel>
+</PMML>"""
 
 
 def _xs(raw: bytes) -> list[float]:
@@ -100,3 +123,31 @@ def test_diff_without_data_on_a_correct_document_exits_0(tmp_path):
     r = CliRunner().invoke(main, ["diff", str(model)])
     assert r.exit_code == 0, r.output
     assert "all backends agree" in r.output and "known difference" not in r.output
+
+
+def test_rows_refused_by_both_backends_agree_whatever_each_message_says():
+    """JPMML and native both refuse an SVM row with a missing input, each in its own words."""
+    from pmmlkit.evaluator.agreement import compare
+
+    frame = pd.DataFrame({"x": [1.0, None, 3.0]}, dtype=object)
+    report = compare(SVM, frame, backends=("jpmml", "native"))
+    assert report.agrees, report.table()
+    assert [(c.column, c.differing) for c in report.columns] == [("y", 0), ("error", 0)]
+    # PMML4S answers no prediction and no error there: a difference, declared and reported.
+    report = compare(SVM, frame, backends=("jpmml", "pypmml"))
+    assert [(c.column, c.differing) for c in report.columns] == [("y", 0), ("error", 1)]
+    assert report.declared == [
+        "pypmml differs at PMML/SupportVectorMachineModel: on rows with a missing input, JPMML refuses "
+        "the row with an error where PMML4S answers no prediction and no error"]
+
+
+def test_diff_leaves_out_a_backend_that_refuses_the_document(tmp_path):
+    from tests.evaluator.test_auto_selection import RULESET
+
+    model = tmp_path / "rules.pmml"
+    model.write_bytes(RULESET)
+    r = CliRunner().invoke(main, ["diff", str(model)])
+    assert r.exit_code == 0, r.output
+    assert "not compared: native refuses this document: unsupported PMML element 'RuleSetModel'" in r.output
+    assert [line.split()[:2] for line in r.output.splitlines() if line.startswith("y ")] == [["y", "pypmml"]]
+    assert "all backends agree" in r.output

@@ -65,6 +65,25 @@ CASES = {
     "fmt": ("string", apply("formatNumber", X, const("%.1f"))),
     "fmti": ("string", apply("formatNumber", I, const("%05d"))),
     "fmte": ("string", apply("formatNumber", X, const("x=%e"))),
+    # Discretize, MapValues, NormDiscrete: unmatched values, missing inputs, mapMissingTo, defaults
+    "disc": ("integer", '<Discretize field="x" dataType="integer" defaultValue="9">'
+             '<DiscretizeBin binValue="0"><Interval closure="openClosed" rightMargin="0"/></DiscretizeBin>'
+             '<DiscretizeBin binValue="1"><Interval closure="openOpen" leftMargin="0" rightMargin="2.5"/>'
+             '</DiscretizeBin><DiscretizeBin binValue="2"><Interval closure="closedOpen" leftMargin="2.5" '
+             'rightMargin="10"/></DiscretizeBin></Discretize>'),
+    "discs": ("string", '<Discretize field="z" mapMissingTo="none">'
+              '<DiscretizeBin binValue="low"><Interval closure="closedClosed" leftMargin="-1" rightMargin="1"/>'
+              '</DiscretizeBin><DiscretizeBin binValue="high"><Interval closure="openClosed" leftMargin="1"/>'
+              '</DiscretizeBin></Discretize>'),
+    "map": ("double", '<MapValues outputColumn="out" dataType="double" defaultValue="-1">'
+            '<FieldColumnPair field="s" column="in"/><FieldColumnPair field="i" column="k"/><InlineTable>'
+            '<row><in>Hello</in><k>7</k><out>1.5</out></row><row><in>x</in><k>-1</k><out>2.5</out></row>'
+            '<row><in></in><k>0</k><out>3.5</out></row></InlineTable></MapValues>'),
+    "maps": ("string", '<MapValues outputColumn="out" mapMissingTo="?"><FieldColumnPair field="t" column="in"/>'
+             '<InlineTable><row><in>lo</in><out>LO</out></row><row><in>x</in><out>X</out></row>'
+             '</InlineTable></MapValues>'),
+    "normd": ("double", '<NormDiscrete field="t" value="x"/>'),
+    "normdi": ("double", '<NormDiscrete field="i" value="7" mapMissingTo="-1"/>'),
     "lowlen": ("integer", apply("stringLength", apply("lowercase", apply("concat", S, const("!"))))),
 }
 

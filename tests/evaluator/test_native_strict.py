@@ -10,7 +10,8 @@ import pytest
 from pmmlkit.errors import InvalidPmmlError, PmmlkitError, UnsupportedElement
 from pmmlkit.evaluator.native import NativeBackend
 from pmmlkit.evaluator.native import context as native_context
-from pmmlkit.evaluator.native.supported import SPECS, check_document
+from pmmlkit.evaluator.native.strict import check_document
+from pmmlkit.evaluator.native.supported import SPECS
 from pmmlkit.pmml.fields import local
 from pmmlkit.pmml.loader import parse
 from tests.evaluator.native_docs import everything, real_documents, tree_regression
@@ -92,7 +93,7 @@ def test_extension_elements_are_informational(doc_name, kind):
     ("sklearn_gbr", "Target", "castInteger", "truncate"),
     ("sklearn_logreg", "RegressionModel", "normalizationMethod", "log"),
     ("sklearn_logreg", "RegressionModel", "isScorable", "false"),
-    ("sklearn_logreg", "DataField", "dataType", "dateTime"),
+    ("sklearn_logreg", "DataField", "dataType", "timeSeconds"),
     ("sklearn_logreg", "MiningField", "usageType", "frequencyWeight"),
     ("sklearn_logreg", "OutputField", "feature", "predictedDisplayValue"),
     ("sklearn_logreg", "OutputField", "feature", "reasonCode"),

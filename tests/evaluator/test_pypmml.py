@@ -64,3 +64,32 @@ def test_missing_integer_and_boolean_values_reach_pmml4s_as_missing():
     got = Evaluator.from_bytes(boolean_pmml(), backend="pypmml").predict_batch(frame)["spend"]
     assert reference.tolist()[0] == 10 + 2 * 3 + 200  # a missing boolean adds no term
     pd.testing.assert_series_equal(got, reference)
+
+
+INTEGER_TARGET = b"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x" optype="continuous" dataType="double"/>
+    <DataField name="y" optype="categorical" dataType="integer"><Value value="0"/><Value value="1"/></DataField>
+  </DataDictionary>
+  <RegressionModel functionName="classification" normalizationMethod="logit">
+    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
+    <RegressionTable intercept="0.5" targetCategory="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+    <RegressionTable intercept="0" targetCategory="0"/>
+  </RegressionModel>
+</PMML>
+"""
+
+
+def test_an_integer_target_pmml4s_cannot_predict_is_missing_not_long_min():
+    """Found by `pmmlkit diff` on generated rows: PMML4S answered -9223372036854775808 (Long.MIN_VALUE)."""
+    import pandas as pd
+
+    from pmmlkit import Evaluator
+
+    frame = pd.DataFrame({"x": [1.0, None, -3.0]}, dtype=object)
+    reference = Evaluator.from_bytes(INTEGER_TARGET, backend="jpmml").predict_batch(frame)
+    got = Evaluator.from_bytes(INTEGER_TARGET, backend="pypmml").predict_batch(frame)
+    assert reference["y"].tolist()[0] == 1 and pd.isna(reference["y"].iloc[1])
+    pd.testing.assert_frame_equal(got, reference)

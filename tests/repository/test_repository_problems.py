@@ -93,6 +93,7 @@ def test_a_linked_model_file_is_refused(repo, tmp_path):
     os.symlink(tmp_path / "model.pmml", model)
     with pytest.raises(IntegrityError, match="model.pmml is a symbolic link"):
         repo.resolve("ctr:1")
+    assert repo.scan_versions("ctr").versions == [] and repo.scan_versions("ctr").problems[0].number == 1
 
 
 def test_leftovers_of_killed_publishes_are_swept_by_the_next_publish(repo):

@@ -224,3 +224,24 @@ def test_a_csv_cell_over_the_cap_is_a_reject_and_a_huge_line_a_clear_error(tmp_p
     s, *_ = _score(ev, tmp_path, HEADER + "1,0.5,3," + "y" * 1_500_000 + "\n", max_cell_bytes=2_000_000,
                    max_errors=1)
     assert s.rejected_rows == 1  # now an invalid category, not an oversized cell
+
+
+# --- the command line: clear one-line errors, exit 0 on a header-only file --------------------
+
+def test_score_command_on_empty_and_header_only_files(tmp_path):
+    from click.testing import CliRunner
+
+    from pmmlkit.cli import main
+
+    model = tmp_path / "m.pmml"
+    model.write_bytes(logistic_pmml())
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "header.csv").write_text(HEADER)
+    args = ["-m", str(model), "--backend", "native", "-o", str(tmp_path / "out.csv")]
+    empty = CliRunner().invoke(main, ["score", str(tmp_path / "empty.csv"), *args])
+    assert empty.exit_code == 1 and "empty.csv is empty: a CSV input needs a header line" in empty.output
+    assert empty.exception is None or isinstance(empty.exception, SystemExit)  # no traceback
+    header = CliRunner().invoke(main, ["score", str(tmp_path / "header.csv"), *args])
+    assert header.exit_code == 0, header.output
+    assert "0 rows in, 0 scored, 0 rejected" in header.output
+    assert (tmp_path / "out.csv").read_text() == "y,probability(yes),probability(no)\n"

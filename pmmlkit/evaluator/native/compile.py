@@ -12,12 +12,12 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
-from ...errors import UnsupportedElement
+from ...errors import NativeCompileError, UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
 from .context import NUMERIC_TYPES, Ctx, Env, category_codes
 from .expressions import define_functions, expression_of
 from .result import ModelResult, labels_as
-from .supported import check_document
+from .strict import check_document
 from .targets import compile_targets
 
 
@@ -260,7 +260,21 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
 
 
 def compile_document(root: Element) -> tuple[Ctx, dict, Core]:
-    """The whole document: field types, TransformationDictionary and the model plan."""
+    """The whole document: field types, TransformationDictionary and the model plan.
+
+    Every failure is a PmmlkitError: what the strict check did not catch and a compiler
+    tripped on is reported as a NativeCompileError, never as a bare ValueError or KeyError.
+    """
+    try:
+        return _compile_document(root)
+    except (ValueError, KeyError, IndexError, TypeError, ZeroDivisionError, RecursionError) as e:
+        raise NativeCompileError(
+            f"the native compiler failed on this document ({type(e).__name__}: {str(e)[:200]}): a pmmlkit "
+            "defect or a malformed document the strict check missed. Use backend='jpmml' and please report "
+            "it") from e
+
+
+def _compile_document(root: Element) -> tuple[Ctx, dict, Core]:
     from . import elements  # noqa: F401  (registers the element compilers)
 
     scan = check_document(root)  # refuses what is not implemented, before anything compiles

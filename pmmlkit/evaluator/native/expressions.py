@@ -64,8 +64,12 @@ def is_missing(col: np.ndarray) -> np.ndarray:
     return np.isnan(col)
 
 
-def _with_missing(expr: Expr, el: Element) -> Expr:
-    """mapMissingTo: the value an expression takes where its input is missing."""
+def _with_missing(expr: Expr, el: Element, fields: list[str] | None = None) -> Expr:
+    """mapMissingTo: the value an expression takes where an input field is missing (JPMML: not applied).
+
+    Only a missing *input* maps; a missing result from a present input (no bin, no table row, an
+    outlier made missing) stays missing. ``fields`` are the inputs; None means the result itself.
+    """
     fill = el.get("mapMissingTo")
     if fill is None:
         return expr
@@ -73,7 +77,7 @@ def _with_missing(expr: Expr, el: Element) -> Expr:
 
     def run(env: Env) -> np.ndarray:
         col = expr(env)
-        miss = is_missing(col)
+        miss = is_missing(col) if fields is None else np.any([is_missing(env.get(f)) for f in fields], axis=0)
         if miss.any():
             col = col.astype(object) if isinstance(value, str) else col.copy()
             col[miss] = value
@@ -103,7 +107,7 @@ def _norm_discrete(el: Element, ctx: Ctx, path: str) -> Expr:
     def run(env: Env) -> np.ndarray:
         x = env.num(name)
         return np.where(np.isnan(x), np.nan, (x == code).astype(np.float64))
-    return _with_missing(run, el)
+    return _with_missing(run, el, [name])
 
 
 def _norm_continuous(el: Element, ctx: Ctx, path: str) -> Expr:
@@ -122,7 +126,7 @@ def _norm_continuous(el: Element, ctx: Ctx, path: str) -> Expr:
         elif outliers == "asMissingValues":
             y = np.where((x < orig[0]) | (x > orig[-1]), np.nan, y)
         return np.where(np.isnan(x), np.nan, y)
-    return _with_missing(run, el)
+    return _with_missing(run, el, [name])
 
 
 def _discretize(el: Element, ctx: Ctx, path: str) -> Expr:
@@ -146,10 +150,9 @@ def _discretize(el: Element, ctx: Ctx, path: str) -> Expr:
                      ((x < hi) if closure.endswith("Open") else (x <= hi)) & todo
             out[inside] = value
             todo &= ~inside
-        if not numeric:
-            out[np.isnan(x)] = None
+        out[np.isnan(x)] = np.nan if numeric else None  # a missing input is missing, not the default
         return out
-    return _with_missing(run, el)
+    return _with_missing(run, el, [name])
 
 
 def _map_values(el: Element, ctx: Ctx, path: str) -> Expr:
@@ -188,7 +191,7 @@ def _map_values(el: Element, ctx: Ctx, path: str) -> Expr:
         out[~miss] = looked[~miss]
         out[miss] = np.nan if numeric else None
         return out
-    return _with_missing(run, el)
+    return _with_missing(run, el, [f for f, _ in pairs])
 
 
 _INTEGER = re.compile(r"[+-]?\d+")

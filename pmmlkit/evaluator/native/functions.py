@@ -116,9 +116,15 @@ FUNCTIONS: dict[str, Builtin] = {
     "isNotValid": Builtin(lambda x: is_missing(x).astype(np.float64), OWN, result="boolean", strings=True),
     "isIn": Builtin(_is_in, OWN, (2, 1 << 30), "boolean", strings=True),
     "isNotIn": Builtin(lambda *a: 1.0 - _is_in(*a), OWN, (2, 1 << 30), "boolean", strings=True),
-    "if": Builtin(np.where, OWN, (2, 3), "then", strings=True),  # compiled by _lazy_if
+    "if": Builtin(np.where, OWN, (2, 3), "then", strings=True),  # compiled by _lazy_if, not this body
 }
-FUNCTIONS.update({name: Builtin(np.add, missing, arity, result, strings=True)  # body: text.prepare
+
+
+def _prepared(*_: np.ndarray) -> np.ndarray:  # pragma: no cover - the body comes from text.prepare
+    raise AssertionError("string function bodies are built by text.prepare")
+
+
+FUNCTIONS.update({name: Builtin(_prepared, missing, arity, result, strings=True)
                   for name, (arity, result, missing) in text.STRING_FUNCTIONS_SPECS.items()})
 _SET = ("isIn", "isNotIn")  # kept for supported.py, which lists FUNCTIONS and these
 _INTEGER_EXACT = {"+", "-", "*", "/", "modulo"}  # Java int arithmetic when both arguments are integers

@@ -1,4 +1,4 @@
-"""What the native compiler implements, as one table, and the strict walk that enforces it.
+"""What the native compiler implements, as one table; strict.py walks documents against it.
 
 The walk runs once over the whole document before any compiler: every element, every
 attribute and every enumerated value that can change a result must be listed here, or
@@ -33,8 +33,8 @@ Contract for adding to the table (helpers B, C...): one small entry per element.
   ``functions.FUNCTIONS`` (or defined by a DefineFunction of the document, once
   DefineFunction has an entry).
 - Categories: ``CATEGORIES[element] = fn(el) -> [(field, value), ...]`` lists the category
-  values an element compares a field with. The walk collects them all, so the vocabulary of
-  every string field is complete before any compiler runs (see ``Prescan``).
+  values an element compares a field with. The walk (strict.py) collects them all, so the
+  vocabulary of every string field is complete before any compiler runs.
 
 Extension elements are skipped everywhere, as JPMML-Evaluator does: they carry vendor
 information that no conforming consumer may need to score. Extension attributes (``x-*``,
@@ -43,13 +43,11 @@ such as JPMML's ``x-mathContext``) are refused unless listed, since they can cha
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 from xml.etree.ElementTree import Element
 
-from ...errors import InvalidPmmlError, UnsupportedElement
-from ...pmml.fields import local
+from ...errors import InvalidPmmlError
 
 
 @dataclass(frozen=True)
@@ -289,9 +287,8 @@ CATEGORIES.update({
                               if local(p.tag) == "PairCounts"],
 })
 
-# --- the walk ---------------------------------------------------------------------------------
+# --- numbers ------------------------------------------------------------------------------------
 
-MAX_NESTING = 200  # elements inside each other, Nodes excepted (trees are flattened without recursion)
 _NUMBER = re.compile(r"\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*", re.IGNORECASE)
 
 
@@ -301,135 +298,3 @@ def parse_number(text: str | None, what: str, path: str) -> float:
         raise InvalidPmmlError(f"{what} at {path} is {text!r}, which is not a number; "
                                "write it as a decimal such as 1.5 or 1e-3")
     return float(text)
-
-
-@dataclass
-class Prescan:
-    """What the walk learnt: each field's data type and the category values compared with it."""
-
-    types: dict[str, str] = field(default_factory=dict)
-    categories: list[tuple[str, str]] = field(default_factory=list)
-    reads: dict[str, tuple] = field(default_factory=dict)  # field -> path of its first reader
-
-
-def check_document(root: Element) -> Prescan:
-    """Refuse anything the native compiler does not implement; one iterative pass, no recursion."""
-    scan = Prescan()
-    functions = _functions(root)
-    # (element, its path as a linked list of steps, nesting, inside a Segment?)
-    stack: list[tuple[Element, tuple, int, bool]] = [(root, ("PMML", None), 0, False)]
-    while stack:
-        el, link, depth, nested = stack.pop()
-        name = local(el.tag)
-        spec = SPECS[name]
-        if spec.informational:
-            continue
-        _check_attributes(el, name, spec, link)
-        if name == "Apply" and el.get("function") not in functions:
-            raise UnsupportedElement(f"Apply function={el.get('function')!r}", _path(link), sorted(functions))
-        if name == "MiningField" and nested:
-            _check_nested_mining_field(el, link)
-        _check_text(el, name, spec, link)
-        _scan(el, name, scan, link)
-        allowed = _allowed_children(spec)
-        kids = [(c, local(c.tag)) for c in el if isinstance(c.tag, str)]
-        counts = Counter(cname for _, cname in kids)
-        seen: Counter = Counter()
-        steps = []
-        for c, cname in kids:
-            if cname not in allowed:
-                raise UnsupportedElement(cname, f"{_path(link)}/{cname}", sorted(allowed))
-            seen[cname] += 1
-            steps.append(_step(c, cname, seen[cname] if counts[cname] > 1 else 0))
-        inner = depth + 1
-        if inner > MAX_NESTING and any(cname != "Node" for _, cname in kids):
-            raise UnsupportedElement(f"elements nested more than {MAX_NESTING} deep", _path(link))
-        for (c, cname), step in zip(reversed(kids), reversed(steps)):
-            stack.append((c, (step, link), depth + (cname != "Node"), nested or name == "Segment"))
-    for name, link in scan.reads.items():
-        if scan.types.get(name) in _DATES:
-            raise UnsupportedElement(f"a {scan.types[name]} field ({name!r}) read by the model", _path(link),
-                                     sorted(DATA_TYPES.split()))
-    return scan
-
-
-_DATES = ("date", "dateTime")
-_READS = {"field": None, "name": ("NumericPredictor", "CategoricalPredictor"), "predictorName": None}
-
-
-def _functions(root: Element) -> set[str]:
-    from . import functions  # the registry of implemented Apply functions is the one truth
-    names = set(functions.FUNCTIONS) | set(getattr(functions, "_SET", ()))
-    if "DefineFunction" in SPECS:
-        names |= {el.get("name", "") for el in root.iter() if local(el.tag) == "DefineFunction"}
-    return names
-
-
-def _allowed_children(spec: Spec) -> set[str]:
-    out: set[str] = set()
-    for c in spec.children:
-        out |= KINDS[c[1:-1]] if c.startswith("<") else {c}
-    return out
-
-
-def _check_attributes(el: Element, name: str, spec: Spec, link: tuple) -> None:
-    for attr, value in el.attrib.items():
-        allowed = spec.enums.get(attr)
-        if allowed is not None:
-            if value not in allowed:
-                raise UnsupportedElement(f"{name} {attr}={value!r}", _path(link), sorted(allowed))
-        elif attr not in spec.attrs:
-            raise UnsupportedElement(f"{name} attribute {attr!r}", _path(link),
-                                     sorted(spec.attrs | set(spec.enums)))
-        elif attr in spec.numbers:
-            parse_number(value, f"attribute {attr}", _path(link))
-
-
-def _check_nested_mining_field(el: Element, link: tuple) -> None:
-    """Inside a Segment only the native compiler treats values (the input contract is top-level)."""
-    for attr, implemented in (("missingValueTreatment", ("asIs", "asMean", "asMode", "asMedian", "asValue")),
-                              ("invalidValueTreatment", ("returnInvalid", "asIs"))):
-        value = el.get(attr)
-        if value is not None and value not in implemented:
-            raise UnsupportedElement(f"MiningField {attr}={value!r} inside a Segment", _path(link), implemented)
-
-
-def _check_text(el: Element, name: str, spec: Spec, link: tuple) -> None:
-    if spec.text_numbers or (name == "Array" and el.get("type") in ("int", "real")):
-        for token in (el.text or "").split():
-            parse_number(token, f"{name} text", _path(link))
-    elif name == "Constant" and el.get("dataType") in ("integer", "float", "double") and el.get("missing") != "true":
-        parse_number((el.text or "").strip(), "Constant text", _path(link))
-
-
-_DEFAULT_TYPES = {"DataField": "string", "DerivedField": "double", "OutputField": "string"}
-
-
-def _scan(el: Element, name: str, scan: Prescan, link: tuple) -> None:
-    for attr, only in _READS.items():
-        if el.get(attr) is not None and (only is None or name in only):
-            scan.reads.setdefault(el.get(attr, ""), link)
-    if name in _DEFAULT_TYPES:
-        scan.types.setdefault(el.get("name", ""), el.get("dataType", _DEFAULT_TYPES[name]))
-    if name == "DataField":
-        scan.categories += [(el.get("name", ""), v.get("value", "")) for v in el
-                            if local(v.tag) == "Value" and v.get("property", "valid") == "valid"]
-    found = CATEGORIES.get(name)
-    if found is not None:
-        scan.categories += found(el)
-
-
-def _step(el: Element, name: str, index: int) -> str:
-    """One step of a path: named fields by name, repeated elements by position (1-based)."""
-    if el.get("name") is not None:
-        return f"{name}[@name={el.get('name')!r}]"
-    return f"{name}[{index}]" if index else name
-
-
-def _path(link: tuple | None) -> str:
-    """The path of an element, built only when an error names it (deep trees stay cheap)."""
-    steps = []
-    while link is not None:
-        steps.append(link[0])
-        link = link[1]
-    return "/".join(reversed(steps))

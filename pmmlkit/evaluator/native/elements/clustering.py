@@ -5,7 +5,7 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ....errors import UnsupportedElement
+from ....errors import InvalidPmmlError, UnsupportedElement
 from ....pmml.fields import child, children, local
 from ..compile import ModelResult, register
 from ..context import Ctx, Env
@@ -23,7 +23,7 @@ def compile_clustering_model(model: Element, ctx: Ctx, path: str):
     fields = [(f.get("field", ""), float(f.get("fieldWeight", "1"))) for f in children(model, "ClusteringField")
               if f.get("isCenterField", "true") == "true"]
     clusters = children(model, "Cluster")
-    centers = np.array([[float(v) for v in (child(c, "Array").text or "").split()] for c in clusters])
+    centers = np.array([_center(c, len(fields), f"{path}/Cluster[{i + 1}]") for i, c in enumerate(clusters)])
     labels = tuple(c.get("id") or str(i + 1) for i, c in enumerate(clusters))
     weights = np.array([w for _, w in fields])
 
@@ -43,6 +43,15 @@ def compile_clustering_model(model: Element, ctx: Ctx, path: str):
                 dist = np.sqrt(dist)
         return ModelResult(labels=labels, affinity=dist, index=np.argmin(dist, axis=1))
     return run
+
+
+def _center(cluster: Element, n_fields: int, path: str) -> list[float]:
+    array = child(cluster, "Array")
+    values = [float(v) for v in (array.text or "").split()] if array is not None else []  # numbers checked
+    if len(values) != n_fields:
+        raise InvalidPmmlError(f"{path} has {len(values)} center coordinates for {n_fields} center "
+                               "ClusteringFields; give one per field")
+    return values
 
 
 register("ClusteringModel", compile_clustering_model)

@@ -10,6 +10,7 @@ from ....pmml.fields import child, children
 from ..compile import ModelResult, register, target_of
 from ..context import Ctx, Env
 from ..kernels import INVERSE_LINKS, softmax
+from ..supported import parse_number
 
 MODEL_TYPES = ("regression", "generalLinear", "generalizedLinear", "multinomialLogistic")
 
@@ -33,7 +34,11 @@ def _design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list]]:
     pp = child(model, "PPMatrix")
     for cell in children(pp, "PPCell") if pp is not None else []:
         field, value = cell.get("predictorName", ""), cell.get("value", "")
-        term = ("factor", field, ctx.encode(field, value)) if field in factors else ("covariate", field, float(value))
+        if field in factors:
+            term = ("factor", field, ctx.encode(field, value))
+        else:
+            term = ("covariate", field, parse_number(value, "PPCell value (a covariate's exponent)",
+                                                     f"PPCell[@predictorName={field!r}]"))
         terms.setdefault(cell.get("parameterName", ""), []).append(term)
     return params, terms
 

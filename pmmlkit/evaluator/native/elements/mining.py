@@ -47,7 +47,9 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
     segments = children(seg, "Segment")
     weights = np.array([float(s.get("weight", "1")) for s in segments])
     classification = model.get("functionName") == "classification"
-    skip_missing = seg.get("missingPredictionTreatment", "continue") != "returnMissing"
+    # JPMML: a missing segment prediction makes sums, averages and medians missing under both
+    # "continue" and "returnMissing"; only votes differ ("continue" counts it as a vote for missing).
+    continue_votes = seg.get("missingPredictionTreatment", "continue") == "continue"
     seg_path = f"{path}/Segmentation/Segment"
     if classification and method not in ("modelChain", "selectFirst", *VOTES):
         raise UnsupportedElement(f"multipleModelMethod={method!r} for classification", f"{path}/Segmentation",
@@ -60,11 +62,11 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
 
         def run_forest(env: Env) -> ModelResult:
             if classification:
-                probs = [_forest_vote(method, weights, compiled, nodes, skip_missing)
+                probs = [_forest_vote(method, weights, compiled, nodes, continue_votes)
                          for nodes in compiled.terminal_chunks(env)]
                 return ModelResult(labels=compiled.labels,
                                    probs=np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
-            values = [_combine(method, weights, compiled.value.take(nodes), skip_missing)
+            values = [_combine(method, weights, compiled.value.take(nodes), False)
                       for nodes in compiled.terminal_chunks(env)]
             return ModelResult(value=np.concatenate(values) if values else np.zeros(0))
         return run_forest
@@ -91,12 +93,12 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
             probs = [_align(r, labels) for r in results]
             idx = [np.where(s, _align_index(r, labels), -1) for r, s in zip(results, selected)]
             probs = [np.where(s[:, None], p, np.nan) for p, s in zip(probs, selected)]
-            return _vote(method, weights, labels, probs, idx, True)
+            return _vote(method, weights, labels, probs, idx, continue_votes=continue_votes,
+                         applicable=np.column_stack(selected))
         values = np.column_stack([np.where(s, r.value, np.nan) for r, s in zip(results, selected)])
         applicable = np.column_stack(selected)
-        out = _combine(method, weights, np.where(applicable, values, np.nan), True)
-        if not skip_missing:
-            out[(np.isnan(values) & applicable).any(axis=1)] = np.nan
+        out = _combine(method, weights, np.where(applicable, values, np.nan), True)  # unselected: left out
+        out[(np.isnan(values) & applicable).any(axis=1)] = np.nan  # a selected segment without prediction
         return ModelResult(value=out)
     return run
 
@@ -127,49 +129,52 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
 
 
 def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,
-                 skip_missing: bool) -> np.ndarray:
+                 continue_votes: bool) -> np.ndarray:
     """Probabilities of a stacked forest from its [rows, trees] terminals.
 
-    Averages take one gather and one weighted sum per label; only rows where some tree gave
-    no prediction (NaN) go through the masked vote.
+    Averages take one gather and one weighted sum per label; a row where some tree gave no
+    prediction (NaN) has no average (as in JPMML).
     """
     if method not in ("average", "weightedAverage"):
-        return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes), skip_missing).probs
+        return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes),
+                     continue_votes=continue_votes).probs
     w = weights if method == "weightedAverage" else np.ones_like(weights)
     out = np.empty((len(nodes), len(forest.labels)))
     for k, column in enumerate(forest.prob_columns):
         out[:, k] = column.take(nodes) @ w
     out /= w.sum()
-    partial = np.isnan(out).any(axis=1)
-    if partial.any():
-        some = nodes[partial]
-        out[partial] = _vote(method, weights, forest.labels, forest.probs[some], forest.label_idx[some],
-                             skip_missing).probs
-    return out
+    return out  # NaN already where a tree gave no prediction
 
 
 def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.ndarray | list[np.ndarray] | None,
-          idx: np.ndarray | list[np.ndarray], skip_missing: bool) -> ModelResult:
+          idx: np.ndarray | list[np.ndarray], *, continue_votes: bool,
+          applicable: np.ndarray | None = None) -> ModelResult:
     """Classification: average the segments' probabilities, or count their (weighted) votes.
 
     ``probs`` is [rows, segments, labels] and ``idx`` [rows, segments] (lists of per-segment
-    arrays are stacked); one pass over whole arrays, no loop over segments.
+    arrays are stacked); ``applicable`` [rows, segments] marks the segments whose predicate
+    selected the row (all when None). As in JPMML-Evaluator, a selected segment without a
+    prediction makes the row's result missing, except in a vote under "continue": there it
+    is a vote for "missing", which wins only with strictly the most (weighted) votes.
     """
-    P = np.stack(probs, axis=1) if isinstance(probs, list) else probs
     I = np.stack(idx, axis=1) if isinstance(idx, list) else idx
     w = weights if method.startswith("weighted") else np.ones_like(weights)
-    none = I < 0
+    selected = np.ones(I.shape, bool) if applicable is None else applicable
+    counted = (I >= 0) & selected
+    missing = (I < 0) & selected
     if method in ("majorityVote", "weightedMajorityVote"):
-        acc = np.stack([((I == c) * w).sum(axis=1) for c in range(len(labels))], axis=1)
-    elif none.any():
-        acc = np.einsum("rsk,s->rk", np.where(none[:, :, None] | np.isnan(P), 0.0, P), w)
-    else:  # every segment answered: nothing to mask (the common case for forests)
-        acc = np.einsum("rsk,s->rk", P, w)
-    denom = (~none) @ w
-    with np.errstate(invalid="ignore"):
-        out = acc / denom[:, None]
-    if not skip_missing:
-        out[none.any(axis=1)] = np.nan
+        acc = np.stack([((I == c) & selected) @ w for c in range(len(labels))], axis=1) if labels \
+            else np.zeros((len(I), 0))
+    else:
+        P = np.stack(probs, axis=1) if isinstance(probs, list) else probs
+        acc = np.einsum("rsk,s->rk", np.where(counted[:, :, None] & ~np.isnan(P), P, 0.0), w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = acc / (counted @ w)[:, None]
+    if continue_votes and method in ("majorityVote", "weightedMajorityVote"):
+        lost = (missing @ w) > (acc.max(axis=1) if acc.shape[1] else 0.0)
+    else:
+        lost = missing.any(axis=1)
+    out[lost] = np.nan
     return ModelResult(labels=labels, probs=out)
 
 

@@ -5,7 +5,7 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ....errors import UnsupportedElement
+from ....errors import InvalidPmmlError, UnsupportedElement
 from ....pmml.fields import child, children, local
 from ..compile import ModelResult, register
 from ..context import Ctx, Env
@@ -35,7 +35,8 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str):
         bias = np.array([float(nr.get("bias", "0")) for nr in neurons])
         for j, nr in enumerate(neurons):
             for con in children(nr, "Con"):
-                W[position[con.get("from", "")], j] = float(con.get("weight", "0"))
+                W[_neuron(position, con.get("from"), f"{path}/NeuralLayer[{li + 1}]/Neuron/Con"), j] = \
+                    float(con.get("weight", "0"))
         act = layer.get("activationFunction", model.get("activationFunction", "logistic"))
         if act not in ACTIVATIONS:
             raise UnsupportedElement(f"activationFunction={act!r}", f"{path}/NeuralLayer[{li + 1}]", sorted(ACTIVATIONS))
@@ -43,7 +44,7 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str):
         layers.append((W, bias, ACTIVATIONS[act], norm))
         position = {nr.get("id", ""): j for j, nr in enumerate(neurons)}
     outputs = children(child(model, "NeuralOutputs"), "NeuralOutput")
-    out_cols = [position[o.get("outputNeuron", "")] for o in outputs]
+    out_cols = [_neuron(position, o.get("outputNeuron"), f"{path}/NeuralOutputs/NeuralOutput") for o in outputs]
     classification = model.get("functionName") == "classification"
     labels = []
     for o in outputs:
@@ -71,6 +72,13 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str):
             return ModelResult(labels=tuple(labels), probs=a)
         return ModelResult(value=a[:, 0])
     return run
+
+
+def _neuron(position: dict[str, int], ref: str | None, path: str) -> int:
+    if ref not in position:
+        raise InvalidPmmlError(f"{path} refers to neuron {ref!r}, which is not in the layer before it; "
+                               f"known ids: {', '.join(list(position)[:10])}")
+    return position[ref]
 
 
 register("NeuralNetwork", compile_neural_network)

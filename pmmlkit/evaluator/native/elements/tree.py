@@ -69,6 +69,9 @@ class Forest:
             dist[label] = float(sd.get("probability") or sd.get("recordCount", "0"))
             if label not in self.labels:
                 self.labels.append(label)
+        if self.classification and score is None and dist:  # JPMML would pick the likeliest; not done here
+            raise UnsupportedElement("Node without score but with ScoreDistribution in a classification tree",
+                                     f"{self.path}/Node[@id={node.get('id')!r}]", ["Node score"])
         if self.classification and score is not None and score not in self.labels:
             self.labels.append(score)
         if not self.classification and score is not None:
