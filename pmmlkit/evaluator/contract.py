@@ -150,17 +150,25 @@ class FieldRule:
         f = self.field
         if is_missing(value) or self._declared_missing(value):
             return self._treat_missing(value, row)
-        typed = self.coerce(value, row)
+        treatment = f.invalid_value_treatment
+        try:
+            typed = self.coerce(value, row)
+        except TypeConversionError:
+            # A value that is not of the field's type (2.5 or 2**31 for an integer) is an
+            # invalid value, as in JPMML: asMissing/asValue treat it, the others refuse it.
+            if treatment in ("asMissing", "asValue"):
+                return self._treat_invalid(treatment, row)
+            raise
         if self._is_valid(typed):
             return typed
-        treatment = f.invalid_value_treatment
         if treatment == "asIs":
             return typed
-        if treatment == "asMissing":
-            return self._treat_missing(None, row)
-        if treatment == "asValue":
-            return self.replacement("invalid")
+        if treatment in ("asMissing", "asValue"):
+            return self._treat_invalid(treatment, row)
         raise InvalidValueError(row, f.name, value, self._invalid_reason())
+
+    def _treat_invalid(self, treatment: str, row: int | None) -> Any:
+        return self._treat_missing(None, row) if treatment == "asMissing" else self.replacement("invalid")
 
     def _treat_missing(self, value: Any, row: int | None) -> Any:
         f = self.field

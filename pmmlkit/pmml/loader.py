@@ -23,12 +23,16 @@ from .fields import ModelSchema, describe, local
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}
+_UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16 LE/BE; UTF-32 LE starts with the first
 
 
 @dataclass(frozen=True)
 class PmmlDocument:
-    """A checked PMML document: the raw bytes for JVM backends, the tree for the native one."""
+    """A checked PMML document: the raw bytes for JVM backends, the tree for the native one.
+
+    ``raw`` holds exactly the bytes that were checked and parsed (less a UTF-8 byte order mark).
+    """
 
     raw: bytes
     root: Element
@@ -67,6 +71,9 @@ def parse(raw: bytes, *, source: str = "<bytes>", max_bytes: int | None = None) 
     if len(raw) > cap:
         raise PmmlTooLargeError(f"{source}: {len(raw)} bytes is over the {cap}-byte cap")
     _check_encoding(raw, source)
+    # PMML4S refuses a UTF-8 byte order mark ("Not a valid PMML"): the backends get the
+    # same document without it.
+    raw = raw.removeprefix(_UTF8_BOM)
     m = _FORBIDDEN.search(raw)  # the fast first pass; _check_prolog is the one that holds
     if m:
         line = raw.count(b"\n", 0, m.start()) + 1

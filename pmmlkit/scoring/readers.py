@@ -9,9 +9,11 @@ InputFileError before anything is scored.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +31,10 @@ DEFAULT_CHUNK_BYTES = 64 << 20  # decoded bytes of one chunk: bounds memory what
 DEFAULT_MAX_CELL_BYTES = 1 << 20
 _MAX_HEADER_BYTES = 1 << 20
 _PREVIEW = 60  # characters of an oversized value kept in its reject
+# A byte that is not UTF-8 reaches the parser as one private-use character of this range
+# (byte 0xXY -> U+10FEXY): the row stays one row, and is rejected with the original byte.
+_MARK_BASE = 0x10FE00
+_MARKS = "[\U0010FE80-\U0010FEFF]"
 
 Reject = tuple[int, str, "str | None"]
 
@@ -46,6 +52,10 @@ class InputReader:
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         raise NotImplementedError
+
+    def _marked(self) -> bool:
+        """True once the input held a byte that is not UTF-8 (CSV only)."""
+        return False
 
     def take_rejects(self) -> list[Reject]:
         """The rejects found since the last call."""
@@ -80,7 +90,7 @@ class InputReader:
                 ok[i] = False
                 reasons[i] = (f"row {numbers[i]}: field {name!r}: value of {sizes[i]} bytes is larger than "
                               f"the cell cap of {self.max_cell_bytes} bytes (max_cell_bytes, --max-cell-bytes)")
-            if pa.types.is_string(column.type):  # CSV text, not checked by the parser
+            if self._marked() and pa.types.is_string(column.type):  # only once a bad byte was seen
                 for i, problem in _invalid_utf8(column, ok):
                     ok[i] = False
                     reasons[i] = f"row {numbers[i]}: field {name!r}: {problem}"
@@ -104,27 +114,31 @@ class CsvReader(InputReader):
         self._check_columns(_csv_header(path), where="header")
         self._next_row = 1
         self._numbered_upto = 0  # self.rejects[:_numbered_upto] are behind _next_row
+        self._stream: _MarkedUtf8 | None = None
+
+    def _marked(self) -> bool:
+        return self._stream is not None and self._stream.marked
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         def on_invalid(row: Any) -> str:
             # Physical line 1 is the header; without multi-line values a line is a row.
             number = (row.number - 1) if row.number is not None else -1
             self.rejects.append((number, f"malformed CSV line: expected {row.expected_columns} fields, "
-                                         f"found {row.actual_columns}", row.text))
+                                         f"found {row.actual_columns}", _unmarked(row.text)))
             return "skip"
 
         # Arrow reads blocks ahead of the parser: small blocks keep that small. A line must fit a
         # block, so a block holds a few maximal cells.
         block = max(1 << 20, 2 * self.max_cell_bytes + (64 << 10))
         with open(self.path, "rb") as raw:
+            self._stream = _MarkedUtf8(raw)
             try:
                 reader = pacsv.open_csv(
-                    raw,
+                    self._stream,
                     read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
                     parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-                    # Not checked here: Arrow would fail the whole block; _frames rejects the row.
                     convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in self.columns},
-                                                         strings_can_be_null=False, check_utf8=False),
+                                                         strings_can_be_null=False),
                 )
             except pa.ArrowInvalid as e:
                 raise self._parse_error(e) from None
@@ -264,21 +278,70 @@ def _decoded(table: pa.Table) -> pa.Table:
     return table
 
 
+class _MarkedUtf8(io.RawIOBase):
+    """The bytes of ``raw``, with every byte that is not UTF-8 turned into a mark character.
+
+    Arrow's CSV reader fails a whole block on such a byte (and cannot even report the line
+    to the invalid-row handler); marked, the row parses and is rejected on its own. Valid
+    UTF-8 passes unchanged: ASCII blocks as they are, others through an incremental decoder.
+    """
+
+    def __init__(self, raw: Any):
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="pmmlkit-mark")
+        self._out = b""
+        self._eof = False
+        self.marked = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._eof and (size < 0 or len(self._out) < size):
+            block = self._raw.read(1 << 20)
+            self._eof = not block
+            if block.isascii() and not self._decoder.getstate()[0]:
+                self._out += block
+                continue
+            text = self._decoder.decode(block, final=self._eof)
+            self.marked = self.marked or re.search(_MARKS, text) is not None
+            self._out += text.encode("utf-8")
+        size = len(self._out) if size < 0 else size
+        data, self._out = self._out[:size], self._out[size:]
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _mark(error: UnicodeDecodeError) -> tuple[str, int]:
+    return "".join(chr(_MARK_BASE + b) for b in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("pmmlkit-mark", _mark)
+
+
+def _unmarked(text: str) -> str:
+    """Marks shown as the bytes they stand for: ``\\xe9``."""
+    return re.sub(_MARKS, lambda m: f"\\x{ord(m.group()) - _MARK_BASE:02x}", text)
+
+
 def _invalid_utf8(column: pa.ChunkedArray, ok: np.ndarray) -> list[tuple[int, str]]:
-    """(position, problem) of values that are not UTF-8 (the CSV reader does not check them)."""
-    try:
-        column.validate(full=True)
-        return []
-    except pa.ArrowInvalid:
-        pass
+    """(position, problem) of values that held bytes that are not UTF-8 (marked by _MarkedUtf8)."""
+    hits = pc.fill_null(pc.match_substring_regex(column, _MARKS), False).to_numpy(zero_copy_only=False)
     bad = []
-    for i, value in enumerate(column.cast(pa.binary()).to_pylist()):
-        if ok[i] and value is not None:
-            try:
-                value.decode("utf-8")
-            except UnicodeDecodeError as e:
-                bad.append((i, f"byte 0x{value[e.start]:02x} at position {e.start} is not UTF-8; save the "
-                               "file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"))
+    for i in np.flatnonzero(hits & ok):
+        value = column[int(i)].as_py()
+        original = b"".join(bytes([ord(c) - _MARK_BASE]) if _MARK_BASE + 0x80 <= ord(c) <= _MARK_BASE + 0xFF
+                            else c.encode("utf-8") for c in value)
+        try:
+            original.decode("utf-8")
+            continue
+        except UnicodeDecodeError as e:
+            bad.append((int(i), f"byte 0x{original[e.start]:02x} at position {e.start} is not UTF-8; save "
+                                "the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"))
     return bad
 
 
@@ -290,7 +353,7 @@ def _line_preview(cells: list[pa.ChunkedArray], i: int, cap: int) -> str:
         if isinstance(value, str) and len(value) > cap // 4:  # may be over the cap in bytes
             value = value.encode("utf-8")
         if isinstance(value, bytes):
-            text = value[:cap + 1].decode("utf-8", errors="backslashreplace")
+            text = _unmarked(value[:cap + 1].decode("utf-8", errors="backslashreplace"))
             value = text if len(value) <= cap else f"{text[:_PREVIEW]}... ({len(value)} bytes)"
         values.append("" if value is None else value)
     out = io.StringIO()

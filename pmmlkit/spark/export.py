@@ -33,7 +33,7 @@ def java_failure(e: Exception, doing: str) -> TrainingError:
     from pyspark.errors import PySparkException
 
     if isinstance(e, PySparkException):  # Spark already turned the Java error into a clear one
-        return TrainingError(f"{doing} failed: {type(e).__name__}: {str(e).strip().splitlines()[0]}")
+        return TrainingError(f"{doing} failed: {type(e).__name__}: {_first_line(e)}")
     java = getattr(e, "java_exception", None)
     if java is not None:
         try:
@@ -42,6 +42,17 @@ def java_failure(e: Exception, doing: str) -> TrainingError:
             cls, msg = "java exception", str(e).splitlines()[0]
         return TrainingError(f"{doing} failed: {cls}: {msg}")
     return TrainingError(f"{doing} failed: {type(e).__name__}: {e}")
+
+
+def _first_line(e: BaseException) -> str:
+    """The first line of an exception's text, else of its causes' (a Java exception may have no message)."""
+    seen: BaseException | None = e
+    while seen is not None:
+        text = str(seen).strip()
+        if text:
+            return text.splitlines()[0]
+        seen = getattr(seen, "_cause", None) or seen.__cause__
+    return "(no message; see the Spark driver log)"
 
 
 def to_pmml(model: "PipelineModel", schema: "DataFrame | StructType", *,

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Callable
 
-NUMERIC = ["i_num", "d_num", "b_num"]
-IMPUTED = ["i_imp", "d_imp", "b_imp"]
+NUMERIC = ["i_num", "d_num"]
+IMPUTED = ["i_imp", "d_imp"]
 
 
 def _base(*, one_hot: bool, vector: str = "features") -> list:
-    """Boolean cast (SQLTransformer), Imputer, StringIndexer (string and integer columns), assembler."""
+    """Boolean cast (SQLTransformer), Imputer, StringIndexer (string and integer columns), assembler.
+
+    JPMML-SparkML cannot convert an Imputer over the SQLTransformer's output column
+    (IllegalArgumentException in ImputerModelConverter), so b_num is not imputed.
+    """
     from pyspark.ml.feature import Imputer, OneHotEncoder, SQLTransformer, StringIndexer, VectorAssembler
 
     stages = [SQLTransformer(statement="SELECT *, CAST(b_flag AS DOUBLE) AS b_num FROM __THIS__"),
@@ -24,7 +28,8 @@ def _base(*, one_hot: bool, vector: str = "features") -> list:
     if one_hot:
         stages.append(OneHotEncoder(inputCols=cats, outputCols=["s_vec", "c_vec"], handleInvalid="keep"))
         cats = ["s_vec", "c_vec"]
-    return stages + [VectorAssembler(inputCols=[*IMPUTED, *cats], outputCol=vector, handleInvalid="keep")]
+    # b_num stays missing where b_flag is null: the assembler keeps it as NaN
+    return stages + [VectorAssembler(inputCols=[*IMPUTED, "b_num", *cats], outputCol=vector, handleInvalid="keep")]
 
 
 def _scaled(scaler: str, *, one_hot: bool = True) -> list:
@@ -44,11 +49,11 @@ def _buckets() -> list:
         Bucketizer(inputCol="d_imp", outputCol="d_bucket", splits=[-float("inf"), -1.0, 0.0, 0.5, 1.0, float("inf")]),
         QuantileDiscretizer(inputCol="i_imp", outputCol="i_bucket", numBuckets=4),
         Binarizer(inputCol="d_imp", outputCol="d_bin", threshold=0.25),
-        Interaction(inputCols=["b_imp", "d_imp"], outputCol="b_x_d"),
+        Interaction(inputCols=["i_imp", "d_imp"], outputCol="i_x_d"),
         VectorAssembler(inputCols=["d_imp", "i_imp"], outputCol="pair"),
         PolynomialExpansion(inputCol="pair", outputCol="poly", degree=2),
         ElementwiseProduct(inputCol="pair", outputCol="scaled_pair", scalingVec=Vectors.dense([2.0, 0.5])),
-        VectorAssembler(inputCols=["base", "d_bucket", "i_bucket", "d_bin", "b_x_d", "poly", "scaled_pair"],
+        VectorAssembler(inputCols=["base", "d_bucket", "i_bucket", "d_bin", "i_x_d", "poly", "scaled_pair"],
                         outputCol="features"),
     ]
 

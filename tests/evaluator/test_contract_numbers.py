@@ -210,3 +210,39 @@ def test_the_string_indexed_answers_are_jpmml_evaluators_own(raw):
 
     ev = make_evaluator(raw, backend=Py4JBackend(GATEWAY.get())).verify()
     assert [ev.evaluate({"k": v if not isinstance(v, np.integer) else int(v)})["y"] for v in SPARK_ROWS] == SPARK_WANT
+
+
+@pytest.mark.parametrize("treatment, want", [
+    ('invalidValueTreatment="asValue" invalidValueReplacement="5"', 115.0),
+    ('invalidValueTreatment="asMissing" missingValueReplacement="7"', 117.0),
+])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_values_not_of_the_type_are_invalid_values_as_in_jpmml(backend, treatment, want):
+    """JPMML treats 2**31, 2.5 or "abc" for an integer field as invalid: the MiningField says what then."""
+    raw = INTEGER_DOC.replace(b'<MiningField name="n"/>', f'<MiningField name="n" {treatment}/>'.encode())
+    ev = Evaluator.from_bytes(raw, backend=backend)
+    out = ev.predict_batch(pd.DataFrame({"n": [2 ** 31, 2.5, "abc", 2 ** 63, 3], "k": [1] * 5}), errors="column")
+    assert out["error"].isna().all(), out["error"].tolist()
+    assert out["y"].tolist() == [want] * 4 + [113.0]
+    assert ev.predict({"n": 2 ** 31, "k": 1}) == {"y": want}
+
+
+@pytest.mark.parametrize("treatment", ["returnInvalid", "asIs"])
+def test_refusing_treatments_still_reject_and_name_the_range(treatment):
+    raw = INTEGER_DOC.replace(b'<MiningField name="n"/>', f'<MiningField name="n" invalidValueTreatment="{treatment}"/>'.encode())
+    ev = Evaluator.from_bytes(raw, backend="native")
+    with pytest.raises(TypeConversionError, match=r"outside the range of dataType integer"):
+        ev.predict({"n": 2 ** 31, "k": 1})
+
+
+def test_the_treatment_answers_are_jpmml_evaluators_own():
+    from jpmml_evaluator import make_evaluator
+    from jpmml_evaluator.py4j import Py4JBackend
+
+    from pmmlkit.evaluator.jvm import GATEWAY
+
+    for treatment, want in [('invalidValueTreatment="asValue" invalidValueReplacement="5"', 115.0),
+                            ('invalidValueTreatment="asMissing" missingValueReplacement="7"', 117.0)]:
+        raw = INTEGER_DOC.replace(b'<MiningField name="n"/>', f'<MiningField name="n" {treatment}/>'.encode())
+        ev = make_evaluator(raw, backend=Py4JBackend(GATEWAY.get())).verify()
+        assert [ev.evaluate({"n": v, "k": 1})["y"] for v in (2 ** 31, 2.5, "abc", 2 ** 63)] == [want] * 4

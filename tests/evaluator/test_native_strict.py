@@ -18,7 +18,7 @@ from tests.evaluator.native_docs import everything, real_documents, tree_regress
 
 NS = "{http://www.dmg.org/PMML-4_4}"
 REAL = real_documents()
-COMPILABLE = {**{k: v for k, v in REAL.items() if k != "sklearn_xgbr"}, "everything": everything()}
+COMPILABLE = {**{k: v for k, v in REAL.items() if k != "sklearn_xgbc"}, "everything": everything()}
 
 
 def _insertion_points() -> list[tuple[str, str]]:
@@ -106,10 +106,15 @@ def test_unimplemented_enumerated_value_is_refused_by_name_and_value(doc_name, k
         NativeBackend(parse(raw))
 
 
-def test_jpmml_math_context_extension_attribute_is_refused():
-    # XGBoost documents compute in 32 bits (x-mathContext="float"); native computes in 64.
-    with pytest.raises(UnsupportedElement, match="x-mathContext"):
-        NativeBackend(parse(REAL["sklearn_xgbr"]))
+def test_jpmml_float_math_context_is_refused_where_not_implemented():
+    # x-mathContext="float" (XGBoost) is implemented for sums of regression trees only.
+    with pytest.raises(UnsupportedElement, match="RegressionModel attribute 'x-mathContext'"):
+        NativeBackend(parse(REAL["sklearn_xgbc"]))
+    averaged = REAL["sklearn_xgbr"].replace(b'multipleModelMethod="sum"', b'multipleModelMethod="average"')
+    with pytest.raises(UnsupportedElement, match="x-mathContext='float' other than a sum"):
+        NativeBackend(parse(averaged))
+    with pytest.raises(UnsupportedElement, match=r"MiningModel x-mathContext='quad'"):
+        NativeBackend(parse(REAL["sklearn_xgbr"].replace(b'x-mathContext="float">', b'x-mathContext="quad">', 1)))
 
 
 def test_unknown_apply_function_is_refused():

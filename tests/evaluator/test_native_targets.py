@@ -110,7 +110,8 @@ def _rows_near_thresholds(raw: bytes, n: int = 200) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("name", ["sklearn_gbr", "sklearn_hgbr", "sklearn_gbc", "sklearn_lgbmr", "sklearn_lgbmc",
-                                  "sklearn_hgbc", "sklearn_rfr", "sklearn_dtr", "sklearn_rfc", "sklearn_logreg"])
+                                  "sklearn_hgbc", "sklearn_rfr", "sklearn_dtr", "sklearn_rfc", "sklearn_logreg",
+                                  "sklearn_xgbr"])
 def test_sklearn_documents_score_as_jpmml(name):
     # Gradient boosting carries its learning rate and initial score in Targets (issue 12, defect 1);
     # the trees split float fields on float32 thresholds (defect 2).
@@ -181,3 +182,12 @@ def test_extreme_coefficients_give_jpmmls_label_and_probabilities(method, tables
                            pd.DataFrame({"x": [0.0, 1.0, -1.0, 2.0, 1e-300, -3.0, None]}))
     if method == "softmax":
         assert ours["y"][3] == "k0" and ours["y"][6] is None
+
+
+@pytest.mark.parametrize("target", ["", '<Targets><Target field="y" castInteger="round"/></Targets>'])
+def test_integer_target_takes_whole_numbers_or_refuses_the_row(target):
+    raw = tree_regression(targets=target).replace(
+        b'name="y" optype="continuous" dataType="double"', b'name="y" optype="continuous" dataType="integer"'
+    ).replace(b'score="2"', b'score="2.5"')
+    ours = assert_as_jpmml(raw, ROWS)  # without castInteger: 2.5 is an error for that row, as in JPMML
+    assert list(ours["error"].isna()) == ([True, False, True, True] if not target else [True] * 4)

@@ -93,3 +93,36 @@ def test_an_integer_target_pmml4s_cannot_predict_is_missing_not_long_min():
     got = Evaluator.from_bytes(INTEGER_TARGET, backend="pypmml").predict_batch(frame)
     assert reference["y"].tolist()[0] == 1 and pd.isna(reference["y"].iloc[1])
     pd.testing.assert_frame_equal(got, reference)
+
+
+FLOAT_MATH = b"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x" optype="continuous" dataType="double"/>
+    <DataField name="y" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <RegressionModel functionName="regression" x-mathContext="float">
+    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
+    <RegressionTable intercept="0.2"><NumericPredictor name="x" coefficient="0.1"/></RegressionTable>
+  </RegressionModel>
+</PMML>
+"""
+
+
+def test_float_math_context_is_declared_and_is_real():
+    """XGBoost and LightGBM documents say x-mathContext="float"; PMML4S computes in double."""
+    import numpy as np
+    import pandas as pd
+
+    from pmmlkit import Evaluator
+
+    ev = Evaluator.from_bytes(FLOAT_MATH, backend="pypmml")
+    [d] = ev.known_differences
+    assert (d.element, d.path) == ("RegressionModel", "PMML/RegressionModel") and "x-mathContext" in d.reason
+    frame = pd.DataFrame({"x": [1.0, 3.3, 7.7]})
+    reference = Evaluator.from_bytes(FLOAT_MATH, backend="jpmml").predict_batch(frame)["y"].to_numpy()
+    got = ev.predict_batch(frame)["y"].to_numpy()
+    assert (reference.astype(np.float32).astype(float) == reference).all()  # JPMML: float arithmetic
+    assert (got != reference).all()
+    np.testing.assert_allclose(got, reference, rtol=1e-6)

@@ -71,6 +71,25 @@ def test_a_latin1_byte_is_one_reject_with_its_line(tmp_path, ev):
     assert bad["raw"] == "2,0.5,3,caf\\xe9"
 
 
+def test_bad_bytes_in_a_malformed_line_and_a_quoted_value_end_in_clean_rejects(tmp_path):
+    """Arrow could not even hand such a line to its invalid-row handler: the process aborted at exit."""
+    (tmp_path / "m.pmml").write_bytes(logistic_pmml())
+    (tmp_path / "in.csv").write_bytes(HEADER.encode() + b'1,0.5,3,ios\n2,caf\xe9\n3,0.5,3,web\n'
+                                      b'"4","0.5","3","w\xe9b"\n')
+    done = subprocess.run([sys.executable, "-m", "pmmlkit", "score", str(tmp_path / "in.csv"), "-m",
+                           str(tmp_path / "m.pmml"), "-o", str(tmp_path / "out.csv"), "--backend", "native",
+                           "--max-errors", "2"], capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert done.returncode == 0, done.stderr
+    assert "terminate" not in done.stderr and "Traceback" not in done.stderr
+    assert "4 rows in, 2 scored, 2 rejected" in done.stdout
+    bad = pd.read_csv(tmp_path / "out.rejects.csv")
+    assert dict(zip(bad["row"], bad["raw"])) == {2: "2,caf\\xe9", 4: "4,0.5,3,w\\xe9b"}
+    assert bad["error"].tolist() == ["malformed CSV line: expected 4 fields, found 2",
+                                     "row 4: field 'device': byte 0xe9 at position 1 is not UTF-8; save the "
+                                     "file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"]
+
+
 @pytest.mark.parametrize("data", [b"", b"\n\n", b"\xef\xbb\xbf"])
 def test_an_empty_file_is_a_clear_error(tmp_path, ev, data):
     with pytest.raises(InputFileError, match="is empty: a CSV input needs a header line"):

@@ -30,6 +30,16 @@ def register(name: str, compiler: ElementCompiler) -> None:
     ELEMENTS[name] = compiler
 
 
+def float_math(model: Element, path: str) -> bool:
+    """JPMML's x-mathContext="float": the model computes in 32 bits (native: regression trees only)."""
+    if model.get("x-mathContext", "double") != "float":
+        return False
+    if model.get("functionName") != "regression":
+        raise UnsupportedElement(f"{local(model.tag)} x-mathContext='float' with functionName="
+                                 f"{model.get('functionName')!r}", path, ["regression"])
+    return True
+
+
 def target_of(model: Element) -> str | None:
     ms = child(model, "MiningSchema")
     for mf in children(ms, "MiningField") if ms is not None else []:
@@ -53,7 +63,7 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
     target_type = ctx.types.get(target or "", "string") if target else None
     if name != "ClusteringModel" and target_type is None:
         target_type = "double" if model.get("functionName") == "regression" else "string"
-    post = compile_targets(model, target, target_type, path)
+    post = compile_targets(model, target, target_type, path, float_math=float_math(model, path))
 
     def run(env: Env) -> ModelResult:
         cols = {f: treat(env.get(f)) for f, treat in treatments}

@@ -48,6 +48,7 @@ from typing import Callable, Iterable, Mapping
 from xml.etree.ElementTree import Element
 
 from ...errors import InvalidPmmlError
+from ...pmml.fields import local
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,11 @@ allow("TextIndexNormalization", "inField outField regexField",
 
 _REG_CLASS = {"functionName": "regression classification", "isScorable": "true"}
 
+# JPMML's x-mathContext="float" (XGBoost): 32-bit arithmetic, implemented for regression trees and
+# their sums only; compile.float_math refuses it anywhere else.
+_MATH = {"x-mathContext": "double float"}
 allow("TreeModel", MODEL_ATTRS, numbers="missingValuePenalty", kind="model",
-      enums={**_REG_CLASS, "splitCharacteristic": "binarySplit multiSplit",
+      enums={**_REG_CLASS, **_MATH, "splitCharacteristic": "binarySplit multiSplit",
              "missingValueStrategy": "nullPrediction lastPrediction defaultChild none",
              "noTrueChildStrategy": "returnNullPrediction returnLastPrediction"},
       children=MODEL_CHILDREN + " Node")
@@ -179,7 +183,8 @@ allow("Node", "id score defaultChild", numbers="recordCount",
       children="<predicate> Node ScoreDistribution Partition")
 allow("ScoreDistribution", "value", numbers="recordCount confidence probability")
 
-allow("MiningModel", MODEL_ATTRS, enums=_REG_CLASS, kind="model", children=MODEL_CHILDREN + " Segmentation")
+allow("MiningModel", MODEL_ATTRS, enums={**_REG_CLASS, **_MATH}, kind="model",
+      children=MODEL_CHILDREN + " Segmentation")
 allow("Segmentation", children="Segment",
       enums={"multipleModelMethod": "sum weightedSum average weightedAverage median majorityVote "
                                     "weightedMajorityVote modelChain selectFirst",

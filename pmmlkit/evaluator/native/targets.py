@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ...errors import InvalidPmmlError, UnsupportedElement
+from ...errors import InvalidPmmlError, RowEvaluationError, UnsupportedElement
 from ...pmml.fields import child, children
 from .result import ModelResult
 
@@ -23,7 +23,8 @@ _CASTS = {"round": lambda v: np.floor(v + 0.5),  # Java Math.round: half up, unl
           "ceiling": np.ceil, "floor": np.floor}
 
 
-def compile_targets(model: Element, target: str | None, data_type: str | None, path: str) -> Post | None:
+def compile_targets(model: Element, target: str | None, data_type: str | None, path: str, *,
+                    float_math: bool = False) -> Post | None:
     """The post-processing of a model's Targets (and its target's data type), or None."""
     function = model.get("functionName")
     targets = child(model, "Targets")
@@ -35,7 +36,7 @@ def compile_targets(model: Element, target: str | None, data_type: str | None, p
     if spec is not None and spec.get("field") not in (None, target):
         raise UnsupportedElement(f"Target field={spec.get('field')!r} (the model's target is {target!r})", path)
     if function == "regression":
-        return _regression(spec, data_type, path)
+        return _regression(spec, data_type, path, float_math)
     if spec is None:
         return None
     if function == "classification":
@@ -44,10 +45,10 @@ def compile_targets(model: Element, target: str | None, data_type: str | None, p
                                                                                          "classification"])
 
 
-def _regression(spec: Element | None, data_type: str | None, path: str) -> Post | None:
+def _regression(spec: Element | None, data_type: str | None, path: str, float_math: bool) -> Post | None:
     to_float32 = data_type == "float"
     if spec is None:
-        return _as_float32 if to_float32 else None
+        return _as_float32 if to_float32 else _as_integer if data_type == "integer" else None
     values = children(spec, "TargetValue")
     if any(v.get("value") is not None or v.get("priorProbability") is not None for v in values) \
             or len(values) > 1:
@@ -57,9 +58,12 @@ def _regression(spec: Element | None, data_type: str | None, path: str) -> Post 
     low, high = _number(spec, "min"), _number(spec, "max")
     factor, constant = _number(spec, "rescaleFactor", 1.0), _number(spec, "rescaleConstant", 0.0)
     cast = _CASTS.get(spec.get("castInteger", ""))
+    if float_math:  # JPMML's float context: every step in 32 bits, constants too
+        low, high, factor, constant, default = (None if c is None else np.float32(c)
+                                                for c in (low, high, factor, constant, default))
 
     def post(r: ModelResult) -> ModelResult:
-        v = r.value
+        v = r.value.astype(np.float32) if float_math else r.value
         if default is not None:
             v = np.where(np.isnan(v), default, v)
         if low is not None or high is not None:
@@ -70,13 +74,23 @@ def _regression(spec: Element | None, data_type: str | None, path: str) -> Post 
             v = v + constant
         if cast is not None:
             v = cast(v)
-        r.value = v.astype(np.float32).astype(np.float64) if to_float32 else v
-        return r
+        r.value = v.astype(np.float32).astype(np.float64) if to_float32 else v.astype(np.float64)
+        return _as_integer(r) if data_type == "integer" else r
     return post
 
 
 def _as_float32(r: ModelResult) -> ModelResult:
     r.value = r.value.astype(np.float32).astype(np.float64)
+    return r
+
+
+def _as_integer(r: ModelResult) -> ModelResult:
+    """An integer target takes only whole numbers: JPMML refuses the row otherwise (TypeCheckException)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(r.value) & (r.value != np.floor(r.value))
+    if bad.any():
+        raise RowEvaluationError(f"the prediction {float(r.value[bad][0])!r} is not a whole number, but the target "
+                                 "field has dataType=\"integer\" (round it with Target castInteger)")
     return r
 
 

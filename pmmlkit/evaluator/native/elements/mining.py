@@ -1,13 +1,15 @@
 """MiningModel: segments combined by sum/average/vote/modelChain/selectFirst; tree ensembles stacked."""
 from __future__ import annotations
 
+import warnings
+
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ....errors import UnsupportedElement
+from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import MODEL_ELEMENTS, child, children, local
-from ..compile import ModelResult, compile_model, register
+from ..compile import ModelResult, compile_model, float_math, register
 from ..context import Ctx, Env
 from ..predicates import compile_predicate, predicate_element
 from .tree import CompiledForest, Forest
@@ -54,11 +56,18 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
     if classification and method not in ("modelChain", "selectFirst", *VOTES):
         raise UnsupportedElement(f"multipleModelMethod={method!r} for classification", f"{path}/Segmentation",
                                  ["modelChain", "selectFirst", *VOTES])
-    if method not in ("modelChain", "selectFirst") and segments and all(_is_plain_tree(s) for s in segments):
+    in_float = float_math(model, path)
+    plain = method not in ("modelChain", "selectFirst") and segments and all(_is_plain_tree(s) for s in segments)
+    if in_float and not (plain and method == "sum" and all(float_math(_model_of(s), path) for s in segments)):
+        raise UnsupportedElement("MiningModel x-mathContext='float' other than a sum of float regression trees",
+                                 path, ["multipleModelMethod='sum' of TreeModels with x-mathContext='float'"])
+    if plain and (in_float or not any(_model_of(s).get("x-mathContext") == "float" for s in segments)):
         forest = Forest(ctx, classification=classification)
         for i, s in enumerate(segments):
             forest.add_tree(_model_of(s), f"{seg_path}[{i + 1}]/TreeModel")
         compiled = forest.finish()
+        if in_float:  # XGBoost: 32-bit scores summed in 32 bits, tree after tree, as JPMML does
+            compiled.value = compiled.value.astype(np.float32).astype(np.float64)
 
         def run_forest(env: Env) -> ModelResult:
             if classification:
@@ -66,7 +75,8 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
                          for nodes in compiled.terminal_chunks(env)]
                 return ModelResult(labels=compiled.labels,
                                    probs=np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
-            values = [_combine(method, weights, compiled.value.take(nodes), False)
+            combine = _float_sum if in_float else _combine
+            values = [combine(method, weights, compiled.value.take(nodes), False)
                       for nodes in compiled.terminal_chunks(env)]
             return ModelResult(value=np.concatenate(values) if values else np.zeros(0))
         return run_forest
@@ -121,11 +131,21 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
     ok = ~np.isnan(values)
     total = np.where(ok, values, 0.0) @ w
     if method == "median":
-        return np.nanmedian(values, axis=1)
+        with warnings.catch_warnings():  # a row where no segment was selected: NaN, said once per row
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmedian(values, axis=1)
     if method in ("average", "weightedAverage"):
         with np.errstate(invalid="ignore"):
             return total / (ok @ w)
     return np.where(ok.any(axis=1), total, np.nan)
+
+
+def _float_sum(method: str, weights: np.ndarray, values: np.ndarray, skip_missing: bool) -> np.ndarray:
+    """[rows, trees] -> sums in float32, left to right (NumPy's own sum would pair them up)."""
+    acc = np.zeros(len(values), dtype=np.float32)
+    for column in values.astype(np.float32).T:
+        acc += column
+    return acc.astype(np.float64)
 
 
 def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,
@@ -171,7 +191,10 @@ def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         out = acc / (counted @ w)[:, None]
     if continue_votes and method in ("majorityVote", "weightedMajorityVote"):
-        lost = (missing @ w) > (acc.max(axis=1) if acc.shape[1] else 0.0)
+        if not counted.any(axis=1).all():  # JPMML: "Empty classification" for that row
+            raise RowEvaluationError("no segment of the vote gave a prediction (all were missing or not "
+                                     "selected), so the classification is empty")
+        lost = (missing @ w) > acc.max(axis=1)
     else:
         lost = missing.any(axis=1)
     out[lost] = np.nan

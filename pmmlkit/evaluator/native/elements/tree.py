@@ -7,7 +7,7 @@ import numpy as np
 
 from ....errors import UnsupportedElement
 from ....pmml.fields import children
-from ..compile import ModelResult, register
+from ..compile import ModelResult, float_math, register
 from ..context import Ctx, Env
 from ..kernels import CHUNK_ROWS, descend, two_way_tables
 from ..predicates import compile_predicate, predicate_element, set_values
@@ -282,6 +282,8 @@ def compile_tree_model(model: Element, ctx: Ctx, path: str):
     forest = Forest(ctx, classification=classification)
     forest.add_tree(model, path)
     compiled = forest.finish()
+    if float_math(model, path):  # scores are read as 32-bit floats
+        compiled.value = compiled.value.astype(np.float32).astype(np.float64)
 
     def run(env: Env) -> ModelResult:
         node = compiled.terminals(env)[:, 0]
