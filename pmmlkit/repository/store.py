@@ -232,6 +232,7 @@ class Repository:
         """Point ``label`` at published version ``number`` of ``name``."""
         check_name(label, kind="label")
         number = int(number)
+        self._load(name, number)  # no such model or version: ModelNotFoundError before any lock
 
         def add(labels: dict[str, int]) -> dict[str, int]:
             self._load(name, number)  # published; locally under the lock a delete also takes

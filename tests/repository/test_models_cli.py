@@ -80,3 +80,10 @@ def test_errors_are_clean_messages(repo):
         assert result.output.startswith("Error: ") and message in result.output
     bad_number = run("models", "label", "ctr", "stable", "0", "--repo", repo.root)
     assert bad_number.exit_code == 2 and "0 is not in the range x>=1" in bad_number.output
+
+
+def test_label_on_unknown_model_is_one_line(repo):
+    repo.publish("ctr", PMML)
+    result = CliRunner().invoke(main, ["models", "label", "nosuch", "stable", "1", "--repo", repo.root])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
+    assert result.output.strip().startswith(f"Error: no model 'nosuch' in {repo.root}; models: ")
