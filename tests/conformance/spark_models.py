@@ -17,18 +17,18 @@ def _base(*, one_hot: bool, vector: str = "features") -> list:
     """Boolean cast (SQLTransformer), Imputer, StringIndexer (string and integer columns), assembler.
 
     JPMML-SparkML cannot convert an Imputer over the SQLTransformer's output column
-    (IllegalArgumentException in ImputerModelConverter), so b_num is not imputed.
+    (IllegalArgumentException in ImputerModelConverter), so the SQL fills b_num's nulls itself.
     """
     from pyspark.ml.feature import Imputer, OneHotEncoder, SQLTransformer, StringIndexer, VectorAssembler
 
-    stages = [SQLTransformer(statement="SELECT *, CAST(b_flag AS DOUBLE) AS b_num FROM __THIS__"),
+    stages = [SQLTransformer(statement="SELECT *, CASE WHEN b_flag IS NULL THEN DOUBLE(0.5) WHEN b_flag THEN DOUBLE(1.0) "
+                                       "ELSE DOUBLE(0.0) END AS b_num FROM __THIS__"),
               Imputer(inputCols=NUMERIC, outputCols=IMPUTED, strategy="mean"),
               StringIndexer(inputCols=["s_cat", "c_int"], outputCols=["s_idx", "c_idx"], handleInvalid="keep")]
     cats = ["s_idx", "c_idx"]
     if one_hot:
         stages.append(OneHotEncoder(inputCols=cats, outputCols=["s_vec", "c_vec"], handleInvalid="keep"))
         cats = ["s_vec", "c_vec"]
-    # b_num stays missing where b_flag is null: the assembler keeps it as NaN
     return stages + [VectorAssembler(inputCols=[*IMPUTED, "b_num", *cats], outputCol=vector, handleInvalid="keep")]
 
 

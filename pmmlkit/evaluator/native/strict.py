@@ -5,7 +5,6 @@ value compared with a field, so the vocabulary is complete before compilation st
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
@@ -26,39 +25,47 @@ class Prescan:
 
 
 def check_document(root: Element) -> Prescan:
-    """Refuse anything the native compiler does not implement; one iterative pass, no recursion."""
+    """Refuse anything the native compiler does not implement; one iterative pass, no recursion.
+
+    Each stack entry carries its element's link (element, parent link): paths are spelled out
+    only when an error names one, so a tree of 300,000 nodes costs no strings.
+    """
     scan = Prescan()
     functions = _functions(root)
-    # (element, its path as a linked list of steps, nesting, inside a Segment?)
-    stack: list[tuple[Element, tuple, int, bool]] = [(root, ("PMML", None), 0, False)]
+    allowed_of: dict[str, set[str]] = {}
+    # (element, link, nesting, inside a Segment?)
+    stack: list[tuple[Element, tuple, int, bool]] = [(root, (root, None), 0, False)]
     while stack:
         el, link, depth, nested = stack.pop()
         name = local(el.tag)
         spec = SPECS[name]
         if spec.informational:
             continue
-        _check_attributes(el, name, spec, link)
+        if el.attrib:
+            _check_attributes(el, name, spec, link)
         if name == "Apply" and el.get("function") not in functions:
             raise UnsupportedElement(f"Apply function={el.get('function')!r}", _path(link), sorted(functions))
-        if name == "MiningField" and nested:
+        if nested and name == "MiningField":
             _check_nested_mining_field(el, link)
         _check_text(el, name, spec, link)
         _scan(el, name, scan, link)
-        allowed = _allowed_children(spec)
-        kids = [(c, local(c.tag)) for c in el if isinstance(c.tag, str)]
-        counts = Counter(cname for _, cname in kids)
-        seen: Counter = Counter()
-        steps = []
-        for c, cname in kids:
-            if cname not in allowed:
-                raise UnsupportedElement(cname, f"{_path(link)}/{cname}", sorted(allowed))
-            seen[cname] += 1
-            steps.append(_step(c, cname, seen[cname] if counts[cname] > 1 else 0))
-        inner = depth + 1
-        if inner > MAX_NESTING and any(cname != "Node" for _, cname in kids):
-            raise UnsupportedElement(f"elements nested more than {MAX_NESTING} deep", _path(link))
-        for (c, cname), step in zip(reversed(kids), reversed(steps)):
-            stack.append((c, (step, link), depth + (cname != "Node"), nested or name == "Segment"))
+        if len(el):
+            allowed = allowed_of.get(name)
+            if allowed is None:
+                allowed = allowed_of[name] = _allowed_children(spec)
+            inner = nested or name == "Segment"
+            for c in reversed(el):
+                cname = local(c.tag) if isinstance(c.tag, str) else None
+                if cname is None:
+                    continue  # a comment or processing instruction
+                if cname not in allowed:
+                    raise UnsupportedElement(cname, _path((c, link)), sorted(allowed))
+                if cname == "Node":
+                    stack.append((c, (c, link), depth, inner))
+                elif depth >= MAX_NESTING:
+                    raise UnsupportedElement(f"elements nested more than {MAX_NESTING} deep", _path(link))
+                else:
+                    stack.append((c, (c, link), depth + 1, inner))
     for name, link in scan.reads.items():
         if scan.types.get(name) in _DATES:
             raise UnsupportedElement(f"a {scan.types[name]} field ({name!r}) read by the model", _path(link),
@@ -132,17 +139,19 @@ def _scan(el: Element, name: str, scan: Prescan, link: tuple) -> None:
         scan.categories += found(el)
 
 
-def _step(el: Element, name: str, index: int) -> str:
+def _step(el: Element, parent: Element | None) -> str:
     """One step of a path: named fields by name, repeated elements by position (1-based)."""
+    name = local(el.tag)
     if el.get("name") is not None:
         return f"{name}[@name={el.get('name')!r}]"
-    return f"{name}[{index}]" if index else name
+    same = [c for c in parent if c.tag == el.tag] if parent is not None else [el]
+    return f"{name}[{same.index(el) + 1}]" if len(same) > 1 else name
 
 
 def _path(link: tuple | None) -> str:
-    """The path of an element, built only when an error names it (deep trees stay cheap)."""
+    """The path of an element, spelled out only when an error names it."""
     steps = []
     while link is not None:
-        steps.append(link[0])
-        link = link[1]
+        el, link = link
+        steps.append(_step(el, link[0] if link is not None else None))
     return "/".join(reversed(steps))
