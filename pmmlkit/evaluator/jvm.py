@@ -251,21 +251,45 @@ os.register_at_fork(after_in_child=_forget_parent_gateway)
 
 
 def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list]:
-    """Typed NumPy columns to plain Python lists of the JVM's types (None for missing)."""
+    """Typed NumPy columns to plain Python lists of the JVM's types (None for missing).
+
+    A value equal to its field's missingValueReplacement goes back as None: the JVM applies
+    the same replacement itself, after its own validity check, as JPMML-Evaluator used
+    directly does (a replacement need not be a valid value, e.g. sklearn's "none" imputer).
+    """
     import math
 
     out: dict[str, list] = {}
     for f in schema.inputs:
         col = columns[f.name]
         if f.data_type == "integer":
-            out[f.name] = [None if math.isnan(v) else int(v) for v in col.tolist()]
+            values = [None if math.isnan(v) else int(v) for v in col.tolist()]
         elif f.data_type == "boolean":
-            out[f.name] = [None if math.isnan(v) else bool(v) for v in col.tolist()]
+            values = [None if math.isnan(v) else bool(v) for v in col.tolist()]
         elif col.dtype.kind == "f":
-            out[f.name] = [None if math.isnan(v) else v for v in col.tolist()]
+            values = [None if math.isnan(v) else v for v in col.tolist()]
         else:
-            out[f.name] = list(col)
+            values = list(col)
+        replacement = _replacement(f)
+        if replacement is not None:
+            values = [None if v == replacement else v for v in values]
+        out[f.name] = values
     return out
+
+
+def _replacement(f: Any) -> Any:
+    """The field's missingValueReplacement as the contract types it, or None."""
+    text = f.missing_value_replacement
+    if text is None:
+        return None
+    if f.data_type in ("double", "float", "integer"):
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    if f.data_type == "boolean":
+        return None  # booleans: PMML writes true/false; the contract's typing is not a str compare
+    return text
 
 
 class JvmModel:

@@ -26,6 +26,7 @@ RTOL = 1e-9    # relative, on every number
 ATOL = 1e-12   # absolute floor, for numbers that should be 0 (probabilities of 1e-17...)
 BACKENDS = ("auto", "native", "jpmml", "pypmml")
 MAX_SHOWN = 5  # differing rows quoted per column
+TIMEOUT = 60.0  # seconds per batch of ~200 rows: a backend slower than that is a finding, not a wait
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def load(case: Case, backend: str) -> tuple[Evaluator, list[str]]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            ev = Evaluator.from_bytes(case.pmml, backend=backend, source=f"{case.name}.pmml")
+            ev = Evaluator.from_bytes(case.pmml, backend=backend, source=f"{case.name}.pmml", timeout=TIMEOUT)
     finally:
         logger.removeHandler(handler)
     return ev, [str(w.message) for w in caught] + handler.messages
@@ -210,3 +211,31 @@ def _show(v: Any) -> str:
 def _inputs(case: Case, i: int) -> str:
     row = case.frame.iloc[i]
     return "{" + ", ".join(f"{c}={_show(row[c])}" for c in case.frame.columns[:12]) + "}"
+
+
+def producer_mismatches(case: Case, answer: Answer, *, rtol: float, atol: float) -> list[str]:
+    """Where the reference differs from the producer's own answers (a sanity check of the reference)."""
+    bad = []
+    for column, values in case.expected.items():
+        if column not in answer.results.columns:
+            continue  # an answer the converter does not write (kNN writes neighbours, not probabilities)
+        theirs = answer.results[column].tolist()
+        numeric = column.startswith("probability(") or any(isinstance(plain(v), float) and not float(v).is_integer()
+                                                          for v in values if v is not None)
+        for i, want in enumerate(values):
+            if want is None:
+                continue
+            if answer.errors[i] or not same(theirs[i], want, "double" if numeric else "label", rtol=rtol, atol=atol):
+                bad.append(f"row {case.frame.index[i]} {_inputs(case, i)} {column}: reference={_show(theirs[i])}"
+                           f"{' (' + answer.errors[i] + ')' if answer.errors[i] else ''} producer={_show(want)}")
+    return bad
+
+
+def case_named(built: tuple[dict[str, Case], dict[str, str]], name: str) -> Case:
+    """The case, or a failure saying why the producer gave no PMML for it."""
+    import pytest
+
+    cases, failures = built
+    if name in failures:
+        pytest.fail(f"{name}: the producer gave no PMML to test: {failures[name]}")
+    return cases[name]

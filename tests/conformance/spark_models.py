@@ -58,18 +58,23 @@ def _buckets() -> list:
     ]
 
 
+# Terms kept by CountVectorizer: each becomes a TextIndex, and PMML4S compiles regular
+# expressions per row and term (a bigram vocabulary of ~100 took it minutes for 100 rows).
+VOCABULARY = 8
+
+
 def _text(tokenizer: str, *, idf: bool = False) -> list:
     from pyspark.ml.feature import IDF, CountVectorizer, NGram, RegexTokenizer, StopWordsRemover, Tokenizer
 
     tok = Tokenizer(inputCol="text", outputCol="words") if tokenizer == "plain" else \
-        RegexTokenizer(inputCol="text", outputCol="words", pattern="\\s+", minTokenLength=2)
+        RegexTokenizer(inputCol="text", outputCol="words", pattern="\\s+", toLowercase=True)
     stages = [tok, StopWordsRemover(inputCol="words", outputCol="kept", stopWords=["the", "a"])]
     if idf:  # bigrams, weighted
         stages += [NGram(inputCol="kept", outputCol="grams", n=2),
-                   CountVectorizer(inputCol="grams", outputCol="counts", minDF=2),
+                   CountVectorizer(inputCol="grams", outputCol="counts", minDF=2, vocabSize=VOCABULARY),
                    IDF(inputCol="counts", outputCol="features")]
     else:
-        stages.append(CountVectorizer(inputCol="kept", outputCol="features", minDF=2))
+        stages.append(CountVectorizer(inputCol="kept", outputCol="features", minDF=2, vocabSize=VOCABULARY))
     return stages
 
 

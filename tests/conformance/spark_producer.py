@@ -131,7 +131,7 @@ def _label_values(model: Any, label: str) -> list[str] | None:
     from pyspark.ml.feature import StringIndexerModel
 
     for stage in model.stages:
-        if isinstance(stage, StringIndexerModel) and stage.getOrDefault("inputCol") == label:
+        if isinstance(stage, StringIndexerModel) and stage.isSet(stage.inputCol) and stage.getInputCol() == label:
             return list(stage.labels)
     return None
 

@@ -131,3 +131,25 @@ def test_function_matches_jpmml(scored, name):
     ours, ref_ = scored[name]
     ev = Evaluator.from_bytes(expression_document({name: CASES[name]}), backend="native")
     _assert_same(name, CASES[name][0], ours, ref_, ev.error_column)
+
+
+def test_strict_function_over_distinct_values_stays_vectorised(monkeypatch):
+    """A derived field is computed once per distinct value, with a slot for the missing value that
+    no row may hold; a strict function (lowercase) must not fail the batch because of that slot
+    (it once sent every such batch row by row: 48 s for 2,000 texts instead of 0.06 s)."""
+    from pmmlkit.evaluator.native import backend as native_backend
+    from pmmlkit.evaluator.native import NativeBackend
+    from pmmlkit.pmml.loader import parse
+
+    derived = ('<DerivedField name="low" optype="categorical" dataType="string">'
+               + apply("lowercase", ref("s")) + "</DerivedField>")
+    raw = expression_document({"out": ("string", ref("low"))}, transformations=derived, inputs={"s": "string"})
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the batch fell back to row-by-row scoring")
+    monkeypatch.setattr(native_backend, "by_rows", refuse)
+    backend = NativeBackend(parse(raw))
+    values = np.array(["Abc", "DEF", "gHi"] * 100, dtype=object)
+    out, errors = backend.evaluate({"s": values}, len(values))
+    assert errors is None
+    assert out["out"].tolist() == ["abc", "def", "ghi"] * 100

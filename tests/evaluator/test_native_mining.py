@@ -17,11 +17,13 @@ def _tree(field: str, function: str, low: int, high: int, selected: str) -> str:
     def dist(v: int) -> str:
         if function != "classification":
             return ""
-        return f'<ScoreDistribution value="{v}" recordCount="3"/><ScoreDistribution value="{v % 3 + 1}" recordCount="1"/>'
+        return (f'<ScoreDistribution value="{v}" recordCount="3"/>'
+                f'<ScoreDistribution value="{v % 3 + 1}" recordCount="1"/>')
     return (f'<Segment weight="{2 if field == "z" else 1}">{selected}<TreeModel functionName="{function}" '
             f'missingValueStrategy="nullPrediction"><MiningSchema><MiningField name="{field}"/></MiningSchema>'
             f'<Node score="{low}"><True/>'
-            f'<Node score="{low}"><SimplePredicate field="{field}" operator="lessOrEqual" value="0.5"/>{dist(low)}</Node>'
+            f'<Node score="{low}"><SimplePredicate field="{field}" operator="lessOrEqual" value="0.5"/>'
+            f'{dist(low)}</Node>'
             f'<Node score="{high}"><SimplePredicate field="{field}" operator="greaterThan" value="0.5"/>{dist(high)}'
             '</Node></Node></TreeModel></Segment>')
 

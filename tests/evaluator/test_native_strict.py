@@ -202,10 +202,23 @@ def test_every_error_of_the_native_compiler_is_a_pmmlkit_error():
 
 # --- the category vocabulary is complete before any compiler runs --------------------------------
 
-def test_vocabulary_is_complete_before_compilation(monkeypatch):
-    raw = everything().replace(b'value="v" coefficient', b'value="w" coefficient')  # w: not a DataField Value
-    scan = check_document(ET.fromstring(raw))
-    assert ("c", "w") in scan.categories and ("c", "u") in scan.categories
+MAPPED = everything().replace(b"</TransformationDictionary>", (
+    '<DerivedField name="cm" optype="continuous" dataType="double"><MapValues outputColumn="out" '
+    'dataType="double" defaultValue="0"><FieldColumnPair field="c" column="in"/><InlineTable>'
+    '<row><in>u</in><out>1</out></row><row><in>late</in><out>2</out></row></InlineTable></MapValues>'
+    '</DerivedField></TransformationDictionary>').encode()).replace(
+    b'<CategoricalPredictor name="c"', b'<NumericPredictor name="cm" coefficient="1"/><CategoricalPredictor name="c"')
+
+
+@pytest.mark.parametrize("doc_name", sorted(COMPILABLE) + ["mapped", "unlisted"])
+def test_vocabulary_is_complete_before_compilation(monkeypatch, doc_name):
+    raw = {"mapped": MAPPED,  # "late" is a category only in a MapValues table
+           "unlisted": everything().replace(b'value="v" coefficient', b'value="w" coefficient'),  # not a Value
+           }.get(doc_name) or COMPILABLE[doc_name]
+    if doc_name == "mapped":
+        assert ("c", "late") in check_document(ET.fromstring(raw)).categories
+    if doc_name == "unlisted":
+        assert ("c", "w") in check_document(ET.fromstring(raw)).categories
     grown = []
     encode = native_context.Ctx.encode
 
@@ -223,6 +236,12 @@ def test_vocabulary_is_complete_before_compilation(monkeypatch):
         ctx._compiling = True  # from here on, no new category may appear
         return real_compile_model(model, ctx, path)
     monkeypatch.setattr(native_compile, "compile_model", compiling)
+    real_derived = native_compile.derived_fields
+
+    def derived(parent, ctx, path):
+        ctx._compiling = True
+        return real_derived(parent, ctx, path)
+    monkeypatch.setattr(native_compile, "derived_fields", derived)
     NativeBackend(parse(raw))
     assert grown == []
 
@@ -248,3 +267,19 @@ def test_date_fields_may_be_declared_but_not_read():
     read = declared.replace(b'<FieldRef field="x"/>', b'<FieldRef field="when"/>')
     with pytest.raises(UnsupportedElement, match="a date field .'when'. read by the model"):
         NativeBackend(parse(read))
+
+
+@pytest.mark.parametrize("method,tables", [("probit", 3), ("cauchit", 3), ("exp", 3), ("exp", 2)])
+def test_normalizations_jpmml_refuses_are_refused(method, tables):
+    from tests.evaluator.test_native_targets import _extreme_classifier
+
+    # JPMML: InvalidAttributeException on every row; native used to answer element-wise values.
+    with pytest.raises(UnsupportedElement, match=f"normalizationMethod='{method}' with {tables} RegressionTables"):
+        NativeBackend(parse(_extreme_classifier(method, tables)))
+
+
+def test_probability_output_of_a_regression_is_refused():
+    raw = everything().replace(b'<OutputField name="out" feature="predictedValue"',
+                               b'<OutputField name="out" feature="probability"')
+    with pytest.raises(UnsupportedElement, match="feature='probability' in a regression model"):
+        NativeBackend(parse(raw))

@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
-from ...errors import NativeCompileError, UnsupportedElement
+from ...errors import RowEvaluationError, NativeCompileError, UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
 from .context import NUMERIC_TYPES, Ctx, Env, category_codes
 from .expressions import define_functions, expression_of
@@ -155,7 +155,10 @@ def by_distinct_values(expr, source: str, name: str):
             values[1:] = uniques
             slots = codes + 1
         small = Env(len(values), {source: values}, env.ctx, derived=env.all_derived())
-        out = expr(small)
+        try:
+            out = expr(small)
+        except RowEvaluationError:  # slot 0 (missing) or a value no row may hold: the rows decide
+            return expr(env)
         if out.dtype == object:  # a string field: its category codes come cheap from the small set
             env._codes[name] = category_codes(out, env.ctx.vocab.get(name, {}))[slots]
         return out[slots]
@@ -233,6 +236,9 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
                 return np.array([np.nan if v is None else float(v) for v in col])
             return col
         return predicted
+    if feature == "probability" and model.get("functionName") != "classification":
+        raise UnsupportedElement(f"OutputField feature='probability' in a {model.get('functionName')} model",
+                                 path, ["predictedValue", "transformedValue"])
     if feature == "probability":
         def probability(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
             if r.probs is None:

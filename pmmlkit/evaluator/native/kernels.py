@@ -105,17 +105,17 @@ def softmax(x: np.ndarray) -> np.ndarray:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def java_winner(probs: np.ndarray, no_prediction: np.ndarray) -> np.ndarray:
-    """The predicted label's index as JPMML-Evaluator chooses it, -1 where there is no prediction.
+def java_winner(probs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The predicted label's index as JPMML-Evaluator chooses it; -1 where a score is missing.
 
     JPMML keeps the first entry that compares greater (Double.compare), and Java orders NaN
     above every number: the first NaN probability wins, else the first largest one.
     """
     nan = np.isnan(probs)
-    idx = np.argmax(np.where(nan, -np.inf, probs), axis=1)
-    if nan.any():
-        idx = np.where(nan.any(axis=1), np.argmax(nan, axis=1), idx)
-    return np.where(no_prediction, -1, idx)
+    if not nan.any():  # the common case, in two NumPy calls (the record path counts them)
+        return probs.argmax(axis=1)
+    idx = np.where(nan.any(axis=1), np.argmax(nan, axis=1), np.argmax(np.where(nan, -np.inf, probs), axis=1))
+    return np.where(np.isnan(scores).any(axis=1), -1, idx)  # a missing input: no prediction at all
 
 
 def probit(x: np.ndarray) -> np.ndarray:

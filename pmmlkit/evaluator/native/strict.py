@@ -33,11 +33,12 @@ def check_document(root: Element) -> Prescan:
     scan = Prescan()
     functions = _functions(root)
     allowed_of: dict[str, set[str]] = {}
+    local_of: dict[str, str] = {}  # tag -> local name: tags repeat, splitting them is the walk's cost
     # (element, link, nesting, inside a Segment?)
     stack: list[tuple[Element, tuple, int, bool]] = [(root, (root, None), 0, False)]
     while stack:
         el, link, depth, nested = stack.pop()
-        name = local(el.tag)
+        name = local_of[el.tag] if el.tag in local_of else local_of.setdefault(el.tag, local(el.tag))
         spec = SPECS[name]
         if spec.informational:
             continue
@@ -55,9 +56,9 @@ def check_document(root: Element) -> Prescan:
                 allowed = allowed_of[name] = _allowed_children(spec)
             inner = nested or name == "Segment"
             for c in reversed(el):
-                cname = local(c.tag) if isinstance(c.tag, str) else None
-                if cname is None:
+                if not isinstance(c.tag, str):
                     continue  # a comment or processing instruction
+                cname = local_of[c.tag] if c.tag in local_of else local_of.setdefault(c.tag, local(c.tag))
                 if cname not in allowed:
                     raise UnsupportedElement(cname, _path((c, link)), sorted(allowed))
                 if cname == "Node":
@@ -74,7 +75,7 @@ def check_document(root: Element) -> Prescan:
 
 
 _DATES = ("date", "dateTime")
-_READS = {"field": None, "name": ("NumericPredictor", "CategoricalPredictor"), "predictorName": None}
+_READER_ATTRS = {"NumericPredictor": "name", "CategoricalPredictor": "name", "PPCell": "predictorName"}  # else "field"
 
 
 def _functions(root: Element) -> set[str]:
@@ -126,9 +127,9 @@ _DEFAULT_TYPES = {"DataField": "string", "DerivedField": "double", "OutputField"
 
 
 def _scan(el: Element, name: str, scan: Prescan, link: tuple) -> None:
-    for attr, only in _READS.items():
-        if el.get(attr) is not None and (only is None or name in only):
-            scan.reads.setdefault(el.get(attr, ""), link)
+    read = el.get(_READER_ATTRS.get(name, "field"))
+    if read is not None and read not in scan.reads:
+        scan.reads[read] = link
     if name in _DEFAULT_TYPES:
         scan.types.setdefault(el.get("name", ""), el.get("dataType", _DEFAULT_TYPES[name]))
     if name == "DataField":

@@ -242,7 +242,7 @@ allow("ClusteringField", "field", numbers="fieldWeight",
 allow("Cluster", "id name", numbers="size", children="Array KohonenMap Partition")
 allow("KohonenMap", informational=True)
 
-# NaiveBayesModel, NearestNeighborModel, SupportVectorMachineModel (helper B: elements/naive_bayes.py...)
+# NaiveBayesModel and SupportVectorMachineModel (helper B: elements/naive_bayes.py, support_vector_machine.py)
 allow("NaiveBayesModel", MODEL_ATTRS, numbers="threshold", kind="model",
       enums={"functionName": "classification", "isScorable": "true"},
       children=MODEL_CHILDREN + " BayesInputs BayesOutput")
@@ -282,7 +282,20 @@ def _array_values(el: Element) -> list[str]:
     return set_values(el)
 
 
+def _map_values_keys(el: Element) -> list[tuple[str, str]]:
+    """The input cells of a MapValues InlineTable, for each field they are matched against."""
+    pairs = [(p.get("field", ""), p.get("column", "").split(":", 1)[-1]) for p in el
+             if local(p.tag) == "FieldColumnPair"]
+    table = next((c for c in el if local(c.tag) == "InlineTable"), None)
+    out = []
+    for row in table if table is not None else []:
+        cells = {local(c.tag): (c.text or "") for c in row}
+        out += [(name, cells[col]) for name, col in pairs if col in cells]
+    return out
+
+
 CATEGORIES.update({
+    "MapValues": _map_values_keys,
     "SimplePredicate": lambda el: [(el.get("field", ""), el.get("value", ""))] if el.get("value") is not None else [],
     "SimpleSetPredicate": lambda el: [(el.get("field", ""), v) for v in _array_values(el)],
     "NormDiscrete": lambda el: [(el.get("field", ""), el.get("value", ""))],

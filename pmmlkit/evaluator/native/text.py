@@ -334,6 +334,7 @@ def _text_index(el: Element, ctx: Ctx, path: str) -> Expr:
         raise UnsupportedElement("TextIndex without a term expression", path, ["<expression>"])
     term = compile_expression(term_el, ctx, path)
     cache: dict[str, tuple[tuple[str, ...], Counter]] = {}  # text -> (tokens, word counts), bounded
+    term_words: dict[str, tuple[str, ...]] = {}  # term -> its tokens, bounded
 
     def frequency(text: str, words: tuple[str, ...]) -> int:
         entry = cache.get(text)
@@ -349,24 +350,38 @@ def _text_index(el: Element, ctx: Ctx, path: str) -> Expr:
         n = len(words)
         return sum(1 for i in range(len(toks) - n + 1) if toks[i:i + n] == words)
 
+    def count(text: str, raw: str) -> int:
+        words = term_words.get(raw)
+        if words is None:
+            words = tuple(t.lower() for t in tokens(raw)) if fold else tokens(raw)
+            if len(term_words) < 65536:
+                term_words[raw] = words
+        return frequency(text, words) if words else 0
+
     def run(env: Env) -> np.ndarray:
         texts, terms = env.get(text_field), term(env)
-        miss = is_missing(texts) | is_missing(terms)
+        ok = ~(is_missing(texts) | is_missing(terms))  # a missing text or term: a missing count
         out = np.full(env.n, np.nan)
-        pairs = pd.DataFrame({"x": texts, "t": terms})[~miss]
-        if len(pairs):
-            codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pairs))
-            values = []
-            for text, raw in uniq:
-                words = tuple(t.lower() for t in tokens(raw)) if fold else tokens(raw)
-                values.append(frequency(text, words) if words else 0)
-            out[~miss] = np.array(values, dtype=np.float64)[codes]
+        if ok.any():
+            out[ok] = _counts_of(texts[ok], terms[ok], count)
         if weights == "binary":
             out = np.minimum(out, 1.0)
         elif weights == "logarithmic":
             out = np.log10(1.0 + out)
         return out
     return run
+
+
+def _counts_of(texts: np.ndarray, terms: np.ndarray, count: Callable[[str, str], int]) -> np.ndarray:
+    """count(text, term) per row, computed once per distinct text (the term is nearly always a constant)."""
+    if len(texts) < 16:
+        return np.array([count(x, t) for x, t in zip(texts.tolist(), terms.tolist())], dtype=np.float64)
+    term = terms[0]
+    if (terms == term).all():
+        codes, uniq = pd.factorize(texts)
+        return np.array([count(x, term) for x in uniq], dtype=np.float64)[codes]
+    codes, uniq = pd.factorize(np.array(list(zip(texts.tolist(), terms.tolist())) + [None], dtype=object)[:-1])
+    return np.array([count(x, t) for x, t in uniq], dtype=np.float64)[codes]
 
 
 EXPRESSIONS["TextIndex"] = _text_index

@@ -136,7 +136,7 @@ def compile_regression_model(model: Element, ctx: Ctx, path: str):
                 values = linear(env)
                 probs = classify(values, method, path)
             # A missing input: no prediction. An infinite value: NaN probabilities, JPMML's label.
-            return ModelResult(labels=labels, probs=probs, index=java_winner(probs, np.isnan(values).any(axis=1)))
+            return ModelResult(labels=labels, probs=probs, index=java_winner(probs, values))
         return run_classification
     # For a single regression table PMML defines softmax as the logistic function.
     inverse = INVERSE_LINKS.get("logit" if method == "softmax" else method)
