@@ -26,7 +26,7 @@ RTOL = 1e-9    # relative, on every number
 ATOL = 1e-12   # absolute floor, for numbers that should be 0 (probabilities of 1e-17...)
 BACKENDS = ("auto", "native", "jpmml", "pypmml")
 MAX_SHOWN = 5  # differing rows quoted per column
-TIMEOUT = 60.0  # seconds per batch of ~200 rows: a backend slower than that is a finding, not a wait
+TIMEOUT = 30.0  # seconds per batch of ~200 rows: a backend slower than that is a finding, not a wait
 
 
 @dataclass(frozen=True)
@@ -140,11 +140,20 @@ def compare(case: Case, ev: Evaluator, got: pd.DataFrame, answer: Answer) -> lis
             continue
         problems += _column(case, name, types.get(name, "string"), got[name].tolist(),
                             answer.results[name].tolist(), scored)
-    # A ClusteringModel's unnamed target comes back under no name (NaN): not a result field.
-    extra = [c for c in answer.results.columns if isinstance(c, str) and c not in ev.result_names]
+    # A ClusteringModel's unnamed target comes back under no name (NaN), and jpmml_evaluator also
+    # returns OutputFields with isFinalResult="false" (intermediate values): neither is a result.
+    extra = [c for c in answer.results.columns if isinstance(c, str) and c not in ev.result_names
+             and c not in _intermediate_outputs(case.pmml)]
     if extra:
         problems.append(f"result column(s) {extra} of the reference are missing from pmmlkit's answer")
     return problems
+
+
+def _intermediate_outputs(pmml: bytes) -> set[str]:
+    import xml.etree.ElementTree as ET
+
+    return {el.get("name", "") for el in ET.fromstring(pmml).iter()
+            if el.tag.rpartition("}")[2] == "OutputField" and el.get("isFinalResult") == "false"}
 
 
 def _rejections(case: Case, mine: list, theirs: list) -> list[str]:

@@ -9,27 +9,37 @@ from __future__ import annotations
 
 from typing import Callable
 
-NUMERIC = ["i_num", "d_num"]
 IMPUTED = ["i_imp", "d_imp"]
 
 
 def _base(*, one_hot: bool, vector: str = "features") -> list:
     """Boolean cast (SQLTransformer), Imputer, StringIndexer (string and integer columns), assembler.
 
-    JPMML-SparkML cannot convert an Imputer over the SQLTransformer's output column
-    (IllegalArgumentException in ImputerModelConverter), so the SQL fills b_num's nulls itself.
+    JPMML-SparkML cannot convert an Imputer over a SQLTransformer's output column
+    (IllegalArgumentException in ImputerModelConverter), and over the integer i_num it writes
+    a fractional missingValueReplacement that JPMML-Evaluator cannot parse (case
+    "imputer_integer"), so the SQL fills the nulls of i_num and b_flag itself.
     """
     from pyspark.ml.feature import Imputer, OneHotEncoder, SQLTransformer, StringIndexer, VectorAssembler
 
-    stages = [SQLTransformer(statement="SELECT *, CASE WHEN b_flag IS NULL THEN DOUBLE(0.5) WHEN b_flag THEN DOUBLE(1.0) "
-                                       "ELSE DOUBLE(0.0) END AS b_num FROM __THIS__"),
-              Imputer(inputCols=NUMERIC, outputCols=IMPUTED, strategy="mean"),
+    stages = [SQLTransformer(statement="SELECT *, CASE WHEN i_num IS NULL THEN DOUBLE(50.0) ELSE DOUBLE(i_num) END AS i_imp, "
+                                       "CASE WHEN b_flag IS NULL THEN DOUBLE(0.5) WHEN b_flag THEN DOUBLE(1.0) ELSE DOUBLE(0.0) END "
+                                       "AS b_num FROM __THIS__"),
+              Imputer(inputCols=["d_num"], outputCols=["d_imp"], strategy="mean"),
               StringIndexer(inputCols=["s_cat", "c_int"], outputCols=["s_idx", "c_idx"], handleInvalid="keep")]
     cats = ["s_idx", "c_idx"]
     if one_hot:
         stages.append(OneHotEncoder(inputCols=cats, outputCols=["s_vec", "c_vec"], handleInvalid="keep"))
         cats = ["s_vec", "c_vec"]
     return stages + [VectorAssembler(inputCols=[*IMPUTED, "b_num", *cats], outputCol=vector, handleInvalid="keep")]
+
+
+def _imputer_integer() -> list:
+    """An Imputer straight over the integer column (its mean is fractional)."""
+    from pyspark.ml.feature import Imputer, VectorAssembler
+
+    return [Imputer(inputCols=["i_num", "d_num"], outputCols=["i_imp", "d_imp"]),
+            VectorAssembler(inputCols=["i_imp", "d_imp"], outputCol="features")]
 
 
 def _scaled(scaler: str, *, one_hot: bool = True) -> list:
@@ -124,6 +134,7 @@ MODELS: dict[str, tuple[str, Callable[[], list]]] = {
         f"{_R}.GeneralizedLinearRegression", labelCol="y_pos", family="tweedie", variancePower=1.5, linkPower=0.0))),
     "glr_binomial_logit": ("y_bin", _pipe(lambda: _base(one_hot=True), _est(
         f"{_R}.GeneralizedLinearRegression", labelCol="y_bin", family="binomial", link="logit"))),
+    "imputer_integer": ("y_reg", _pipe(_imputer_integer, _est(f"{_R}.LinearRegression", labelCol="y_reg"))),
     "decision_tree_reg": ("y_reg", _pipe(lambda: _base(one_hot=False), _est(
         f"{_R}.DecisionTreeRegressor", labelCol="y_reg", **TREE))),
     "random_forest_reg": ("y_reg", _pipe(lambda: _base(one_hot=False), _est(

@@ -87,7 +87,7 @@ def build_case(name: str, spark: Any, train: Any) -> Case:
     raw = to_pmml(model, train)
     base, clean = score_frame()
     extra = on_thresholds(raw, _as_float(base[clean]), n=THRESHOLD_ROWS, seed=len(name))
-    rows = pd.concat([base, extra.astype(object)], ignore_index=True).drop(columns=LABELS)
+    rows = (pd.concat([base, extra.astype(object)], ignore_index=True) if len(extra) else base).drop(columns=LABELS)
     clean = np.concatenate([clean, np.ones(len(extra), dtype=bool)])
     return Case(name, "pyspark2pmml", raw, rows, expected(model, spark, rows, clean, label=label))
 

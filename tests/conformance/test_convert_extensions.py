@@ -97,3 +97,22 @@ def test_a_stage_without_a_python_wrapper_is_named(spark, saved_with_extensions,
     assert "a stage's Python class cannot be imported (" in result.output, result.output
     assert "NoSuchStage" in result.output or "'com'" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_java_error_without_a_message_is_still_reported():
+    """JPMML-SparkML throws IllegalArgumentException() with no message (e.g. an Imputer over a
+    SQLTransformer column); the error text used to be indexed blindly and raised IndexError."""
+    from pyspark.errors import PySparkException
+
+    from pmmlkit.errors import TrainingError
+    from pmmlkit.spark.export import java_failure
+
+    silent = PySparkException(message="")
+    err = java_failure(silent, "PMML export (JPMML-SparkML)")
+    assert isinstance(err, TrainingError)
+    assert str(err) == ("PMML export (JPMML-SparkML) failed: PySparkException: "
+                        "(no message; see the Spark driver log)")
+    try:
+        raise silent from ValueError("the cause says why")
+    except PySparkException as chained:
+        assert str(java_failure(chained, "export")).endswith("PySparkException: the cause says why")

@@ -40,6 +40,9 @@ CASES = {
     "eq": ("boolean", apply("equal", S, T)), "lt": ("boolean", apply("lessThan", X, Z)),
     "and": ("boolean", apply("and", apply("greaterThan", X, const("0")), apply("lessThan", Z, const("2")))),
     "or": ("boolean", apply("or", apply("isMissing", X), apply("isNotMissing", Z))),
+    "andm": ("boolean", apply("and", apply("if", apply("isMissing", X), const("true", "boolean")),
+                              const("true", "boolean"))),  # a missing boolean argument
+    "notm": ("boolean", apply("not", apply("if", apply("isMissing", Z), const("true", "boolean")))),
     "not": ("boolean", apply("not", apply("greaterThan", Z, const("1")))),
     "isin": ("boolean", apply("isIn", X, const("1.5"), const("0"))),
     "notin": ("boolean", apply("isNotIn", S, const("x"), const(""))),

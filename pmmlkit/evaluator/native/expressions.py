@@ -37,6 +37,10 @@ def expression_of(parent: Element, ctx: Ctx, path: str) -> Expr:
 def typed_constant(text: str | None, data_type: str | None) -> object:
     if text is None:
         return None
+    if data_type == "boolean":  # booleans are 1/0 columns; PMML writes them true/false (or 1/0)
+        flag = text.strip().lower()
+        if flag in ("true", "false"):
+            return 1.0 if flag == "true" else 0.0
     if data_type in NUMERIC_TYPES or (data_type is None and _is_number(text)):
         return float(text)
     return text
