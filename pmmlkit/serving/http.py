@@ -6,6 +6,7 @@ one log line).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -141,6 +142,10 @@ class Guard:
                 log.info("%s %s: the client went away", scope.get("method"), clip(scope.get("path", ""), limit=200))
             elif responding:  # too late for a status: the server ends the connection mid-body
                 log_failure(exc, scope)
+                # Read (and drop) what the client is still sending, within bounds: closing on
+                # unread bytes resets the connection, and the client could lose the last line
+                # that says the answer is incomplete.
+                await _drain(receive, max_bytes=self.limit, seconds=DRAIN_SECONDS)
             else:
                 await error_response(exc, Request(scope))(scope, receive, send_status)
         finally:
@@ -163,3 +168,25 @@ class Guard:
                 raise BodyTooLarge(self.limit)
             return message
         return capped
+
+
+DRAIN_SECONDS = 2.0
+
+
+async def _drain(receive: Receive, *, max_bytes: int, seconds: float) -> None:
+    """Receive the rest of a request body and drop it, up to ``max_bytes`` or ``seconds``."""
+    deadline = time.monotonic() + seconds
+    dropped = 0
+    while dropped <= max_bytes:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - the connection is ending anyway
+            return
+        if message.get("type") != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return

@@ -31,12 +31,13 @@ def reference(tmp_path_factory):
 @pytest.fixture(scope="session")
 def answers(reference):
     """The reference's answer per case, computed once and shared by the backends' tests."""
-    cache: dict[str, Answer] = {}
+    cache: dict[tuple[str, str], Answer] = {}
 
     def answer(case: Case) -> Answer:
-        if case.name not in cache:
-            cache[case.name] = reference.score(case.pmml, case.frame)
-        return cache[case.name]
+        key = (case.producer, case.name)  # both producers have a "linear_regression"
+        if key not in cache:
+            cache[key] = reference.score(case.pmml, case.frame)
+        return cache[key]
     return answer
 
 

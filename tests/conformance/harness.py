@@ -93,7 +93,7 @@ def declared_gaps(ev: Evaluator, backend: str) -> list[str]:
 
 def check(case: Case, backend: str, answer: Answer) -> Outcome:
     """Score ``case`` with ``backend`` and compare every row and column with the reference answer."""
-    outcome = Outcome(case.name, backend)
+    outcome = Outcome(f"{case.producer}:{case.name}", backend)
     try:
         ev, said = load(case, backend)
     except UnsupportedElement as e:

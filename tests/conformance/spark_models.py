@@ -24,7 +24,7 @@ def _base(*, one_hot: bool, vector: str = "features") -> list:
 
     stages = [SQLTransformer(statement="SELECT *, CASE WHEN i_num IS NULL THEN DOUBLE(50.0) ELSE DOUBLE(i_num) END AS i_imp, "
                                        "CASE WHEN b_flag IS NULL THEN DOUBLE(0.5) WHEN b_flag THEN DOUBLE(1.0) ELSE DOUBLE(0.0) END "
-                                       "AS b_num FROM __THIS__"),
+                                       "AS b_num, DOUBLE(c_int) AS c_dbl FROM __THIS__"),
               Imputer(inputCols=["d_num"], outputCols=["d_imp"], strategy="mean"),
               StringIndexer(inputCols=["s_cat", "c_int"], outputCols=["s_idx", "c_idx"], handleInvalid="keep")]
     cats = ["s_idx", "c_idx"]
@@ -47,6 +47,27 @@ def _scaled(scaler: str, *, one_hot: bool = True) -> list:
 
     cls = getattr(feature, scaler)
     return _base(one_hot=one_hot, vector="raw") + [cls(inputCol="raw", outputCol="features")]
+
+
+def _numeric_scaled() -> list:
+    """The three numeric inputs only, MaxAbs-scaled (JPMML-SparkML scales no categorical index)."""
+    from pyspark.ml.feature import MaxAbsScaler, VectorAssembler
+
+    return _base(one_hot=False, vector="unused")[:-1] + [
+        VectorAssembler(inputCols=["i_imp", "d_imp", "b_num"], outputCol="raw"),
+        MaxAbsScaler(inputCol="raw", outputCol="features")]
+
+
+def _vector_indexed() -> list:
+    """VectorIndexer over raw numbers: b_num (3 values) and c_dbl (4) become categorical, d_imp stays.
+
+    (Over StringIndexer outputs JPMML-SparkML refuses it: "Expected [center, ...] as categories".)
+    """
+    from pyspark.ml.feature import VectorAssembler, VectorIndexer
+
+    return _base(one_hot=False, vector="unused")[:-1] + [
+        VectorAssembler(inputCols=["d_imp", "b_num", "c_dbl"], outputCol="raw"),
+        VectorIndexer(inputCol="raw", outputCol="features", maxCategories=5)]
 
 
 def _buckets() -> list:
@@ -114,7 +135,9 @@ def _pipe(features: Callable[[], list], estimator: Callable[[], object], *, inde
         stages = features()
         if index_label:
             stages = _label_index(stages)
-        return [*stages, *(f() for f in tail.values()), estimator()]
+        for more in tail.values():
+            stages += more()
+        return [*stages, estimator()]
     return make
 
 
@@ -130,8 +153,7 @@ MODELS: dict[str, tuple[str, Callable[[], list]]] = {
         f"{_R}.GeneralizedLinearRegression", labelCol="y_count", family="poisson", link="log"))),
     "glr_gamma_log": ("y_pos", _pipe(lambda: _scaled("MaxAbsScaler"), _est(
         f"{_R}.GeneralizedLinearRegression", labelCol="y_pos", family="gamma", link="log"))),
-    "glr_tweedie": ("y_pos", _pipe(lambda: _base(one_hot=True), _est(
-        f"{_R}.GeneralizedLinearRegression", labelCol="y_pos", family="tweedie", variancePower=1.5, linkPower=0.0))),
+    # GLR family "tweedie" is left out: JPMML-SparkML 3.4 does not support it.
     "glr_binomial_logit": ("y_bin", _pipe(lambda: _base(one_hot=True), _est(
         f"{_R}.GeneralizedLinearRegression", labelCol="y_bin", family="binomial", link="logit"))),
     "imputer_integer": ("y_reg", _pipe(_imputer_integer, _est(f"{_R}.LinearRegression", labelCol="y_reg"))),
@@ -149,17 +171,16 @@ MODELS: dict[str, tuple[str, Callable[[], list]]] = {
         f"{_C}.LogisticRegression", labelCol="y_bin", maxIter=30))),
     "logistic_regression_multi": ("y_multi", _pipe(lambda: _base(one_hot=True), _est(
         f"{_C}.LogisticRegression", maxIter=30), index_label=True)),
-    "decision_tree_cls_vector_indexer": ("y_multi", _pipe(lambda: _base(one_hot=False), _est(
-        f"{_C}.DecisionTreeClassifier", featuresCol="indexed", **TREE), index_label=True,
-        vi=_then("pyspark.ml.feature.VectorIndexer", inputCol="features", outputCol="indexed", maxCategories=6))),
+    "decision_tree_cls_vector_indexer": ("y_multi", _pipe(_vector_indexed, _est(
+        f"{_C}.DecisionTreeClassifier", **TREE), index_label=True)),
     "random_forest_cls": ("y_bin", _pipe(lambda: _base(one_hot=False), _est(
         f"{_C}.RandomForestClassifier", labelCol="y_bin", numTrees=5, **TREE))),
     "gbt_cls": ("y_bin", _pipe(lambda: _base(one_hot=False), _est(
         f"{_C}.GBTClassifier", labelCol="y_bin", maxIter=5, **TREE))),
     "linear_svc": ("y_bin", _pipe(lambda: _scaled("StandardScaler"), _est(f"{_C}.LinearSVC", labelCol="y_bin",
                                                                          maxIter=30))),
-    "mlp": ("y_bin", _pipe(lambda: _scaled("MaxAbsScaler", one_hot=False), _est(
-        f"{_C}.MultilayerPerceptronClassifier", labelCol="y_bin", layers=[5, 4, 2], maxIter=50, seed=1))),
+    "mlp": ("y_bin", _pipe(_numeric_scaled, _est(
+        f"{_C}.MultilayerPerceptronClassifier", labelCol="y_bin", layers=[3, 4, 2], maxIter=50, seed=1))),
     "chisq_logistic_regression": ("y_bin", _pipe(lambda: _base(one_hot=True), _est(
         f"{_C}.LogisticRegression", labelCol="y_bin", featuresCol="selected", maxIter=30),
         chisq=_then("pyspark.ml.feature.ChiSqSelector", numTopFeatures=5, featuresCol="features",

@@ -118,6 +118,9 @@ def expected(model: Any, spark: Any, rows: pd.DataFrame, clean: np.ndarray, *, l
         return column
 
     predicted = scored["prediction"].tolist()
+    last = model.stages[-1]
+    if getattr(last, "getFamily", lambda: "")() == "binomial":  # a GLR's prediction is the mean
+        return {"probability(1)": spread(predicted)}
     out[label] = spread([labels[int(p)] if labels else p for p in predicted])
     if "probability" in scored.columns:
         names = labels or ["0", "1"]

@@ -107,9 +107,11 @@ def test_unimplemented_enumerated_value_is_refused_by_name_and_value(doc_name, k
 
 
 def test_jpmml_float_math_context_is_refused_where_not_implemented():
-    # x-mathContext="float" (XGBoost) is implemented for sums of regression trees only.
-    with pytest.raises(UnsupportedElement, match="RegressionModel attribute 'x-mathContext'"):
-        NativeBackend(parse(REAL["sklearn_xgbc"]))
+    # x-mathContext="float" (XGBoost) is implemented for what XGBoost writes (test_native_xgboost.py).
+    NativeBackend(parse(REAL["sklearn_xgbc"]))
+    with pytest.raises(UnsupportedElement, match="TreeModel x-mathContext='float' with functionName='classif"):
+        NativeBackend(parse(REAL["sklearn_xgbc"].replace(b'<TreeModel functionName="regression"',
+                                                         b'<TreeModel functionName="classification"', 1)))
     averaged = REAL["sklearn_xgbr"].replace(b'multipleModelMethod="sum"', b'multipleModelMethod="average"')
     with pytest.raises(UnsupportedElement, match="x-mathContext='float' other than a sum"):
         NativeBackend(parse(averaged))

@@ -30,13 +30,23 @@ def register(name: str, compiler: ElementCompiler) -> None:
     ELEMENTS[name] = compiler
 
 
+_FLOAT_CLASSIFIERS = ("RegressionModel", "MiningModel")  # XGBoost: logit/softmax over float sums
+
+
 def float_math(model: Element, path: str) -> bool:
-    """JPMML's x-mathContext="float": the model computes in 32 bits (native: regression trees only)."""
+    """JPMML's x-mathContext="float": the model computes in 32 bits.
+
+    Native: regression trees, regression tables and their sums, and the classifiers XGBoost
+    writes over them (a float RegressionModel, chained by a float MiningModel).
+    """
     if model.get("x-mathContext", "double") != "float":
         return False
-    if model.get("functionName") != "regression":
-        raise UnsupportedElement(f"{local(model.tag)} x-mathContext='float' with functionName="
-                                 f"{model.get('functionName')!r}", path, ["regression"])
+    function, name = model.get("functionName"), local(model.tag)
+    if function == "classification" and name in _FLOAT_CLASSIFIERS and child(model, "Targets") is None:
+        return True
+    if function != "regression":
+        raise UnsupportedElement(f"{name} x-mathContext='float' with functionName={function!r}", path,
+                                 ["regression", "classification (RegressionModel, MiningModel; no Targets)"])
     return True
 
 
@@ -236,6 +246,8 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
                 return np.array([np.nan if v is None else float(v) for v in col])
             return col
         return predicted
+    if of.get("rank") is not None or local(model.tag) == "NearestNeighborModel":
+        return _nearest_output(of, model, feature, path)
     if feature == "probability" and model.get("functionName") != "classification":
         raise UnsupportedElement(f"OutputField feature='probability' in a {model.get('functionName')} model",
                                  path, ["predictedValue", "transformedValue"])
@@ -273,6 +285,22 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
         return affinity
     raise UnsupportedElement(f"OutputField feature={feature!r}", path,
                              ["predictedValue", "probability", "transformedValue", "entityId", "clusterAffinity"])
+
+
+def _nearest_output(of: Element, model: Element, feature: str, path: str):
+    """A k-NN model's entityId of rank k (the k-th nearest training instance); rank means nothing elsewhere."""
+    rank = float(of.get("rank", "1"))
+    if local(model.tag) != "NearestNeighborModel" or feature != "entityId" or rank < 1 or rank != int(rank):
+        raise UnsupportedElement(f"OutputField feature={feature!r} rank={of.get('rank', '1')!r} in a "
+                                 f"{local(model.tag)}", path,
+                                 ["predictedValue, transformedValue, decision; in a NearestNeighborModel "
+                                  "also entityId with rank 1, 2..."])
+    column, numeric = int(rank) - 1, of.get("dataType") in NUMERIC_TYPES
+
+    def neighbor(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+        ids = r.entities[:, column]
+        return np.array([float(v) for v in ids]) if numeric else ids
+    return neighbor
 
 
 def compile_document(root: Element) -> tuple[Ctx, dict, Core]:

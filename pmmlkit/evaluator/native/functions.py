@@ -23,7 +23,7 @@ from ...errors import RowEvaluationError, UnsupportedElement
 from ...pmml.fields import local
 from .context import Ctx, Env, Expr
 from .expressions import EXPRESSIONS, compile_expression, data_type_of, full, is_missing, typed_constant
-from . import text
+from . import dates, text
 
 Fn = Callable[..., np.ndarray]
 PROPAGATE, SKIP, STRICT, OWN = "propagate", "skip", "strict", "own"
@@ -126,6 +126,11 @@ def _prepared(*_: np.ndarray) -> np.ndarray:  # pragma: no cover - the body come
 
 FUNCTIONS.update({name: Builtin(_prepared, missing, arity, result, strings=True)
                   for name, (arity, result, missing) in text.STRING_FUNCTIONS_SPECS.items()})
+FUNCTIONS.update({name: Builtin(body, STRICT, (arity, arity), "integer", strings=True)
+                  for name, (body, arity) in dates.BODIES.items()})
+# The date or dateTime types each date function reads as its first argument (JPMML's asLocalDate...).
+_DATE_ARGUMENT = {"dateDaysSinceYear": ("date", "dateTime"), "dateSecondsSinceYear": ("dateTime",),
+                  "dateSecondsSinceMidnight": ("dateTime",)}
 _SET = ("isIn", "isNotIn")  # kept for supported.py, which lists FUNCTIONS and these
 _INTEGER_EXACT = {"+", "-", "*", "/", "modulo"}  # Java int arithmetic when both arguments are integers
 
@@ -180,6 +185,9 @@ def _apply(el: Element, ctx: Ctx, path: str) -> Expr:
         raise UnsupportedElement(f"Apply function={fname!r} with {len(args_el)} arguments", path,
                                  [f"{lo} to {hi} arguments" if hi < 1 << 30 else f"{lo} or more arguments"])
     arg_types = [data_type_of(c, ctx) for c in args_el]
+    if fname in _DATE_ARGUMENT and arg_types[0] not in _DATE_ARGUMENT[fname]:
+        raise UnsupportedElement(f"Apply function={fname!r} on a {arg_types[0]} value", path,
+                                 [f"a {t} field" for t in _DATE_ARGUMENT[fname]])
     args = [compile_expression(c, ctx, path) for c in args_el]
     if fname == "if":
         return _lazy_if(args, el)

@@ -19,6 +19,7 @@ class ModelResult:
     index: np.ndarray | None = None          # int: predicted label (-1 where none); argmax when None
     affinity: np.ndarray | None = None       # [rows, clusters] distances for clustering
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    entities: np.ndarray | None = None       # [rows, ranks] ids of the nearest instances (kNN), rank 1 first
 
     def winner(self) -> np.ndarray:
         if self.index is None:  # computed once: the target and several outputs ask for it

@@ -10,6 +10,7 @@ from xml.etree.ElementTree import Element
 
 from ...errors import UnsupportedElement
 from ...pmml.fields import local
+from .dates import DATE_FUNCTIONS
 from .supported import CATEGORIES, DATA_TYPES, KINDS, SPECS, Spec, parse_number
 
 MAX_NESTING = 200  # elements inside each other, Nodes excepted (trees are flattened without recursion)
@@ -123,12 +124,19 @@ def _check_text(el: Element, name: str, spec: Spec, link: tuple) -> None:
         parse_number((el.text or "").strip(), "Constant text", _path(link))
 
 
+def _date_argument(el: Element, name: str, link: tuple) -> bool:
+    """A FieldRef that is a date function's first argument: the one way native reads a date field."""
+    parent = link[1][0] if link[1] is not None else None
+    return (name == "FieldRef" and parent is not None and local(parent.tag) == "Apply"
+            and parent.get("function") in DATE_FUNCTIONS and parent[0] is el)
+
+
 _DEFAULT_TYPES = {"DataField": "string", "DerivedField": "double", "OutputField": "string"}
 
 
 def _scan(el: Element, name: str, scan: Prescan, link: tuple) -> None:
     read = el.get(_READER_ATTRS.get(name, "field"))
-    if read is not None and read not in scan.reads:
+    if read is not None and read not in scan.reads and not _date_argument(el, name, link):
         scan.reads[read] = link
     if name in _DEFAULT_TYPES:
         scan.types.setdefault(el.get("name", ""), el.get("dataType", _DEFAULT_TYPES[name]))

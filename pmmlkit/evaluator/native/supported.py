@@ -120,7 +120,7 @@ allow("Target", "field", numbers="min max rescaleFactor rescaleConstant",
       enums={"optype": OPTYPES, "castInteger": "round ceiling floor"}, children="TargetValue")
 allow("TargetValue", "value displayValue", numbers="priorProbability defaultValue")
 allow("Output", children="OutputField")
-allow("OutputField", "name displayName targetField value",
+allow("OutputField", "name displayName targetField value", numbers="rank",
       enums={"optype": OPTYPES, "dataType": DATA_TYPES, "isFinalResult": "true false",
              "feature": "predictedValue probability transformedValue decision entityId clusterId "
                         "clusterAffinity affinity entityAffinity"},
@@ -170,8 +170,8 @@ allow("TextIndexNormalization", "inField outField regexField",
 
 _REG_CLASS = {"functionName": "regression classification", "isScorable": "true"}
 
-# JPMML's x-mathContext="float" (XGBoost): 32-bit arithmetic, implemented for regression trees and
-# their sums only; compile.float_math refuses it anywhere else.
+# JPMML's x-mathContext="float" (XGBoost): 32-bit arithmetic, implemented for regression trees, their
+# sums, RegressionModels (elements/regression.py) and modelChains; compile.float_math refuses the rest.
 _MATH = {"x-mathContext": "double float"}
 allow("TreeModel", MODEL_ATTRS, numbers="missingValuePenalty", kind="model",
       enums={**_REG_CLASS, **_MATH, "splitCharacteristic": "binarySplit multiSplit",
@@ -192,7 +192,7 @@ allow("Segmentation", children="Segment",
 allow("Segment", "id", numbers="weight", children="<predicate> <model>")
 
 allow("RegressionModel", MODEL_ATTRS + " modelType targetFieldName", kind="model",
-      enums={**_REG_CLASS,
+      enums={**_REG_CLASS, **_MATH,
              "normalizationMethod": "none softmax simplemax logit probit cloglog loglog cauchit exp"},
       children=MODEL_CHILDREN + " RegressionTable")
 allow("RegressionTable", "targetCategory", numbers="intercept",
@@ -234,9 +234,10 @@ allow("ClusteringModel", MODEL_ATTRS, numbers="numberOfClusters", kind="model",
       enums={"functionName": "clustering", "modelClass": "centerBased", "isScorable": "true"},
       children=MODEL_CHILDREN + " ComparisonMeasure ClusteringField Cluster")
 allow("ComparisonMeasure", numbers="minimum maximum", enums={"kind": "distance", "compareFunction": "absDiff"},
-      children="squaredEuclidean euclidean cityBlock chebychev")
+      children="squaredEuclidean euclidean cityBlock chebychev minkowski")
 for _name in ("squaredEuclidean", "euclidean", "cityBlock", "chebychev"):
     allow(_name)
+allow("minkowski", numbers="p-parameter")  # k-NN only: clustering.py refuses it
 allow("ClusteringField", "field", numbers="fieldWeight",
       enums={"isCenterField": "true false", "compareFunction": "absDiff"})
 allow("Cluster", "id name", numbers="size", children="Array KohonenMap Partition")
@@ -273,6 +274,19 @@ allow("SupportVectors", numbers="numberOfAttributes numberOfSupportVectors", chi
 allow("SupportVector", "vectorId")
 allow("Coefficients", numbers="numberOfCoefficients absoluteValue", children="Coefficient")
 allow("Coefficient", numbers="value")
+
+# NearestNeighborModel (elements/nearest_neighbor.py): what JPMML-SkLearn writes for KNeighbors*
+allow("NearestNeighborModel", MODEL_ATTRS + " instanceIdVariable", numbers="numberOfNeighbors threshold",
+      kind="model", enums={"functionName": "regression classification", "isScorable": "true",
+                           "continuousScoringMethod": "average weightedAverage median",
+                           "categoricalScoringMethod": "majorityVote weightedMajorityVote"},
+      children=MODEL_CHILDREN + " TrainingInstances ComparisonMeasure KNNInputs")
+allow("TrainingInstances", numbers="recordCount fieldCount", enums={"isTransformed": "true false"},
+      children="InstanceFields InlineTable")
+allow("InstanceFields", children="InstanceField")
+allow("InstanceField", "field column")
+allow("KNNInputs", children="KNNInput")
+allow("KNNInput", "field", numbers="fieldWeight", enums={"compareFunction": "absDiff"})
 
 # --- category values each element compares a field with ---------------------------------------
 

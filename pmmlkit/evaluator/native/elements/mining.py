@@ -58,9 +58,13 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
                                  ["modelChain", "selectFirst", *VOTES])
     in_float = float_math(model, path)
     plain = method not in ("modelChain", "selectFirst") and segments and all(_is_plain_tree(s) for s in segments)
-    if in_float and not (plain and method == "sum" and all(float_math(_model_of(s), path) for s in segments)):
-        raise UnsupportedElement("MiningModel x-mathContext='float' other than a sum of float regression trees",
-                                 path, ["multipleModelMethod='sum' of TreeModels with x-mathContext='float'"])
+    # A modelChain does no arithmetic of its own: each segment computes in its own math context.
+    if in_float and method != "modelChain" and not (
+            plain and method == "sum" and all(float_math(_model_of(s), path) for s in segments)):
+        raise UnsupportedElement("MiningModel x-mathContext='float' other than a sum of float regression trees "
+                                 "or a modelChain", path,
+                                 ["multipleModelMethod='sum' of TreeModels with x-mathContext='float'",
+                                  "multipleModelMethod='modelChain'"])
     if plain and (in_float or not any(_model_of(s).get("x-mathContext") == "float" for s in segments)):
         forest = Forest(ctx, classification=classification)
         for i, s in enumerate(segments):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import children, local
-from ..compile import ModelResult, register
+from ..compile import ModelResult, float_math, register
 from ..context import Ctx, Env
 from ..kernels import INVERSE_LINKS, java_winner, softmax
 
@@ -120,10 +120,100 @@ def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
     raise UnsupportedElement(f"normalizationMethod={method!r}", path, sorted(INVERSE_LINKS))
 
 
+class FloatTables:
+    """x-mathContext="float" tables (XGBoost), in JPMML-Evaluator 1.7's FloatValue order.
+
+    Each table starts at 0f, adds float(coefficient) * float(x) per NumericPredictor in document
+    order, then its intercept when not zero; every step rounds to 32 bits. Only what XGBoost
+    writes is implemented: other predictors and exponents are refused.
+    """
+
+    def __init__(self, tables: list[Element], path: str):
+        self.tables = []
+        for i, table in enumerate(tables):
+            where = f"{path}/RegressionTable[{i + 1}]"
+            other = [local(c.tag) for c in table if local(c.tag) in ("CategoricalPredictor", "PredictorTerm")]
+            if other:
+                raise UnsupportedElement(f"{other[0]} in a RegressionModel with x-mathContext='float'", where,
+                                         ["NumericPredictor"])
+            terms = []
+            for p in children(table, "NumericPredictor"):
+                if float(p.get("exponent", "1")) != 1.0:
+                    raise UnsupportedElement(f"NumericPredictor exponent={p.get('exponent')!r} with "
+                                             "x-mathContext='float'", where, ["1"])
+                terms.append((p.get("name", ""), np.float32(p.get("coefficient", "0"))))
+            self.tables.append((terms, np.float32(table.get("intercept", "0"))))
+
+    def __call__(self, env: Env) -> np.ndarray:
+        out = np.zeros((env.n, len(self.tables)), dtype=np.float32)
+        for j, (terms, intercept) in enumerate(self.tables):
+            acc = np.zeros(env.n, dtype=np.float32)
+            for name, coef in terms:  # NaN (a missing input) makes the table missing, as null does in JPMML
+                acc = acc + coef * env.get(name).astype(np.float32)
+            out[:, j] = acc + intercept if intercept != 0 else acc
+        return out
+
+
+def float_exp(x: np.ndarray) -> np.ndarray:
+    """JPMML's FloatValue exp: (float)Math.pow(2.7182817d, x), not Math.exp (so not np.exp)."""
+    return np.power(2.7182817, x.astype(np.float64)).astype(np.float32)
+
+
+def float_logit(x: np.ndarray) -> np.ndarray:
+    return np.float32(1.0) / (np.float32(1.0) + float_exp(-x))
+
+
+def float_classify(values: np.ndarray, method: str, binomial: bool) -> np.ndarray:
+    """Float table values [rows, classes] -> float probabilities, as RegressionModelUtil computes them."""
+    if binomial:  # the first table's probability, the second's is its residual
+        out = np.empty_like(values)
+        out[:, 0] = float_logit(values[:, 0])
+        out[:, 1] = np.float32(1.0) - out[:, 0]
+        return out
+    # softmax: exp(v - max), summed left to right in 32 bits; a sum of exactly 1 is left undivided
+    top = np.where(np.isnan(values).any(axis=1), np.nan, values.max(axis=1))
+    e = float_exp(values - top[:, None].astype(np.float32))
+    total = np.zeros(len(values), dtype=np.float32)
+    for column in e.T:
+        total = total + column
+    return np.where((total == 1)[:, None], e, e / total[:, None])
+
+
+def _float_model(model: Element, tables: list[Element], method: str, path: str):
+    """A RegressionModel with x-mathContext="float": XGBoost's logit/softmax over its float sums."""
+    linear = FloatTables(tables, path)
+    if model.get("functionName") == "classification":
+        labels = tuple(t.get("targetCategory", "") for t in tables)
+        default_second = len(tables) == 2 and not linear.tables[1][0] and linear.tables[1][1] == 0
+        binomial = len(tables) == 2 and (method == "logit" or (method == "softmax" and default_second))
+        if not binomial and (method != "softmax" or len(tables) < 2):
+            raise UnsupportedElement(f"RegressionModel normalizationMethod={method!r} with {len(tables)} "
+                                     "RegressionTables and x-mathContext='float'", path,
+                                     ["logit (2 tables)", "softmax"])
+
+        def run_float_classification(env: Env) -> ModelResult:
+            with np.errstate(all="ignore"):
+                values = linear(env)
+                probs = float_classify(values, method, binomial).astype(np.float64)
+            return ModelResult(labels=labels, probs=probs, index=java_winner(probs, values.astype(np.float64)))
+        return run_float_classification
+    inverse = {"none": lambda v: v, "logit": float_logit, "softmax": float_logit, "exp": float_exp}.get(method)
+    if inverse is None or len(tables) != 1:
+        raise UnsupportedElement(f"RegressionModel normalizationMethod={method!r} with x-mathContext='float'",
+                                 path, ["none", "logit", "softmax", "exp"])
+
+    def run_float_regression(env: Env) -> ModelResult:
+        with np.errstate(all="ignore"):
+            return ModelResult(value=inverse(linear(env)[:, 0]).astype(np.float64))
+    return run_float_regression
+
+
 def compile_regression_model(model: Element, ctx: Ctx, path: str):
     tables = [t for t in model if local(t.tag) == "RegressionTable"]
-    linear = LinearTables(tables, ctx)
     method = model.get("normalizationMethod", "none")
+    if float_math(model, path):
+        return _float_model(model, tables, method, path)
+    linear = LinearTables(tables, ctx)
     if model.get("functionName") == "classification":
         labels = tuple(t.get("targetCategory", "") for t in tables)
         allowed = CLASSIFICATION_METHODS if len(tables) != 2 else CLASSIFICATION_METHODS + BINARY_LINKS
