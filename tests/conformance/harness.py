@@ -84,11 +84,13 @@ def load(case: Case, backend: str) -> tuple[Evaluator, list[str]]:
 
 
 def declared_gaps(ev: Evaluator, backend: str) -> list[str]:
-    """Differences agreement.KNOWN_GAPS declares for this document and backend."""
+    """Differences pmmlkit declares for this document and backend: the evaluator's
+    ``known_differences`` (evaluator/differences.py) and agreement.KNOWN_GAPS."""
     from pmmlkit.evaluator import agreement
 
+    declared = [str(d) for d in getattr(ev, "known_differences", [])]
     gap = agreement._declared_gap(backend, ev.document.root)
-    return [gap] if gap else []
+    return declared + ([gap] if gap else [])
 
 
 def check(case: Case, backend: str, answer: Answer) -> Outcome:

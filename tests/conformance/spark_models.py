@@ -1,4 +1,12 @@
-"""The Spark ML pipelines of the conformance suite: every stage JPMML-SparkML 3.4 converts.
+"""The Spark ML pipelines of the conformance suite, over the stages JPMML-SparkML 3.4 converts.
+
+Covered: SQLTransformer, Imputer, StringIndexer (string and integer columns), OneHotEncoder,
+VectorAssembler, StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Bucketizer,
+QuantileDiscretizer, Binarizer, Interaction, PolynomialExpansion, ElementwiseProduct, PCA,
+ChiSqSelector, VectorIndexer, Tokenizer, RegexTokenizer, StopWordsRemover, NGram,
+CountVectorizer, IDF; every regressor and classifier it converts, and KMeans. The domain
+decorators and VectorDensifier are in test_convert_extensions.py. Not yet: RFormula,
+VectorSlicer, VectorSizeHint, IndexToString, FPGrowth.
 
 Columns (spark_producer.frame): i_num int, d_num double, b_flag boolean, s_cat string and
 c_int integer category (all with nulls except c_int), text string; labels y_bin (0/1
@@ -13,7 +21,7 @@ IMPUTED = ["i_imp", "d_imp"]
 
 
 def _base(*, one_hot: bool, vector: str = "features") -> list:
-    """Boolean cast (SQLTransformer), Imputer, StringIndexer (string and integer columns), assembler.
+    """SQLTransformer (CASE WHEN, casts), Imputer, StringIndexer (string and integer columns), assembler.
 
     JPMML-SparkML cannot convert an Imputer over a SQLTransformer's output column
     (IllegalArgumentException in ImputerModelConverter), and over the integer i_num it writes
@@ -22,9 +30,10 @@ def _base(*, one_hot: bool, vector: str = "features") -> list:
     """
     from pyspark.ml.feature import Imputer, OneHotEncoder, SQLTransformer, StringIndexer, VectorAssembler
 
-    stages = [SQLTransformer(statement="SELECT *, CASE WHEN i_num IS NULL THEN DOUBLE(50.0) ELSE DOUBLE(i_num) END AS i_imp, "
-                                       "CASE WHEN b_flag IS NULL THEN DOUBLE(0.5) WHEN b_flag THEN DOUBLE(1.0) ELSE DOUBLE(0.0) END "
-                                       "AS b_num, DOUBLE(c_int) AS c_dbl FROM __THIS__"),
+    sql = ("SELECT *, CASE WHEN i_num IS NULL THEN DOUBLE(50.0) ELSE DOUBLE(i_num) END AS i_imp, "
+           "CASE WHEN b_flag IS NULL THEN DOUBLE(0.5) WHEN b_flag THEN DOUBLE(1.0) ELSE DOUBLE(0.0) END AS b_num, "
+           "DOUBLE(c_int) AS c_dbl FROM __THIS__")
+    stages = [SQLTransformer(statement=sql),
               Imputer(inputCols=["d_num"], outputCols=["d_imp"], strategy="mean"),
               StringIndexer(inputCols=["s_cat", "c_int"], outputCols=["s_idx", "c_idx"], handleInvalid="keep")]
     cats = ["s_idx", "c_idx"]
@@ -146,7 +155,8 @@ def _then(stage_path: str, **params) -> Callable[[], list]:
 
 
 MODELS: dict[str, tuple[str, Callable[[], list]]] = {
-    "linear_regression": ("y_reg", _pipe(lambda: _base(one_hot=True), _est(f"{_R}.LinearRegression", labelCol="y_reg"))),
+    "linear_regression": ("y_reg", _pipe(lambda: _base(one_hot=True), _est(
+        f"{_R}.LinearRegression", labelCol="y_reg"))),
     "glr_gaussian_identity": ("y_reg", _pipe(lambda: _scaled("StandardScaler"), _est(
         f"{_R}.GeneralizedLinearRegression", labelCol="y_reg", family="gaussian", link="identity"))),
     "glr_poisson_log": ("y_count", _pipe(lambda: _scaled("MinMaxScaler"), _est(

@@ -60,10 +60,23 @@ def test_knn_ties_and_missing_inputs_equal_jpmml(documents, name):
     assert native.filter(like="neighbor(").notna().all().all()
 
 
-def test_sklearn_catalogue_knn_equals_jpmml(tmp_path_factory):
-    cases = convert(["knn_cls", "knn_reg"], tmp_path_factory.mktemp("knn_catalogue"))
-    for case in cases.values():
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    return convert(["knn_cls", "knn_reg", "kmeans"], tmp_path_factory.mktemp("knn_catalogue"))
+
+
+def test_sklearn_catalogue_distance_models_equal_jpmml(catalogue):
+    # kmeans: JPMML-SkLearn lists the cluster ids as Values of the "cluster" OutputField (once refused).
+    assert b'<OutputField name="cluster" optype="categorical" dataType="string">' in catalogue["kmeans"].pmml
+    for case in catalogue.values():
+        NativeBackend(parse(case.pmml))
         assert_native_equals_jpmml(case.pmml, case.frame)
+
+
+def test_values_of_an_ordinal_output_are_refused(catalogue):
+    raw = catalogue["kmeans"].pmml.replace(b'name="cluster" optype="categorical"', b'name="cluster" optype="ordinal"')
+    with pytest.raises(UnsupportedElement, match="Value of an ordinal OutputField"):
+        NativeBackend(parse(raw))
 
 
 def test_tie_orders_are_jpmml_ones(documents):
@@ -81,6 +94,8 @@ def test_what_knn_does_not_implement_is_refused(documents):
          "feature='probability'"),
         (b"<euclidean/>", b"<jaccard/>", "jaccard"),
         (b'<KNNInput field="a"/>', b'<KNNInput field="a" compareFunction="gaussSim"/>', "compareFunction='gaussSim'"),
+        (b'<MiningField name="a"/>', b'<MiningField name="a" outliers="asExtremeValues" lowValue="1" highValue="3"/>',
+         "MiningField 'a' with outliers"),
     ]:
         assert old in raw
         with pytest.raises(UnsupportedElement, match=said):
@@ -95,3 +110,16 @@ def test_rank_outside_knn_is_refused():
     ranked = raw.replace(b"<Output>", b'<Output><OutputField name="e2" feature="entityId" rank="2"/>', 1)
     with pytest.raises(UnsupportedElement, match="feature='entityId' rank='2' in a MiningModel"):
         NativeBackend(parse(ranked))
+
+
+@pytest.mark.parametrize("edit", [
+    (b'numberOfNeighbors="4"', b'numberOfNeighbors="4" continuousScoringMethod="median"'),  # even k: mean of two
+    (b'numberOfNeighbors="4"', b'numberOfNeighbors="3" continuousScoringMethod="median"'),
+    (b'<KNNInput field="b"/>', b'<KNNInput field="b" fieldWeight="2.5"/>'),
+    (b"<euclidean/>", b"<squaredEuclidean/>"),
+    (b"<euclidean/>", b"<chebychev/>"),
+])
+def test_what_sklearn2pmml_does_not_write_but_pmml_allows_equals_jpmml(documents, edit):
+    raw = documents["reg_uniform_euclidean_k4"]
+    assert edit[0] in raw
+    assert_native_equals_jpmml(raw.replace(*edit), pd.concat([QUERIES, GRID], ignore_index=True))

@@ -43,8 +43,9 @@ def _float_classifier(method: str, n: int) -> bytes:
     fields = "".join(f'<DataField name="x{i}" optype="continuous" dataType="float"/>' for i in range(n))
     mining = "".join(f'<MiningField name="x{i}"/>' for i in range(n))
     if method == "logit":
-        tables = ('<RegressionTable intercept="0.0" targetCategory="1"><NumericPredictor name="x0" coefficient="1.0"/>'
-                  '</RegressionTable><RegressionTable intercept="0.0" targetCategory="0"/>')
+        tables = ('<RegressionTable intercept="0.0" targetCategory="1">'
+                  '<NumericPredictor name="x0" coefficient="1.0"/></RegressionTable>'
+                  '<RegressionTable intercept="0.0" targetCategory="0"/>')
     else:
         tables = "".join(f'<RegressionTable intercept="0.0" targetCategory="{i}">'
                          f'<NumericPredictor name="x{i}" coefficient="1.0"/></RegressionTable>' for i in range(n))
@@ -83,3 +84,22 @@ def test_what_xgboost_never_writes_stays_refused():
     tree = _float_classifier("logit", 1).replace(b"<Output>", b"<Targets><Target/></Targets><Output>")
     with pytest.raises(UnsupportedElement, match="x-mathContext='float' with functionName='classification'"):
         NativeBackend(parse(tree))
+
+
+@pytest.mark.parametrize("method", ["none", "logit", "exp", "softmax"])
+def test_float_regression_table_equals_jpmml(method):
+    # 0.1 * x + 0.2 in 32 bits, in JPMML's order (predictors first, then the intercept).
+    raw = f"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
+ <DataDictionary><DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="z" optype="continuous" dataType="double"/><DataField name="y" optype="continuous" dataType="double"/>
+ </DataDictionary>
+ <RegressionModel functionName="regression" normalizationMethod="{method}" x-mathContext="float">
+  <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/><MiningField name="z"/></MiningSchema>
+  <RegressionTable intercept="0.2"><NumericPredictor name="x" coefficient="0.1"/>
+   <NumericPredictor name="z" coefficient="-3.7"/></RegressionTable>
+ </RegressionModel></PMML>""".encode()
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"x": np.r_[rng.normal(0, 30, 60), 0.0, np.nan, 1e38],
+                          "z": np.r_[rng.normal(0, 3, 60), 0.0, 1.0, 1.0]})
+    assert_native_equals_jpmml(raw, frame, rtol=0)

@@ -225,6 +225,11 @@ def _outputs(model: Element, ctx: Ctx, path: str) -> list:
     for of in children(out, "OutputField") if out is not None else []:
         name = of.get("name", "")
         ctx.types[name] = of.get("dataType", "string")
+        # JPMML neither checks nor maps an output against its Values; only an ordinal field's order
+        # could matter (comparisons of a later model), so only that case is refused.
+        if of.get("optype") == "ordinal" and children(of, "Value"):
+            raise UnsupportedElement("Value of an ordinal OutputField", f"{path}/OutputField[@name={name!r}]",
+                                     ["Values of a categorical or continuous OutputField"])
         fn = _output_field(of, model, ctx, f"{path}/OutputField[@name={name!r}]")
         fields.append((name, _as_float32(fn) if of.get("dataType") == "float" else fn))
     return fields

@@ -124,7 +124,7 @@ allow("OutputField", "name displayName targetField value", numbers="rank",
       enums={"optype": OPTYPES, "dataType": DATA_TYPES, "isFinalResult": "true false",
              "feature": "predictedValue probability transformedValue decision entityId clusterId "
                         "clusterAffinity affinity entityAffinity"},
-      children="<expression> Decisions")
+      children="<expression> Decisions Value")  # Values: see compile._outputs
 
 # --- expressions and predicates --------------------------------------------------------------
 

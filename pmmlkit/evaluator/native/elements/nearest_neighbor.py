@@ -25,9 +25,10 @@ def _measure(model: Element, path: str) -> tuple[str, float, float | None]:
     cm = child(model, "ComparisonMeasure")
     el = next((c for c in cm if local(c.tag) != "Extension"), None) if cm is not None else None
     name = local(el.tag) if el is not None else ""
-    if name not in MEASURES or cm.get("kind") != "distance":
-        raise UnsupportedElement(f"ComparisonMeasure {name or '(none)'!r} kind={cm.get('kind') if cm is not None else None!r}",
-                                 f"{path}/ComparisonMeasure", sorted(MEASURES))
+    kind = cm.get("kind") if cm is not None else None
+    if name not in MEASURES or kind != "distance":
+        raise UnsupportedElement(f"ComparisonMeasure {name or '(none)'!r} kind={kind!r}", f"{path}/ComparisonMeasure",
+                                 sorted(MEASURES))
     if name == "minkowski":
         p = float(el.get("p-parameter", "nan"))
         if not p > 0:
@@ -66,11 +67,23 @@ def _numbers(cells: list[str | None], data_type: str, where: str) -> np.ndarray:
     return out.astype(np.float32).astype(np.float64) if data_type == "float" else out
 
 
+def _check_treatments(model: Element, columns: dict[str, str], path: str) -> None:
+    """JPMML prepares the table's cells like input values: a treatment would change the instances too."""
+    ms = child(model, "MiningSchema")
+    for mf in children(ms, "MiningField") if ms is not None else []:
+        if mf.get("name") in columns and (mf.get("outliers", "asIs") != "asIs"
+                                          or mf.get("missingValueReplacement") is not None):
+            raise UnsupportedElement(f"MiningField {mf.get('name')!r} with outliers or missingValueReplacement in "
+                                     "a NearestNeighborModel", f"{path}/MiningSchema",
+                                     ["MiningFields without value treatments"])
+
+
 class Instances:
     """The training instances as arrays: input coordinates, target values, entity ids."""
 
     def __init__(self, model: Element, ctx: Ctx, path: str):
         columns, rows = _table(model, path)
+        _check_treatments(model, columns, path)
         self.size = len(rows)
         inputs = children(child(model, "KNNInputs"), "KNNInput") if child(model, "KNNInputs") is not None else []
         if not inputs:
