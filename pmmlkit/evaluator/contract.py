@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import (QUOTE_ITEMS, InputError, InvalidValueError, MissingFieldError, TypeConversionError,
-                      quote_list)
+                      quote, quote_list)
 from ..pmml.fields import NUMERIC_TYPES as NUMERIC
 from ..pmml.fields import InputField, ModelSchema, to_float32
 from .base import Levels
@@ -134,16 +134,27 @@ class FieldRule:
         except InputError:
             return False
 
-    def replacement(self, kind: str) -> Any:
+    def replacement(self, kind: str, value: Any = None, row: int | None = None) -> Any:
+        """The MiningField's replacement of a missing (or invalid) ``value``, typed like the field.
+
+        A replacement that is not of the field's type ("50.1" for an integer) fails the rows that
+        need it, as in JPMML-Evaluator (NumberFormatException); the other rows score as usual.
+        """
         f = self.field
-        value = f.missing_value_replacement if kind == "missing" else f.invalid_value_replacement
-        if value is None:
+        text = f.missing_value_replacement if kind == "missing" else f.invalid_value_replacement
+        if text is None:
             return None
-        # Replacements are written by the model itself: "__unknown" for a keep bucket is fine.
+        if f.data_type in ("double", "float") and text.strip() == "NaN":
+            return math.nan  # Java parses "NaN": JPMML scores the row as a missing value
         try:
-            return self.coerce(value, None)
+            return self.coerce(text, None)  # a string field's "__unknown" (a keep bucket) is text
         except InputError:
-            return value
+            attr = "missingValueReplacement" if kind == "missing" else "invalidValueReplacement"
+            state = "is missing" if kind == "missing" else "is invalid"
+            raise TypeConversionError(
+                row, f.name, value, f"{state}, and the model's {attr} {quote(text)} "
+                f"{self._expected_type()}: this row cannot be scored (JPMML-Evaluator refuses it too); "
+                f"send a valid value or fix {attr} in the PMML") from None
 
     def check(self, value: Any, row: int | None) -> Any:
         """One raw value to its typed, treated form; raises InputError."""
@@ -157,24 +168,26 @@ class FieldRule:
             # A value that is not of the field's type (2.5 or 2**31 for an integer) is an
             # invalid value, as in JPMML: asMissing/asValue treat it, the others refuse it.
             if treatment in ("asMissing", "asValue"):
-                return self._treat_invalid(treatment, row)
+                return self._treat_invalid(treatment, value, row)
             raise
         if self._is_valid(typed):
             return typed
         if treatment == "asIs":
             return typed
         if treatment in ("asMissing", "asValue"):
-            return self._treat_invalid(treatment, row)
+            return self._treat_invalid(treatment, value, row)
         raise InvalidValueError(row, f.name, value, self._invalid_reason())
 
-    def _treat_invalid(self, treatment: str, row: int | None) -> Any:
-        return self._treat_missing(None, row) if treatment == "asMissing" else self.replacement("invalid")
+    def _treat_invalid(self, treatment: str, value: Any, row: int | None) -> Any:
+        if treatment == "asMissing":
+            return self._treat_missing(None, row)
+        return self.replacement("invalid", value, row)
 
     def _treat_missing(self, value: Any, row: int | None) -> Any:
         f = self.field
         if f.missing_value_treatment == "returnInvalid":
             raise MissingFieldError(row, f.name, value, f"is missing; the model requires a value of type {f.data_type}")
-        replaced = self.replacement("missing")
+        replaced = self.replacement("missing", value, row)
         if replaced is not None:
             return replaced
         return math.nan if self.numeric else None

@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 
-from ..pmml.fields import local
+from ..pmml.fields import children, local, typed_value
 
 
 @dataclass(frozen=True)
@@ -30,54 +30,125 @@ class KnownDifference:
         return f"{self.backend} differs at {where}: {self.reason}"
 
 
-# (backend, element) -> (does this element trigger it, given every field's dataType?, why and where)
-_Rule = tuple[Callable[[Element, dict[str, str]], bool], str]
+@dataclass(frozen=True)
+class _Fields:
+    """What a rule may need to know about the document's fields, read once per document."""
+
+    types: dict[str, str]  # dataType of every DataField and DerivedField
+    valid: dict[str, frozenset]  # DataField -> its valid values (typed), when it lists them
+
+
+# (backend, element) -> (does this element trigger it, given the document's fields?, why and where)
+_Rule = tuple[Callable[[Element, _Fields], bool], str]
 RULES: dict[tuple[str, str], _Rule] = {
     ("pypmml", "TreeModel"): (
-        lambda el, types: el.get("missingValueStrategy") == "nullPrediction",
+        lambda el, fields: el.get("missingValueStrategy") == "nullPrediction",
         "on rows where a split field is missing, PMML4S answers the score of the node reached so far, "
         "where PMML 4.4 and JPMML return no prediction (missingValueStrategy=\"nullPrediction\")"),
     ("pypmml", "RegressionModel"): (
-        lambda el, types: el.get("normalizationMethod") == "softmax",
+        lambda el, fields: el.get("normalizationMethod") == "softmax",
         "PMML4S computes the softmax without subtracting the largest value, so exp() overflows "
         "on extreme inputs (|logit| > ~709): it answers NaN probabilities and the first class"),
     ("pypmml", "SimplePredicate"): (
-        lambda el, types: types.get(el.get("field", "")) == "float" and not _is_float32(el.get("value")),
+        lambda el, fields: fields.types.get(el.get("field", "")) == "float" and not _is_float32(el.get("value")),
         "a split compares a dataType=\"float\" field with a threshold that is not a 32-bit float; "
         "PMML and JPMML round the threshold to float, PMML4S keeps it a double, so a value that rounds "
         "to the threshold goes the other way"),
     ("pypmml", "NearestNeighborModel"): (
-        lambda el, types: True,
+        lambda el, fields: True,
         "on rows with a missing input, PMML4S answers no prediction where JPMML measures distances "
         "over the fields that are present"),
     ("pypmml", "SupportVectorMachineModel"): (
-        lambda el, types: True,
+        lambda el, fields: True,
         "on rows with a missing input, JPMML refuses the row with an error where PMML4S answers "
         "no prediction and no error"),
     ("pypmml", "*"): (  # any element: XGBoost and LightGBM put it on MiningModel and TreeModel
-        lambda el, types: el.get("x-mathContext") == "float",
+        lambda el, fields: el.get("x-mathContext") == "float",
         "PMML4S ignores x-mathContext=\"float\" and computes in double precision where JPMML rounds "
         "to float as the producer did: results differ by about 1e-7 relative"),
+    # The four below were found by the conformance suite (tests/conformance) on real producers.
+    ("pypmml", "GeneralRegressionModel"): (
+        lambda el, fields: bool(_factors_that_can_be_missing(el)),
+        "on rows where a factor (categorical predictor) is missing, PMML4S answers a number (it "
+        "leaves the factor's terms out) where PMML 4.4 and JPMML answer no prediction"),
+    ("pypmml", "Apply"): (
+        lambda el, fields: el.get("function") == "/" and _is_constant_zero(_arguments(el)[1:2]),
+        "a derived field divides by the constant 0 (Spark's MinMaxScaler of a constant column "
+        "writes this): JPMML answers infinity for x/0 and rejects the row for 0/0 (Function \"/\" "
+        "returned invalid value), where PMML4S answers NaN without an error"),
+    ("pypmml", "TextIndexNormalization"): (
+        lambda el, fields: True,
+        "performance: PMML4S is very slow on TextIndexNormalization (it compiles the regular "
+        "expressions again for every row and term: about 0.3 s a row), so a batch may hit the "
+        "timeout (EvaluationTimeout) where JPMML answers at once"),
+    ("pypmml", "MiningField"): (
+        lambda el, fields: _replacement_is_invalid(el, fields),
+        "the missingValueReplacement is not a valid value of its field (sklearn's SimpleImputer "
+        "fill_value=\"none\"): on rows where the field is missing, PMML4S takes the replacement for an "
+        "invalid value, and a model such as LightGBM's MiningModel then answers no prediction where "
+        "JPMML answers with the replacement"),
 }
 
 
 def known_differences(root: Element, backend: str) -> list[KnownDifference]:
     """Every known difference of ``backend`` that this document triggers, in document order."""
-    types = _field_types(root)
+    fields = _fields(root)
     places: dict[tuple[str, str], list[tuple[str, str]]] = {}  # rule -> (element, path) where it applies
     for el, path in _walk(root, local(root.tag)):
         for key in ((backend, local(el.tag)), (backend, "*")):
             rule = RULES.get(key)
-            if rule is not None and rule[0](el, types):
+            if rule is not None and rule[0](el, fields):
                 places.setdefault(key, []).append((local(el.tag), path))
     return [KnownDifference(backend, where[0][0], where[0][1], RULES[key][1], len(where) - 1)
             for key, where in places.items()]
 
 
-def _field_types(root: Element) -> dict[str, str]:
-    """dataType of every DataField and DerivedField, wherever it is declared."""
-    return {el.get("name", ""): el.get("dataType", "")
-            for el in root.iter() if isinstance(el.tag, str) and local(el.tag) in ("DataField", "DerivedField")}
+def _fields(root: Element) -> _Fields:
+    """dataType of every DataField and DerivedField, wherever it is declared; valid values of DataFields."""
+    declared = [el for el in root.iter()
+                if isinstance(el.tag, str) and local(el.tag) in ("DataField", "DerivedField")]
+    types = {el.get("name", ""): el.get("dataType", "") for el in declared}
+    valid = {}
+    for el in declared:
+        values = [v.get("value", "") for v in children(el, "Value") if v.get("property", "valid") == "valid"]
+        if local(el.tag) == "DataField" and values:
+            valid[el.get("name", "")] = frozenset(typed_value(v, types[el.get("name", "")]) for v in values)
+    return _Fields(types, valid)
+
+
+def _factors_that_can_be_missing(model: Element) -> list[str]:
+    """Factors of a GeneralRegressionModel that may reach it missing: no missingValueReplacement.
+
+    A factor computed by a DerivedField counts: it is missing when its inputs are.
+    """
+    replaced = {mf.get("name") for schema in children(model, "MiningSchema")
+                for mf in children(schema, "MiningField") if mf.get("missingValueReplacement") is not None}
+    return [p.get("name", "") for factors in children(model, "FactorList")
+            for p in children(factors, "Predictor") if p.get("name") not in replaced]
+
+
+def _arguments(apply: Element) -> list[Element]:
+    """The argument expressions of an Apply (its Extensions are not arguments)."""
+    return [c for c in apply if isinstance(c.tag, str) and local(c.tag) != "Extension"]
+
+
+def _is_constant_zero(args: list[Element]) -> bool:
+    """True when ``args`` is one <Constant> whose number is 0 (0, 0.0, -0.0, 0E0...)."""
+    if len(args) != 1 or local(args[0].tag) != "Constant":
+        return False
+    try:
+        return float((args[0].text or "").strip()) == 0.0
+    except ValueError:
+        return False
+
+
+def _replacement_is_invalid(mining_field: Element, fields: _Fields) -> bool:
+    """True when a MiningField's missingValueReplacement is not among its field's valid values."""
+    replacement = mining_field.get("missingValueReplacement")
+    valid = fields.valid.get(mining_field.get("name", ""))
+    if replacement is None or valid is None:
+        return False  # no replacement, or a field with no closed list of values
+    return typed_value(replacement, fields.types.get(mining_field.get("name", ""), "")) not in valid
 
 
 def _is_float32(text: str | None) -> bool:

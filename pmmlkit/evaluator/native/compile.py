@@ -15,7 +15,7 @@ import pandas as pd
 from ...errors import RowEvaluationError, NativeCompileError, UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
 from .context import NUMERIC_TYPES, Ctx, Env, category_codes
-from .expressions import define_functions, expression_of
+from .expressions import define_functions, expression_of, is_missing
 from .result import ModelResult, labels_as
 from .strict import check_document
 from .targets import compile_targets
@@ -69,6 +69,8 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
     derived = derived_fields(child(model, "LocalTransformations"), ctx, f"{path}/LocalTransformations")
     core = compiler(model, ctx, path)
     outputs = _outputs(model, ctx, f"{path}/Output")
+    guarded = _reads_result_outputs(outputs)
+    reads_fields = not all(r for _, _, r in outputs)
     target = target_of(model)
     target_type = ctx.types.get(target or "", "string") if target else None
     if name != "ClusteringModel" and target_type is None:
@@ -82,8 +84,15 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
         if post is not None:
             result = post(result)
         out_env = Env(env.n, dict(result.outputs), ctx, parent=local_env)
-        for out_name, fn in outputs:
-            out_env.cols[out_name] = result.outputs[out_name] = fn(out_env, result, target_type)
+        undefined = _no_prediction(result, target_type) if guarded else None
+        if reads_fields and target is not None:
+            _target_as_missing(out_env, target, target_type)
+        for out_name, fn, from_result in outputs:
+            col = result.outputs[out_name] = fn(out_env, result, target_type)
+            if undefined is not None and from_result:
+                _undefined_where(out_env, out_name, col, undefined)
+            else:
+                out_env.cols[out_name] = col
         return result
     return run
 
@@ -231,8 +240,56 @@ def _outputs(model: Element, ctx: Ctx, path: str) -> list:
             raise UnsupportedElement("Value of an ordinal OutputField", f"{path}/OutputField[@name={name!r}]",
                                      ["Values of a categorical or continuous OutputField"])
         fn = _output_field(of, model, ctx, f"{path}/OutputField[@name={name!r}]")
-        fields.append((name, _as_float32(fn) if of.get("dataType") == "float" else fn))
+        from_result = of.get("feature", "predictedValue") not in _EXPRESSION_FEATURES
+        fields.append((name, _as_float32(fn) if of.get("dataType") == "float" else fn, from_result))
     return fields
+
+
+# JPMML computes these from the Output's expression; every other feature reads the model's result,
+# and is "not defined" where the model gave no prediction (MissingFieldException when read).
+_EXPRESSION_FEATURES = ("transformedValue", "decision")
+_UNDEFINED = "\0no prediction"  # hidden column of an output Env: the rows without a prediction
+
+
+def _reads_result_outputs(outputs: list) -> bool:
+    """Can an expression output read an output of the model's result? Only then are rows checked."""
+    return any(r for _, _, r in outputs) and not all(r for _, _, r in outputs)
+
+
+def _no_prediction(result: ModelResult, target_type: str | None) -> np.ndarray | None:
+    """The rows where the model gave no prediction, or None when every row has one."""
+    if result.value is None and result.probs is None and result.index is None:
+        return None
+    missing = is_missing(result.predicted(target_type))
+    return missing if missing.any() else None
+
+
+def _target_as_missing(env: Env, target: str, target_type: str | None) -> None:
+    """An output's FieldRef to the target reads the (absent) input, missing, as in JPMML."""
+    try:
+        env.get(target)
+    except KeyError:
+        numeric = target_type in NUMERIC_TYPES
+        env.cols[target] = np.full(env.n, np.nan) if numeric else np.full(env.n, None, dtype=object)
+
+
+def _undefined_where(env: Env, name: str, col: np.ndarray, undefined: np.ndarray) -> None:
+    """Put a result output in ``env`` so that reading it fails on the rows without a prediction.
+
+    As in JPMML-Evaluator, only a read fails the row: an ``if`` branch that no such row takes
+    does not (the mask is a column, so an Env over a subset of rows cuts it too).
+    """
+    env.cols[_UNDEFINED] = undefined
+    env.cols[f"\0{name}"] = col
+
+    def read(sub: Env) -> np.ndarray:
+        if sub.get(_UNDEFINED).any():
+            raise RowEvaluationError(
+                f"output field {name!r} is not defined: the model gave no prediction for this row (for "
+                "example no tree node for a missing value), and an OutputField reads it. JPMML-Evaluator "
+                "refuses the row too (MissingFieldException); give the row the values the model needs")
+        return sub.get(f"\0{name}")
+    env.derived[name] = read
 
 
 def _as_float32(fn):
