@@ -81,6 +81,10 @@ class NativeCompileError(PmmlError):
     """The native compiler failed on a document its strict check accepted (a pmmlkit defect, named as one)."""
 
 
+class BackendRefusal(PmmlError):
+    """A backend refuses a document it is known to evaluate wrongly, or so slowly that it would hang."""
+
+
 class VerificationError(PmmlError):
     """The model does not reproduce its own ModelVerification records."""
 

@@ -78,9 +78,10 @@ RULES: dict[tuple[str, str], _Rule] = {
         "returned invalid value), where PMML4S answers NaN without an error"),
     ("pypmml", "TextIndexNormalization"): (
         lambda el, fields: True,
-        "performance: PMML4S is very slow on TextIndexNormalization (it compiles the regular "
-        "expressions again for every row and term: about 0.3 s a row), so a batch may hit the "
-        "timeout (EvaluationTimeout) where JPMML answers at once"),
+        "performance: PMML4S is very slow on TextIndexNormalization: most texts take milliseconds, "
+        "but on some it runs for more than 15 s a row or does not finish (Spark's stop-word "
+        "normalization, text 'price bad good'), so a call without a timeout may hang and one with a "
+        "timeout raises EvaluationTimeout where JPMML answers at once"),
     ("pypmml", "MiningField"): (
         lambda el, fields: _replacement_is_invalid(el, fields),
         "the missingValueReplacement is not a valid value of its field (sklearn's SimpleImputer "
@@ -108,11 +109,12 @@ def _fields(root: Element) -> _Fields:
     declared = [el for el in root.iter()
                 if isinstance(el.tag, str) and local(el.tag) in ("DataField", "DerivedField")]
     types = {el.get("name", ""): el.get("dataType", "") for el in declared}
-    valid = {}
-    for el in declared:
+    valid: dict[str, frozenset] = {}
+    for el in (el for el in declared if local(el.tag) == "DataField"):
+        name = el.get("name", "")
         values = [v.get("value", "") for v in children(el, "Value") if v.get("property", "valid") == "valid"]
-        if local(el.tag) == "DataField" and values:
-            valid[el.get("name", "")] = frozenset(typed_value(v, types[el.get("name", "")]) for v in values)
+        if values:  # no valid Value listed: every value of the type is valid
+            valid[name] = frozenset(typed_value(v, types[name]) for v in values)
     return _Fields(types, valid)
 
 

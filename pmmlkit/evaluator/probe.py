@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
-from ..pmml.fields import InputField, children, local
+from ..pmml.fields import InputField, children, is_number, local
 from ..pmml.loader import PmmlDocument
 
 NUMERIC = ("double", "float", "integer")
@@ -73,7 +73,7 @@ def _candidates(f: InputField, edges: _Edges, rng: np.random.Generator) -> tuple
 def _not_a_category(f: InputField) -> Any:
     if f.data_type not in NUMERIC:
         return INVALID_TEXT
-    numbers = [float(v) for v in f.values if _is_number(v)]
+    numbers = [float(v) for v in f.values if is_number(v)]
     return (max(numbers) + 1 if numbers else 0) if f.data_type == "integer" else math.pi * 1e6
 
 
@@ -128,14 +128,6 @@ def _unique(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 # --- reading the document's split points ---------------------------------------------------
 
 def _edges(root: Element, inputs: tuple[InputField, ...]) -> dict[str, _Edges]:
@@ -159,7 +151,7 @@ def _edges(root: Element, inputs: tuple[InputField, ...]) -> dict[str, _Edges]:
 
 
 def _note(edges: _Edges, text: str, compared_as: str) -> None:
-    if compared_as in NUMERIC and _is_number(text):
+    if compared_as in NUMERIC and is_number(text):
         edges.thresholds.append((float(text), compared_as))
     else:
         edges.texts.append(text)

@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..errors import BackendRefusal
+from ..pmml.fields import local
+from ..pmml.loader import PmmlDocument
 from .base import Results
 from .jvm import JvmBackend
 
@@ -11,8 +14,23 @@ from .jvm import JvmBackend
 LONG_MIN = -(2 ** 63)
 
 
+# Elements on which PMML4S can run for minutes on a single row (it recompiles the regular
+# expressions of TextIndexNormalization for every row and term): a call would hold a thread of
+# the shared JVM long after any timeout, so such documents are refused before loading.
+HANGS_ON = ("TextIndexNormalization",)
+
+
 class PypmmlBackend(JvmBackend):
     name = "pypmml"
+
+    def __init__(self, doc: PmmlDocument):
+        found = next((local(el.tag) for el in doc.root.iter()
+                      if isinstance(el.tag, str) and local(el.tag) in HANGS_ON), None)
+        if found is not None:
+            raise BackendRefusal(
+                f"{doc.source}: backend 'pypmml' refuses documents with <{found}>: PMML4S can run for "
+                "minutes on one row of them; use backend='native' or 'jpmml'")
+        super().__init__(doc)
 
     def _load(self, gw: Any, jvm: Any) -> Any:
         model = jvm.org.pmml4s.model.Model.fromBytes(self.doc.raw)

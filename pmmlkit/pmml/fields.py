@@ -27,6 +27,15 @@ def to_float32(x: float) -> float:
         return float(np.float32(x))
 
 
+def is_number(text: str) -> bool:
+    """True when ``text`` reads as a number (PMML's and Python's float syntax agree here)."""
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def typed_value(text: str, data_type: str) -> Any:
     """A <Value>'s text as a value of its field's type, as the input contract delivers values.
 

@@ -126,3 +126,13 @@ def test_a_text_index_normalization_is_declared_as_slow():
 def test_a_replacement_that_is_not_a_valid_value_is_declared(replacement, data_type, values, found):
     expected = [("MiningField", "PMML/RegressionModel/MiningSchema/MiningField")] if found else []
     assert declared(replaced(replacement, data_type=data_type, values=values)) == expected
+
+
+def test_pypmml_refuses_a_text_index_normalization_before_loading():
+    """PMML4S can hang on it (minutes on one row, holding a JVM thread past any timeout)."""
+    from pmmlkit import Evaluator
+    from pmmlkit.errors import BackendRefusal
+
+    with pytest.raises(BackendRefusal, match="refuses documents with <TextIndexNormalization>"):
+        Evaluator.from_bytes(text_index(True), backend="pypmml")
+    Evaluator.from_bytes(text_index(False), backend="pypmml")  # without it, PMML4S loads the model

@@ -69,8 +69,8 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
     derived = derived_fields(child(model, "LocalTransformations"), ctx, f"{path}/LocalTransformations")
     core = compiler(model, ctx, path)
     outputs = _outputs(model, ctx, f"{path}/Output")
-    guarded = _reads_result_outputs(outputs)
-    reads_fields = not all(r for _, _, r in outputs)
+    reads_fields = not all(r for _, _, r in outputs)  # an expression output may read fields...
+    guarded = reads_fields and any(r for _, _, r in outputs)  # ...and a result output: check its rows
     target = target_of(model)
     target_type = ctx.types.get(target or "", "string") if target else None
     if name != "ClusteringModel" and target_type is None:
@@ -249,11 +249,6 @@ def _outputs(model: Element, ctx: Ctx, path: str) -> list:
 # and is "not defined" where the model gave no prediction (MissingFieldException when read).
 _EXPRESSION_FEATURES = ("transformedValue", "decision")
 _UNDEFINED = "\0no prediction"  # hidden column of an output Env: the rows without a prediction
-
-
-def _reads_result_outputs(outputs: list) -> bool:
-    """Can an expression output read an output of the model's result? Only then are rows checked."""
-    return any(r for _, _, r in outputs) and not all(r for _, _, r in outputs)
 
 
 def _no_prediction(result: ModelResult, target_type: str | None) -> np.ndarray | None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import UnsupportedElement
-from ...pmml.fields import child, children, local
+from ...pmml.fields import child, children, is_number, local
 from .context import NUMERIC_TYPES, Ctx, Env, Expr
 
 Compiler = Callable[[Element, Ctx, str], Expr]
@@ -41,17 +41,9 @@ def typed_constant(text: str | None, data_type: str | None) -> object:
         flag = text.strip().lower()
         if flag in ("true", "false"):
             return 1.0 if flag == "true" else 0.0
-    if data_type in NUMERIC_TYPES or (data_type is None and _is_number(text)):
+    if data_type in NUMERIC_TYPES or (data_type is None and is_number(text)):
         return float(text)
     return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 def full(n: int, value: object) -> np.ndarray:
@@ -207,7 +199,7 @@ def constant_type(el: Element) -> str:
     if declared is not None:
         return declared
     text = (el.text or "").strip()
-    return "integer" if _INTEGER.fullmatch(text) else "double" if _is_number(text) else "string"
+    return "integer" if _INTEGER.fullmatch(text) else "double" if is_number(text) else "string"
 
 
 def data_type_of(el: Element, ctx: Ctx) -> str:
