@@ -35,7 +35,8 @@ def tree(function: str, outputs: str) -> bytes:
  <Output>{outputs}</Output>
  <Node id="1"><True/>
   <Node id="2" score="{scores[0][0]}"><SimplePredicate field="x" operator="lessThan" value="1"/>{scores[0][1]}</Node>
-  <Node id="3" score="{scores[1][0]}"><SimplePredicate field="x" operator="greaterOrEqual" value="1"/>{scores[1][1]}</Node>
+  <Node id="3" score="{scores[1][0]}">
+   <SimplePredicate field="x" operator="greaterOrEqual" value="1"/>{scores[1][1]}</Node>
  </Node>
 </TreeModel></PMML>""".encode()
 
@@ -46,7 +47,8 @@ PROB = '<OutputField name="p" optype="continuous" dataType="double" feature="pro
 
 
 def transformed(body: str, name: str = "t") -> str:
-    return f'<OutputField name="{name}" optype="categorical" dataType="string" feature="transformedValue">{body}</OutputField>'
+    return (f'<OutputField name="{name}" optype="categorical" dataType="string" feature="transformedValue">'
+            f'{body}</OutputField>')
 
 
 MAP = ('<OutputField name="t" optype="continuous" dataType="double" feature="transformedValue">'
@@ -85,7 +87,9 @@ def test_row_without_prediction(backend: str, case: str) -> None:
     want_y = ["a", "b"] if function == "classification" else [1.5, 2.5]
     assert [out["y"][0], out["y"][2]] == want_y
     if fails:
-        assert "is not defined" in error[1] and ("'p'" in error[1] or '"p"' in error[1]) and error[1].startswith("row 1:"), error[1]
+        message = error[1]  # native names the field 'p', JPMML "p"
+        assert "is not defined" in message and ("'p'" in message or '"p"' in message), message
+        assert message.startswith("row 1:"), message
     else:
         assert error[1] is None, error[1]
         if "t" in out:
