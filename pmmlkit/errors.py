@@ -165,8 +165,14 @@ class EvaluationError(PmmlkitError):
 class RowEvaluationError(EvaluationError):
     """The native backend met a row JPMML-Evaluator also refuses (a missing argument, an invalid result).
 
-    The native backend then scores the batch row by row, so that only those rows carry the error.
+    The native backend then scores the failing rows one by one, so that only they carry the
+    error. ``rows`` (a boolean mask over the rows being computed, when the raiser knows it)
+    only says where to look: the rest is scored as one batch again.
     """
+
+    def __init__(self, message: str, *, rows: Any = None):
+        super().__init__(message)
+        self.rows = rows
 
 
 class TooManyRejectsError(PmmlkitError):

@@ -21,12 +21,22 @@ class NativeBackend(Backend):
         self._targets = [(t.name, t.data_type) for t in self.schema.targets]
         self._names = self.schema.result_names
 
-    def evaluate(self, columns: Columns, n_rows: int,
-                 levels: Levels | None = None) -> tuple[Results, list[str | None] | None]:
+    def evaluate(self, columns: Columns, n_rows: int, levels: Levels | None = None,
+                 *, _depth: int = 0) -> tuple[Results, list[str | None] | None]:
         try:
             return self._evaluate(columns, n_rows, levels), None
-        except RowEvaluationError:  # rare: score row by row so that only the failing rows get an error
-            return by_rows(self._evaluate, columns, n_rows, [t for t, _ in self._targets] + list(self._names))
+        except RowEvaluationError as e:
+            names = [t for t, _ in self._targets] + list(self._names)
+            suspects = e.rows
+            if (suspects is None or len(suspects) != n_rows or suspects.all() or _depth >= _MAX_SPLITS):
+                return by_rows(self._evaluate, columns, n_rows, names)  # only the failing rows get the error
+            # The raiser said where it failed: those rows one by one, the others again as one batch.
+            keep = ~suspects
+            good = self.evaluate({k: v[keep] for k, v in columns.items()}, int(keep.sum()),
+                                 {k: (slots[keep], values) for k, (slots, values) in (levels or {}).items()},
+                                 _depth=_depth + 1)
+            bad = by_rows(self._evaluate, {k: v[suspects] for k, v in columns.items()}, int(suspects.sum()), names)
+            return _merge(n_rows, keep, good, bad, names)
 
     def _evaluate(self, columns: Columns, n_rows: int, levels: Levels | None = None) -> Results:
         env = Env(n_rows, dict(columns), self._ctx, derived=self._derived, levels=levels)
@@ -50,6 +60,36 @@ class NativeBackend(Backend):
             cols[k] = col
         results = self._evaluate(cols, 1)
         return {k: _scalar(v[0]) for k, v in results.items()}
+
+
+_MAX_SPLITS = 4  # a batch that fails again after this many splits is scored row by row
+
+
+def _merge(n: int, keep: np.ndarray, good: tuple[Results, list[str | None] | None],
+           bad: tuple[Results, list[str | None]], names: list[str]) -> tuple[Results, list[str | None]]:
+    """Results of the kept rows and of the rows scored alone, back in the batch's row order."""
+    out: Results = {}
+    for name in dict.fromkeys(names):
+        a, b = np.asarray(good[0][name]), np.asarray(bad[0][name])
+        if a.dtype.kind == "f" and b.dtype.kind == "f":
+            col = np.empty(n, dtype=np.float64)
+            col[keep], col[~keep] = a, b
+        else:  # labels: a missing one is None, whichever side computed it as NaN
+            col = np.empty(n, dtype=object)
+            col[keep], col[~keep] = _labels(a), _labels(b)
+        out[name] = col
+    errors: list[str | None] = [None] * n
+    for i, msg in zip(np.flatnonzero(keep), good[1] or [None] * int(keep.sum())):
+        errors[i] = msg
+    for i, msg in zip(np.flatnonzero(~keep), bad[1]):
+        errors[i] = msg
+    return out, errors
+
+
+def _labels(col: np.ndarray) -> np.ndarray:
+    if col.dtype.kind == "f":
+        return np.array([None if v != v else v for v in col.tolist()], dtype=object)
+    return col
 
 
 def _scalar(v: Any) -> Any:

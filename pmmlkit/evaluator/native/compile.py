@@ -278,11 +278,13 @@ def _undefined_where(env: Env, name: str, col: np.ndarray, undefined: np.ndarray
     env.cols[f"\0{name}"] = col
 
     def read(sub: Env) -> np.ndarray:
-        if sub.get(_UNDEFINED).any():
+        undefined_here = sub.get(_UNDEFINED)
+        if undefined_here.any():
             raise RowEvaluationError(
                 f"output field {name!r} is not defined: the model gave no prediction for this row (for "
                 "example no tree node for a missing value), and an OutputField reads it. JPMML-Evaluator "
-                "refuses the row too (MissingFieldException); give the row the values the model needs")
+                "refuses the row too (MissingFieldException); give the row the values the model needs",
+                rows=undefined_here)
         return sub.get(f"\0{name}")
     env.derived[name] = read
 
