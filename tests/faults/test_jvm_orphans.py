@@ -36,34 +36,44 @@ def _run(script: str, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, text=True)
 
 
-def test_jvm_dies_with_a_killed_parent_whose_forked_child_lives_on(tmp_path):
-    model = tmp_path / "m.pmml"
-    model.write_bytes(logistic_pmml())
-    parent = _run("""
-        import os, sys, time
-        from pmmlkit import Evaluator
-        from pmmlkit.evaluator.jvm import GATEWAY
-        Evaluator.from_bytes(open(sys.argv[1], "rb").read(), backend="jpmml")
-        jvm = GATEWAY.jvm.java.lang.ProcessHandle.current().pid()
-        child = os.fork()
-        if child == 0:  # a still-running child: it inherited the pipe the JVM watches
-            time.sleep(120)
-            os._exit(0)
-        print(jvm, child, flush=True)
-        time.sleep(120)
-    """, str(model))
+# Run by the parent after its JVM is up (its pid in ``jvm``): fork a child that keeps running.
+_FORK = """
+child = os.fork()
+if child == 0:  # a still-running child: it inherited the pipe the JVM watches
+    time.sleep(120)
+    os._exit(0)
+print(jvm, child, flush=True)
+time.sleep(120)
+"""
+
+
+def _kill_parent_of_forked_child(start_jvm: str, *args: str, seconds: float) -> None:
+    """Start a JVM in a parent that forks a running child, kill -9 the parent: its JVM must go."""
+    parent = _run("import os, sys, time\n" + textwrap.dedent(start_jvm) + _FORK, *args)
     jvm_pid = child_pid = None
     try:
         jvm_pid, child_pid = map(int, parent.stdout.readline().split())
         assert _alive(jvm_pid) and _alive(child_pid)
         parent.kill()
         parent.wait(10)
-        assert _wait_gone(jvm_pid, 15), "the JVM outlived its killed Python process (held open by the fork)"
+        assert _wait_gone(jvm_pid, seconds), "the JVM outlived its killed Python process (held open by the fork)"
         assert _alive(child_pid)  # the child was still running all along
     finally:
         parent.kill()
-        if child_pid and _alive(child_pid):
-            os.kill(child_pid, signal.SIGKILL)
+        for pid in (child_pid, jvm_pid):
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_jvm_dies_with_a_killed_parent_whose_forked_child_lives_on(tmp_path):
+    model = tmp_path / "m.pmml"
+    model.write_bytes(logistic_pmml())
+    _kill_parent_of_forked_child("""
+        from pmmlkit import Evaluator
+        from pmmlkit.evaluator.jvm import GATEWAY
+        Evaluator.from_bytes(open(sys.argv[1], "rb").read(), backend="jpmml")
+        jvm = GATEWAY.jvm.java.lang.ProcessHandle.current().pid()
+    """, str(model), seconds=15)
 
 
 def test_reference_harness_leaves_no_jvm_behind():
@@ -103,28 +113,9 @@ def test_reference_harness_leaves_no_jvm_behind():
 @pytest.mark.slow
 def test_spark_driver_jvm_dies_with_a_killed_parent_whose_forked_child_lives_on():
     """The same rule for a Spark driver's JVM: pmmlkit.java closes the child's copy of its stdin."""
-    parent = _run("""
-        import os, time
+    _kill_parent_of_forked_child("""
         from pyspark import SparkContext
         from pmmlkit.spark.session import get_session
         get_session(master="local[1]", app_name="pmmlkit-fork-test")
         jvm = SparkContext._gateway.proc.pid
-        child = os.fork()
-        if child == 0:
-            time.sleep(120)
-            os._exit(0)
-        print(jvm, child, flush=True)
-        time.sleep(120)
-    """)
-    jvm_pid = child_pid = None
-    try:
-        jvm_pid, child_pid = map(int, parent.stdout.readline().split())
-        assert _alive(jvm_pid)
-        parent.kill()
-        parent.wait(10)
-        assert _wait_gone(jvm_pid, 20), "Spark's JVM outlived its killed Python process (held open by the fork)"
-    finally:
-        parent.kill()
-        for pid in (child_pid, jvm_pid):
-            if pid and _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+    """, seconds=20)
