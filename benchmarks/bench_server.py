@@ -15,7 +15,6 @@ import asyncio
 import itertools
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.faults.live_server import stop as stop_server  # noqa: E402  (SIGTERM, then kill: as the tests do)
+
 CONCURRENCY = 16
 
 # A CTR logistic regression over the fields of examples/generate_ctr.py, with the
@@ -168,16 +169,6 @@ def _start(cmd: list[str], port: int, ready_path: str, *, env: dict, log: Path) 
     raise RuntimeError(f"{cmd[:4]} not ready in 120 s:\n{log.read_text()}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def run(*, n_requests: int, max_seconds: float, workers: int, backend: str, rounds: int) -> list[dict]:
     from pmmlkit.repository.store import Repository
 
@@ -213,8 +204,8 @@ def run(*, n_requests: int, max_seconds: float, workers: int, backend: str, roun
                 count = n_requests if per == 1 else max(n_requests // 10, 100)
                 measured[label].append(asyncio.run(_drive(port, reqs, count=count, max_seconds=max_seconds)))
     finally:
-        _stop(serve)
-        _stop(baseline)
+        stop_server(serve)
+        stop_server(baseline)
     return [{"scenario": label, "records": per, **_summary(measured[label])} for label, _, _, per in scenarios]
 
 
