@@ -93,6 +93,8 @@ RULES: dict[tuple[str, str], _Rule] = {
 
 def known_differences(root: Element, backend: str) -> list[KnownDifference]:
     """Every known difference of ``backend`` that this document triggers, in document order."""
+    if not any(b == backend for b, _ in RULES):  # native, jpmml: no walk over a big document
+        return []
     fields = _fields(root)
     places: dict[tuple[str, str], list[tuple[str, str]]] = {}  # rule -> (element, path) where it applies
     for el, path in _walk(root, local(root.tag)):
