@@ -17,13 +17,12 @@ from xml.etree.ElementTree import Element
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from ...errors import RowEvaluationError, UnsupportedElement
 from ...pmml.fields import local
 from .context import Ctx, Env, Expr
 from .expressions import EXPRESSIONS, compile_expression, data_type_of, full, is_missing, typed_constant
-from . import dates, text
+from . import dates, normal, text
 
 Fn = Callable[..., np.ndarray]
 PROPAGATE, SKIP, STRICT, OWN = "propagate", "skip", "strict", "own"
@@ -94,12 +93,10 @@ FUNCTIONS: dict[str, Builtin] = {
     "round": Builtin(_java_round, result="integer"), "rint": Builtin(np.rint, result="common"),
     "sin": Builtin(np.sin), "cos": Builtin(np.cos), "tan": Builtin(np.tan), "asin": Builtin(np.arcsin),
     "acos": Builtin(np.arccos), "atan": Builtin(np.arctan), "sinh": Builtin(np.sinh),
-    "cosh": Builtin(np.cosh), "tanh": Builtin(np.tanh), "erf": Builtin(special.erf),
-    "stdNormalCDF": Builtin(stats.norm.cdf), "stdNormalPDF": Builtin(stats.norm.pdf),
-    "stdNormalIDF": Builtin(stats.norm.ppf),
-    "normalCDF": Builtin(lambda x, m, s: stats.norm.cdf(x, m, s), arity=(3, 3)),
-    "normalPDF": Builtin(lambda x, m, s: stats.norm.pdf(x, m, s), arity=(3, 3)),
-    "normalIDF": Builtin(lambda p, m, s: stats.norm.ppf(p, m, s), arity=(3, 3)),
+    "cosh": Builtin(np.cosh), "tanh": Builtin(np.tanh), "erf": Builtin(normal.erf),
+    "stdNormalCDF": Builtin(normal.cdf), "stdNormalPDF": Builtin(normal.pdf), "stdNormalIDF": Builtin(normal.idf),
+    "normalCDF": Builtin(normal.cdf, arity=(3, 3)), "normalPDF": Builtin(normal.pdf, arity=(3, 3)),
+    "normalIDF": Builtin(normal.idf, arity=(3, 3)),
     "equal": Builtin(_cmp(lambda a, b: a == b), arity=(2, 2), result="boolean", strings=True),
     "notEqual": Builtin(_cmp(lambda a, b: a != b), arity=(2, 2), result="boolean", strings=True),
     "lessThan": Builtin(_cmp(lambda a, b: a < b), arity=(2, 2), result="boolean", strings=True),
