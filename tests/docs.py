@@ -6,6 +6,28 @@ import math
 COEF = {"intercept": -1.0, "x1": 0.8, "x2": -0.03, "device": {"android": 0.5, "ios": -0.25, "web": 0.0}}
 X1_REPLACEMENT = 1.5
 
+Y_DOUBLE = '<DataField name="y" optype="continuous" dataType="double"/>'
+
+
+def x_to_y(model: str, body: str, *, x: str = "double", y: str = Y_DOUBLE) -> bytes:
+    """A document with one input ``x`` and a target ``y``: ``<model ...>``, its MiningSchema, then ``body``.
+
+    ``model`` is the model's opening tag without brackets, e.g. 'RegressionModel functionName="regression"'.
+    """
+    tag = model.split()[0]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x" optype="{'categorical' if x == 'string' else 'continuous'}" dataType="{x}"/>
+    {y}
+  </DataDictionary>
+  <{model}>
+    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
+    {body}
+  </{tag}>
+</PMML>""".encode()
+
 
 def logistic_pmml(coef: dict = COEF, *, verification: str = "") -> bytes:
     """A binary logistic RegressionModel with a categorical predictor and input rules."""

@@ -10,28 +10,16 @@ from pmmlkit import Evaluator
 from pmmlkit.errors import UnsupportedElement, VerificationError
 from pmmlkit.evaluator.native import backend as native_backend
 from pmmlkit.evaluator.native import NativeBackend
-from tests.docs import logistic_expected, logistic_pmml
+from tests.docs import logistic_expected, logistic_pmml, x_to_y
 
 RECORD = {"x1": 0.5, "x2": 3, "device": "ios"}
 P_YES = logistic_expected(0.5, 3, "ios")
 
 # A RuleSetModel: JPMML-Evaluator scores it, the native compiler has no converter for it.
-RULESET = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="x" optype="continuous" dataType="double"/>
-    <DataField name="y" optype="categorical" dataType="string"><Value value="lo"/><Value value="hi"/></DataField>
-  </DataDictionary>
-  <RuleSetModel functionName="classification">
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
-    <RuleSet defaultScore="lo" defaultConfidence="1">
+RULESET = x_to_y('RuleSetModel functionName="classification"', """<RuleSet defaultScore="lo" defaultConfidence="1">
       <RuleSelectionMethod criterion="firstHit"/>
       <SimpleRule score="hi" confidence="1"><SimplePredicate field="x" operator="greaterThan" value="1"/></SimpleRule>
-    </RuleSet>
-  </RuleSetModel>
-</PMML>
-"""
+    </RuleSet>""", y='<DataField name="y" optype="categorical" dataType="string"><Value value="lo"/><Value value="hi"/></DataField>')
 
 
 def _verified_logistic(p_yes: float) -> bytes:

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from pmmlkit import Evaluator
 from pmmlkit.cli import main
 from pmmlkit.errors import InputError, InvalidValueError, MissingFieldError, TypeConversionError
+from tests.docs import x_to_y
 
 MAX_MESSAGE = 1024  # bytes, per message, whatever the input
 N_VALUES = 50_000
@@ -104,28 +105,16 @@ def test_score_writes_a_bounded_rejects_file(tmp_path):
     assert (tmp_path / "out.rejects.csv").stat().st_size <= 200 * (MAX_MESSAGE + 100)
 
 
-CAST_PMML = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="s" optype="categorical" dataType="string"/>
-    <DataField name="y" optype="continuous" dataType="double"/>
-  </DataDictionary>
-  <RegressionModel functionName="regression">
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="s"/></MiningSchema>
-    <LocalTransformations>
-      <DerivedField name="d" optype="continuous" dataType="double"><FieldRef field="s"/></DerivedField>
+CAST_PMML = x_to_y('RegressionModel functionName="regression"', """<LocalTransformations>
+      <DerivedField name="d" optype="continuous" dataType="double"><FieldRef field="x"/></DerivedField>
     </LocalTransformations>
-    <RegressionTable intercept="1"><NumericPredictor name="d" coefficient="2"/></RegressionTable>
-  </RegressionModel>
-</PMML>
-"""
+    <RegressionTable intercept="1"><NumericPredictor name="d" coefficient="2"/></RegressionTable>""", x="string")
 
 
 def test_a_backend_error_echoing_a_huge_value_is_cut():
     """Free text passes the contract; JPMML's NumberFormatException then quotes all of it."""
     ev = Evaluator.from_bytes(CAST_PMML, backend="jpmml")
-    out = ev.predict_batch(pd.DataFrame({"s": ["3", "x" * 100_000]}), errors="column")
+    out = ev.predict_batch(pd.DataFrame({"x": ["3", "x" * 100_000]}), errors="column")
     assert out["y"].iloc[0] == 7.0
     assert out["error"].iloc[1].startswith("row 1: java.lang.NumberFormatException")
     assert len(out["error"].iloc[1].encode()) <= MAX_MESSAGE

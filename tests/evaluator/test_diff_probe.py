@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from pmmlkit.cli import main
 from pmmlkit.evaluator.probe import MAX_VALUES_PER_FIELD, probe_rows
 from pmmlkit.pmml import loader
-from tests.docs import logistic_pmml, null_prediction_tree_pmml
+from tests.docs import logistic_pmml, null_prediction_tree_pmml, x_to_y
 
 THRESHOLD = 0.1  # not a 32-bit float: float32(0.1) > 0.1
 
@@ -36,16 +36,7 @@ def float_tree_pmml(*, input_type: str = "float", derived: bool = False) -> byte
 </PMML>""".encode()
 
 
-SVM = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="x" optype="continuous" dataType="double"/>
-    <DataField name="y" optype="continuous" dataType="double"/>
-  </DataDictionary>
-  <SupportVectorMachineModel functionName="regression">
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
-    <LinearKernelType/>
+SVM = x_to_y('SupportVectorMachineModel functionName="regression"', """<LinearKernelType/>
     <VectorDictionary numberOfVectors="1">
       <VectorFields numberOfFields="1"><FieldRef field="x"/></VectorFields>
       <VectorInstance id="0"><Array n="1" type="real">2.0</Array></VectorInstance>
@@ -53,9 +44,7 @@ SVM = b"""<?xml version="1.0" encoding="UTF-8"?>
     <SupportVectorMachine>
       <SupportVectors numberOfAttributes="1" numberOfSupportVectors="1"><SupportVector vectorId="0"/></SupportVectors>
       <Coefficients absoluteValue="1.0" numberOfCoefficients="1"><Coefficient value="0.5"/></Coefficients>
-    </SupportVectorMachine>
-  </SupportVectorMachineModel>
-</PMML>"""
+    </SupportVectorMachine>""")
 
 
 def _xs(raw: bytes) -> list[float]:

@@ -1,4 +1,5 @@
 from tests.evaluator.conformance import check_backend
+from tests.docs import x_to_y
 
 
 def test_pypmml_conformance():
@@ -66,20 +67,11 @@ def test_missing_integer_and_boolean_values_reach_pmml4s_as_missing():
     pd.testing.assert_series_equal(got, reference)
 
 
-INTEGER_TARGET = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="x" optype="continuous" dataType="double"/>
-    <DataField name="y" optype="categorical" dataType="integer"><Value value="0"/><Value value="1"/></DataField>
-  </DataDictionary>
-  <RegressionModel functionName="classification" normalizationMethod="logit">
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
-    <RegressionTable intercept="0.5" targetCategory="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
-    <RegressionTable intercept="0" targetCategory="0"/>
-  </RegressionModel>
-</PMML>
-"""
+INTEGER_TARGET = x_to_y(
+    'RegressionModel functionName="classification" normalizationMethod="logit"',
+    '<RegressionTable intercept="0.5" targetCategory="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>'
+    '<RegressionTable intercept="0" targetCategory="0"/>',
+    y='<DataField name="y" optype="categorical" dataType="integer"><Value value="0"/><Value value="1"/></DataField>')
 
 
 def test_an_integer_target_pmml4s_cannot_predict_is_missing_not_long_min():
@@ -95,19 +87,8 @@ def test_an_integer_target_pmml4s_cannot_predict_is_missing_not_long_min():
     pd.testing.assert_frame_equal(got, reference)
 
 
-FLOAT_MATH = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="x" optype="continuous" dataType="double"/>
-    <DataField name="y" optype="continuous" dataType="double"/>
-  </DataDictionary>
-  <RegressionModel functionName="regression" x-mathContext="float">
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
-    <RegressionTable intercept="0.2"><NumericPredictor name="x" coefficient="0.1"/></RegressionTable>
-  </RegressionModel>
-</PMML>
-"""
+FLOAT_MATH = x_to_y('RegressionModel functionName="regression" x-mathContext="float"',
+                    '<RegressionTable intercept="0.2"><NumericPredictor name="x" coefficient="0.1"/></RegressionTable>')
 
 
 def test_float_math_context_is_declared_and_is_real():
