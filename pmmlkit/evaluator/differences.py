@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 from xml.etree.ElementTree import Element
 
-import numpy as np
-
-from ..pmml.fields import children, local, typed_value
+from ..pmml.fields import children, local, to_float32, typed_value
 
 
 @dataclass(frozen=True)
@@ -161,8 +159,7 @@ def _is_float32(text: str | None) -> bool:
         value = float(text or "")
     except ValueError:
         return True  # not a number: no threshold to round
-    with np.errstate(over="ignore"):
-        return float(np.float32(value)) == value
+    return to_float32(value) == value
 
 
 _NUMBERED = ("Segment", "Node")  # repeated siblings that a path must tell apart

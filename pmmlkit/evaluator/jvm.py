@@ -19,6 +19,7 @@ from typing import Any, Callable, TypeVar
 
 from ..errors import BackendUnavailable, JavaError, PmmlkitError
 from ..java import close_stdin, dies_with_this_process, require_java
+from ..pmml.fields import NUMERIC_TYPES, typed_value
 from ..pmml.loader import PmmlDocument
 from .base import Backend, Columns, Levels, Results
 
@@ -278,18 +279,12 @@ def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list]:
 
 
 def _replacement(f: Any) -> Any:
-    """The field's missingValueReplacement as the contract types it, or None."""
+    """The field's missingValueReplacement typed as the contract types it (float32 for float), or None."""
     text = f.missing_value_replacement
-    if text is None:
-        return None
-    if f.data_type in ("double", "float", "integer"):
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    if f.data_type == "boolean":
-        return None  # booleans: PMML writes true/false; the contract's typing is not a str compare
-    return text
+    if text is None or f.data_type == "boolean":
+        return None  # booleans: the contract's 1.0/0.0 is not what a text compare would find
+    typed = typed_value(text, f.data_type)
+    return None if f.data_type in NUMERIC_TYPES and isinstance(typed, str) else typed
 
 
 class JvmModel:

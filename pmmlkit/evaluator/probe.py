@@ -18,10 +18,10 @@ from xml.etree.ElementTree import Element
 import numpy as np
 import pandas as pd
 
+from ..pmml.fields import NUMERIC_TYPES as NUMERIC
 from ..pmml.fields import InputField, children, is_number, local
 from ..pmml.loader import PmmlDocument
 
-NUMERIC = ("double", "float", "integer")
 INVALID_TEXT = "<pmmlkit probe: not a category>"
 MAX_VALUES_PER_FIELD = 200  # a field with 50,000 categories gets a sample of them
 

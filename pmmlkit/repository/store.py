@@ -117,10 +117,12 @@ class Repository:
         network) raises: the listing as a whole failed, and a caller should change nothing.
         """
         numbers, linked = self._entries(name)
-        if self._local:  # a linked manifest.json or model.pmml in a real folder is refused too
-            files_linked = {n for n in numbers if self._link_error(name, n)}
-            linked, numbers = linked + sorted(files_linked), [n for n in numbers if n not in files_linked]
         problems = {n: VersionProblem(name, n, self._link_error(name, n)) for n in linked}
+        if self._local:  # a linked manifest.json or model.pmml in a real folder is refused too
+            for n in numbers:
+                if error := self._link_error(name, n):
+                    problems[n] = VersionProblem(name, n, error)
+            numbers = [n for n in numbers if n not in problems]
         paths = [self._path(name, n, MANIFEST) for n in numbers]
         # One batched call: concurrent on object stores.
         raw = self._fs.cat(paths, on_error="return") if paths else {}

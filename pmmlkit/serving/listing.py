@@ -68,19 +68,15 @@ def probe_root(repository: Repository) -> str:
 
 def list_model(repository: Repository, name: str) -> ModelListing:
     """The versions, per-version problems and labels of ``name``; raises when the listing fails."""
-    versions, problems = _versions(repository, name)
+    scan = repository.scan_versions(name)  # good versions and the unreadable ones; raises when listing fails
+    versions = {v.number: v for v in scan.versions}
+    problems = {p.number: p.error for p in scan.problems}
     try:
         labels: dict[str, int] | None = repository.labels(name)
         label_error = ""
     except (OSError, PmmlkitError) as e:
         labels, label_error = None, _describe(e)
     return ModelListing(versions, problems, labels, label_error)
-
-
-def _versions(repository: Repository, name: str) -> tuple[dict[int, Version], dict[int, str]]:
-    """Good versions and the unreadable ones (``Repository.scan_versions``); raises when listing fails."""
-    scan = repository.scan_versions(name)
-    return {v.number: v for v in scan.versions}, {p.number: p.error for p in scan.problems}
 
 
 def list_repository(repository: Repository, *, names: list[str] | None,

@@ -194,7 +194,8 @@ def _score_columns(evaluator: Evaluator, columns: dict[str, list[Any]], mode: st
 
 def _suspects(columns: dict[str, list[Any]]) -> list[int]:
     """Positions holding a value that is not a JSON scalar (a list or an object)."""
-    return sorted({i for values in columns.values() for i, v in enumerate(values) if not isinstance(v, SCALARS)})
+    return sorted({i for values in columns.values() if not _SCALAR_TYPES.issuperset(map(type, values))
+                   for i, v in enumerate(values) if not isinstance(v, SCALARS)})
 
 
 def _non_scalars(records: Any) -> dict[int, InputError]:
