@@ -117,10 +117,12 @@ def as_data_type(expr, data_type: str | None):
     if data_type != "float":
         return expr
 
-    def run(env: Env) -> np.ndarray:
-        out = expr(env)
-        return out.astype(np.float32).astype(np.float64) if out.dtype.kind == "f" else out
-    return run
+    return lambda env: _float32_column(expr(env))
+
+
+def _float32_column(out: np.ndarray) -> np.ndarray:
+    """A float column rounded to 32 bits (kept as float64); any other column as it is."""
+    return out.astype(np.float32).astype(np.float64) if out.dtype.kind == "f" else out
 
 
 _MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the record path
@@ -290,10 +292,7 @@ def _undefined_where(env: Env, name: str, col: np.ndarray, undefined: np.ndarray
 
 
 def _as_float32(fn):
-    def run(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
-        out = fn(env, r, target_type)
-        return out.astype(np.float32).astype(np.float64) if out.dtype.kind == "f" else out
-    return run
+    return lambda env, r, target_type: _float32_column(fn(env, r, target_type))
 
 
 def _output_field(of: Element, model: Element, ctx: Ctx, path: str):

@@ -128,7 +128,6 @@ FUNCTIONS.update({name: Builtin(body, STRICT, (arity, arity), "integer", strings
 # The date or dateTime types each date function reads as its first argument (JPMML's asLocalDate...).
 _DATE_ARGUMENT = {"dateDaysSinceYear": ("date", "dateTime"), "dateSecondsSinceYear": ("dateTime",),
                   "dateSecondsSinceMidnight": ("dateTime",)}
-_SET = ("isIn", "isNotIn")  # kept for supported.py, which lists FUNCTIONS and these
 _INTEGER_EXACT = {"+", "-", "*", "/", "modulo"}  # Java int arithmetic when both arguments are integers
 
 
@@ -202,9 +201,7 @@ def _call(fname: str, spec: Builtin, body: Fn, args: list[Expr], arg_types: list
         values = [a(env) for a in args]
         missing = np.any([is_missing(v) for v in values], axis=0)
         if mapped is not None and missing.any():  # JPMML: the function is not applied at all
-            keep = ~missing
-            out = _call_rows(env, keep, run) if keep.any() else None
-            return mapped(out, keep, env.n)
+            return _map_rows(mapped, env, ~missing, run)
         if texts:
             values = [text.as_text(v, t) if text.wants_text(fname, i) else v
                       for i, (v, t) in enumerate(zip(values, arg_types))]
@@ -240,8 +237,7 @@ def _user_call(fn: Callable[[int, list[np.ndarray]], np.ndarray], args: list[Exp
         if mapped is not None:
             missing = np.any([is_missing(v) for v in values], axis=0)
             if missing.any():
-                keep = ~missing
-                return mapped(_call_rows(env, keep, run) if keep.any() else None, keep, env.n)
+                return _map_rows(mapped, env, ~missing, run)
         return fn(env.n, values)
     return _with_default(run, el)
 
@@ -260,6 +256,11 @@ def _map_missing(el: Element):
             res[keep] = out
         return res
     return mapped
+
+
+def _map_rows(mapped, env: Env, keep: np.ndarray, run: Expr) -> np.ndarray:
+    """mapMissingTo where a row's argument is missing; ``run`` computes the ``keep`` rows only."""
+    return mapped(_call_rows(env, keep, run) if keep.any() else None, keep, env.n)
 
 
 def _invalid(fname: str, out: np.ndarray, invalid: np.ndarray, el: Element) -> np.ndarray:
@@ -295,8 +296,7 @@ def _lazy_if(args: list[Expr], el: Element) -> Expr:
         miss = np.isnan(cond)
         if miss.any():
             if mapped is not None:
-                keep = ~miss
-                return mapped(_call_rows(env, keep, run) if keep.any() else None, keep, env.n)
+                return _map_rows(mapped, env, ~miss, run)
             check_present("if", [cond])
         take = cond == 1
         then = _branch(env, args[1], take)

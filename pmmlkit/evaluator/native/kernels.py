@@ -105,6 +105,14 @@ def softmax(x: np.ndarray) -> np.ndarray:
         return e / e.sum(axis=1, keepdims=True)
 
 
+def running_sum(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Row sums of [rows, columns], column after column (Java's order, not NumPy's pairwise one)."""
+    acc = np.zeros(len(values), dtype=dtype)
+    for column in values.T:
+        acc = acc + column
+    return acc
+
+
 def java_winner(probs: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """The predicted label's index as JPMML-Evaluator chooses it; -1 where a score is missing.
 

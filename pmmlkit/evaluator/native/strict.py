@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from ...errors import UnsupportedElement
-from ...pmml.fields import local
+from ...pmml.fields import child, children, local
 from .dates import DATE_FUNCTIONS
 from .supported import CATEGORIES, DATA_TYPES, KINDS, SPECS, Spec, parse_number
 
@@ -81,10 +81,9 @@ _READER_ATTRS = {"NumericPredictor": "name", "CategoricalPredictor": "name", "PP
 
 def _functions(root: Element) -> set[str]:
     from . import functions  # the registry of implemented Apply functions is the one truth
-    names = set(functions.FUNCTIONS) | set(getattr(functions, "_SET", ()))
-    if "DefineFunction" in SPECS:
-        names |= {el.get("name", "") for el in root.iter() if local(el.tag) == "DefineFunction"}
-    return names
+    td = child(root, "TransformationDictionary")  # the one place a DefineFunction may stand
+    defined = children(td, "DefineFunction") if td is not None else []
+    return set(functions.FUNCTIONS) | {d.get("name", "") for d in defined}
 
 
 def _allowed_children(spec: Spec) -> set[str]:

@@ -30,8 +30,7 @@ Contract for adding to the table (helpers B, C...): one small entry per element.
   neither its attributes nor its subtree are checked.
 - ``text="numbers"``: the element's text is a list of PMML numbers (checked the same way).
 - Apply functions need no entry: the walk accepts any name registered in
-  ``functions.FUNCTIONS`` (or defined by a DefineFunction of the document, once
-  DefineFunction has an entry).
+  ``functions.FUNCTIONS`` or defined by a DefineFunction of the document.
 - Categories: ``CATEGORIES[element] = fn(el) -> [(field, value), ...]`` lists the category
   values an element compares a field with. The walk (strict.py) collects them all, so the
   vocabulary of every string field is complete before any compiler runs.

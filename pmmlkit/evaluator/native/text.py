@@ -18,7 +18,7 @@ import pandas as pd
 from ...errors import RowEvaluationError, UnsupportedElement
 from ...pmml.fields import child, children, local
 from .context import Ctx, Env, Expr
-from .expressions import EXPRESSIONS, compile_expression, full, is_missing
+from .expressions import EXPRESSIONS, compile_expression, is_missing
 
 Fn = Callable[..., np.ndarray]
 _JAVA_BLANKS = "".join(chr(c) for c in range(33))  # String.trim() strips every char <= U+0020
@@ -45,7 +45,7 @@ def java_double(x: float) -> str:
     if x == 0 or 1e-3 <= abs(x) < 1e7:
         text = repr(float(x))
         return text if "e" not in text else f"{Decimal(text):f}"
-    mantissa, exp = f"{x:.17e}".split("e")
+    exp = f"{x:.17e}".split("e")[1]
     digits = repr(float(x))  # the shortest digits that read back as x
     m = Decimal(digits).scaleb(-int(exp)).normalize()
     text = f"{m:f}"

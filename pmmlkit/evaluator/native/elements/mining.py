@@ -11,6 +11,7 @@ from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import MODEL_ELEMENTS, child, children, local
 from ..compile import ModelResult, compile_model, float_math, register
 from ..context import Ctx, Env
+from ..kernels import running_sum
 from ..predicates import compile_predicate, predicate_element
 from .tree import CompiledForest, Forest
 
@@ -30,7 +31,7 @@ def _is_plain_tree(segment: Element) -> bool:
     model = _model_of(segment)
     return (local(model.tag) == "TreeModel" and (pred is None or local(pred.tag) == "True")
             and all(local(c.tag) in _PLAIN for c in model)
-            and not any(_treats(mf) for mf in children(child(model, "MiningSchema") or model, "MiningField")))
+            and not any(_treats(mf) for ms in children(model, "MiningSchema") for mf in children(ms, "MiningField")))
 
 
 def _treats(mining_field: Element) -> bool:
@@ -146,10 +147,7 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
 
 def _float_sum(method: str, weights: np.ndarray, values: np.ndarray, skip_missing: bool) -> np.ndarray:
     """[rows, trees] -> sums in float32, left to right (NumPy's own sum would pair them up)."""
-    acc = np.zeros(len(values), dtype=np.float32)
-    for column in values.astype(np.float32).T:
-        acc += column
-    return acc.astype(np.float64)
+    return running_sum(values.astype(np.float32), np.float32).astype(np.float64)
 
 
 def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,

@@ -35,18 +35,17 @@ def _counts(el: Element | None, labels: tuple[str, ...], path: str) -> np.ndarra
 def _gaussian(bi: Element, labels: tuple[str, ...], path: str):
     field = bi.get("fieldName", "")
     mean, var = np.zeros(len(labels)), np.zeros(len(labels))  # a class without a stat is not multiplied
+    used = np.zeros(len(labels), dtype=bool)
     for stat in children(child(bi, "TargetValueStats"), "TargetValueStat"):
         dist = child(stat, "GaussianDistribution")
         if dist is None or stat.get("value") not in labels:
             raise UnsupportedElement("TargetValueStat without a GaussianDistribution of a known class",
                                      f"{path}/BayesInput[@fieldName={field!r}]", ["GaussianDistribution"])
         i = labels.index(stat.get("value"))
-        mean[i], var[i] = float(dist.get("mean", "nan")), float(dist.get("variance", "nan"))
+        mean[i], var[i], used[i] = float(dist.get("mean", "nan")), float(dist.get("variance", "nan")), True
         if not var[i] > 0:  # JPMML-Evaluator 1.7 refuses the attribute on every row
             raise UnsupportedElement(f"GaussianDistribution variance={dist.get('variance')!r} (must be > 0)",
                                      f"{path}/BayesInput[@fieldName={field!r}]", ["variance > 0"])
-    used = np.isin(np.arange(len(labels)), [labels.index(s.get("value")) for s in
-                                             children(child(bi, "TargetValueStats"), "TargetValueStat")])
     sd = np.sqrt(np.where(used, var, 1.0))
     log_norm = np.log(sd) + _LOG_SQRT_2PI  # commons-math NormalDistribution.density, term by term
 

@@ -14,6 +14,7 @@ from ....errors import InvalidPmmlError, RowEvaluationError, UnsupportedElement
 from ....pmml.fields import child, children, local
 from ..compile import ModelResult, register, target_of
 from ..context import NUMERIC_TYPES, Ctx, Env
+from ..kernels import running_sum
 
 # measure -> (power of each |x - y| term, inverse power of the sum; None: none)
 MEASURES = {"euclidean": (2.0, 2.0), "squaredEuclidean": (2.0, None), "cityBlock": (1.0, None),
@@ -173,8 +174,8 @@ class Scoring:
             if self.method == "median":
                 return ModelResult(value=np.median(y, axis=1))
             if weights is None:
-                return ModelResult(value=_running_sum(y) / y.shape[1])
-            return ModelResult(value=_running_sum(y * weights) / _running_sum(weights))
+                return ModelResult(value=running_sum(y) / y.shape[1])
+            return ModelResult(value=running_sum(y * weights) / running_sum(weights))
         codes = self.codes[nearest]
         votes = np.zeros((len(codes), len(self.labels)))
         rows = np.arange(len(codes))
@@ -185,14 +186,6 @@ class Scoring:
         return ModelResult(labels=self.labels, index=index)
 
 
-def _running_sum(values: np.ndarray) -> np.ndarray:
-    """Row sums, column after column (Java's order, not NumPy's pairwise one)."""
-    acc = np.zeros(len(values))
-    for column in values.T:
-        acc = acc + column
-    return acc
-
-
 def compile_nearest_neighbor_model(model: Element, ctx: Ctx, path: str):
     measure, power, inverse = _measure(model, path)
     inst = Instances(model, ctx, path)
@@ -201,8 +194,8 @@ def compile_nearest_neighbor_model(model: Element, ctx: Ctx, path: str):
         raise InvalidPmmlError(f"numberOfNeighbors={model.get('numberOfNeighbors')!r} at {path}: give between 1 "
                                f"and the {inst.size} training instances")
     scoring = Scoring(model, inst, ctx, path)
-    ranks = max([k] + [int(o.get("rank", "1")) for o in children(child(model, "Output") or model, "OutputField")
-                       if o.get("feature") == "entityId"])
+    ranks = max([k] + [int(o.get("rank", "1")) for out in children(model, "Output")
+                       for o in children(out, "OutputField") if o.get("feature") == "entityId"])
     if ranks > inst.size:
         raise InvalidPmmlError(f"an entityId OutputField at {path} asks for rank {ranks} of {inst.size} instances")
 

@@ -9,7 +9,7 @@ from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import children, local
 from ..compile import ModelResult, float_math, register
 from ..context import Ctx, Env
-from ..kernels import INVERSE_LINKS, java_winner, softmax
+from ..kernels import INVERSE_LINKS, java_winner, running_sum, softmax
 
 BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit", "none")
 CLASSIFICATION_METHODS = ("softmax", "simplemax", "logit", "none")  # for any number of tables
@@ -173,9 +173,7 @@ def float_classify(values: np.ndarray, method: str, binomial: bool) -> np.ndarra
     # softmax: exp(v - max), summed left to right in 32 bits; a sum of exactly 1 is left undivided
     top = np.where(np.isnan(values).any(axis=1), np.nan, values.max(axis=1))
     e = float_exp(values - top[:, None].astype(np.float32))
-    total = np.zeros(len(values), dtype=np.float32)
-    for column in e.T:
-        total = total + column
+    total = running_sum(e, np.float32)
     return np.where((total == 1)[:, None], e, e / total[:, None])
 
 
