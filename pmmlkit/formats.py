@@ -1,0 +1,50 @@
+"""Which data format a path holds: one rule for every command (score, train, embeddings).
+
+CSV files may be compressed (``.csv.gz``, ``.csv.bz2``...): pyarrow and Spark read those
+by their suffix. A Parquet dataset may be a folder (``events.parquet/``). ``-`` is standard
+input or output, always CSV. Anything else needs an explicit format: guessing wrongly
+would write a CSV into ``x.json``.
+"""
+from __future__ import annotations
+
+import os
+
+from .errors import ConfigError
+
+FORMATS = ("csv", "parquet")
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".xz": "xz", ".lz4": "lz4"}
+STDIO = "-"
+
+
+def compression(path: str) -> str | None:
+    """The compression of a CSV path by its last suffix (``gzip`` for ``x.csv.gz``), else None."""
+    _, ext = os.path.splitext(str(path).rstrip("/").lower())
+    return COMPRESSION_SUFFIXES.get(ext)
+
+
+def data_format(path: str, explicit: str | None = None, *, what: str = "data") -> str:
+    """``csv`` or ``parquet`` for ``path``: ``explicit`` when given, else from the extension.
+
+    ``what`` names the path in errors ("input", "output", "spec key 'data'"...).
+    """
+    if explicit is not None:
+        fmt = str(explicit).lower()
+        if fmt not in FORMATS:
+            raise ConfigError(f"unknown format {explicit!r} for the {what} {path!r}; expected one of {', '.join(FORMATS)}")
+        return fmt
+    text = str(path).rstrip("/").lower()
+    if text == STDIO:
+        return "csv"
+    if compression(text):
+        text = os.path.splitext(text)[0]
+    if text.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if text.endswith(CSV_SUFFIXES):
+        return "csv"
+    csv_names = ", ".join(CSV_SUFFIXES)
+    raise ConfigError(
+        f"cannot tell the format of the {what} {str(path)!r} from its extension; name a {csv_names} file "
+        f"(optionally compressed: {', '.join(COMPRESSION_SUFFIXES)}), a .parquet/.pq file or folder, "
+        f"or give the format explicitly ({', '.join(FORMATS)})")
