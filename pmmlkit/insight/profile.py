@@ -41,7 +41,7 @@ class ColumnProfile:
     def labels(self) -> list[str]:
         """A readable name for each bin, then the missing bin."""
         if self.kind == "categorical":
-            names = [*self.categories, OTHER]
+            names = [*self.categories, "(other)"]
         else:
             bounds = ["-inf", *(f"{e:.6g}" for e in self.edges), "inf"]
             names = [f"({lo}, {hi}]" for lo, hi in zip(bounds, bounds[1:])]
