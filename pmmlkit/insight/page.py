@@ -14,6 +14,7 @@ table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
 td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left}.bad{color:#b00020;font-weight:600}
 .note{color:#555;font-size:.9rem}figure{margin:1rem 0}img{max-width:100%}
+.gallery{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:flex-start}
 """
 
 
@@ -40,6 +41,11 @@ def figure(svg: str, alt: str) -> str:
     """An SVG chart embedded in the page itself (a data: URI), so the one file is the whole report."""
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}"></figure>'
+
+
+def gallery(figures: Sequence[str]) -> str:
+    """Charts side by side, wrapping to the page's width."""
+    return f'<div class="gallery">{"".join(figures)}</div>'
 
 
 def paragraph(text: str, *, note: bool = False) -> str:
