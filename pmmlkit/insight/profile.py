@@ -168,3 +168,10 @@ def _texts(col: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v)
     return col.map(text).astype(object)
+
+
+def input_columns(fields: Iterable[Any]) -> list[tuple[str, str]]:
+    """(name, kind) for a model's input fields: continuous numbers are binned, the rest counted."""
+    numeric = ("double", "float", "integer")
+    return [(f.name, "numeric" if f.op_type == "continuous" and f.data_type in numeric else "categorical")
+            for f in fields]
