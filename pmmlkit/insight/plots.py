@@ -4,16 +4,15 @@ from __future__ import annotations
 import io
 from typing import Any, Sequence
 
-from ..errors import ConfigError
+from ..extras import require_extra
 
 COLORS = {"expected": "#8da0cb", "actual": "#fc8d62"}
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise ConfigError("reports need matplotlib: pip install 'pmmlkit[report]'") from None
+    require_extra("report", what="drawing a report's charts")
+    import matplotlib
+
     matplotlib.use("Agg", force=True)  # no display, and the same output on every machine
     matplotlib.rcParams["svg.hashsalt"] = "pmmlkit"  # stable element ids: reproducible files
     import matplotlib.pyplot as plt
