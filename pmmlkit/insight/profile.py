@@ -51,25 +51,34 @@ class ColumnProfile:
         """Counts per bin with the missing bin last: what PSI compares."""
         return np.array([*self.counts, self.missing], dtype=np.float64)
 
-    def bin_counts(self, column: pd.Series) -> tuple[np.ndarray, dict[str, int]]:
-        """Another batch's counts in this column's bins (missing last), and its unseen categories."""
+    @property
+    def bins(self) -> int:
+        """How many bins, the missing bin included."""
+        return (len(self.edges) if self.kind == "numeric" else len(self.categories)) + 2
+
+    def slots(self, column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+        """Each value's bin (the missing bin is the last), and the values never seen in training."""
+        missing = self.bins - 1
         if self.kind == "numeric":
             values = _numbers(column)
-            present = values[~np.isnan(values)]
-            counts = np.bincount(np.searchsorted(np.asarray(self.edges), present, side="left"),
-                                 minlength=len(self.edges) + 1)
-            return np.array([*counts, len(values) - len(present)], dtype=np.float64), {}
+            slots = np.searchsorted(np.asarray(self.edges), values, side="left")
+            return np.where(np.isnan(values), missing, slots), pd.Series([], dtype=object)
         texts = _texts(column)
-        present = texts.dropna()
         index = {c: i for i, c in enumerate(self.categories)}
-        slots = present.map(index).fillna(len(self.categories)).to_numpy(dtype=np.intp)
-        counts = np.bincount(slots, minlength=len(self.categories) + 1)
-        unseen: dict[str, int] = {}
+        slots = texts.map(index).fillna(missing - 1).to_numpy(dtype=np.intp)
+        absent = texts.isna().to_numpy()
+        slots[absent] = missing
+        unseen = pd.Series([], dtype=object)
         if self.vocabulary is not None:
-            outside = present[slots == len(self.categories)]
-            new = outside[~outside.isin(frozenset(self.vocabulary))].value_counts()
-            unseen = {str(k): int(v) for k, v in new.items()}
-        return np.array([*counts, len(texts) - len(present)], dtype=np.float64), unseen
+            outside = texts[(slots == missing - 1)]
+            unseen = outside[~outside.isin(frozenset(self.vocabulary))]
+        return slots, unseen
+
+    def bin_counts(self, column: pd.Series) -> tuple[np.ndarray, dict[str, int]]:
+        """Another batch's counts in this column's bins (missing last), and its unseen categories."""
+        slots, unseen = self.slots(column)
+        counts = np.bincount(slots, minlength=self.bins).astype(np.float64)
+        return counts, {str(k): int(v) for k, v in unseen.value_counts().items()}
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "rows": self.rows, "missing": self.missing,
