@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-embeddings test bench install clean
+.PHONY: demo demo-embeddings test lint jars bench install clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ demo-embeddings: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# ruff (lint + import order) and mypy (strict on pmml/, evaluator/, repository/); see pyproject.toml.
+# Both run whole before the status is given, so one run lists every finding.
+lint: $(STAMP)
+	rc=0; $(VENV)/bin/ruff check . || rc=1; $(VENV)/bin/mypy || rc=1; exit $$rc
+
+# The JPMML-SparkML jars (and dependencies) for spark-submit --jars, from the installed packages.
+jars: $(STAMP)
+	$(PMMLKIT) jars --dest jars
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

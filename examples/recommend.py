@@ -37,9 +37,10 @@ def generate(*, users: int = 200, ads: int = 100, rows: int = 20000, seed: int =
 
 
 def run(workdir: str, *, store_url: str | None = None, k: int = 5, user: str = "u3") -> pd.DataFrame:
-    from pmmlkit.embeddings.als import AlsSpec, train as train_als
-    from pmmlkit.embeddings.ranker import train_ranker
-    from pmmlkit.spark.session import get_session
+    from pmmlkit.spark.embeddings.als import AlsSpec
+    from pmmlkit.spark.embeddings.als import train as train_als
+    from pmmlkit.spark.embeddings.ranker import train_ranker
+    from pmmlkit.spark.session import spark_session
 
     os.makedirs(workdir, exist_ok=True)
     store_url = store_url or f"file://{os.path.join(os.path.abspath(workdir), 'embeddings')}"
@@ -49,26 +50,25 @@ def run(workdir: str, *, store_url: str | None = None, k: int = 5, user: str = "
     impressions.to_csv(data, index=False)
     print(f"1) {len(impressions)} impressions, {impressions.clicked.mean():.1%} clicked -> {data}")
 
-    spark = get_session(master="local[2]", app_name="pmmlkit-recommend")
-    clicks = os.path.join(workdir, "clicks.csv")
-    impressions[impressions.clicked == 1].to_csv(clicks, index=False)
-    als = AlsSpec(data=clicks, user="user_id", item="ad_id", output=os.path.join(workdir, "tables"),
-                  rank=8, max_iter=10, reg_param=0.05, alpha=5.0, tables={"user": "users", "item": "ads"},
-                  store=store_url)
-    summary = train_als(als, spark=spark)
-    print(f"2+3) ALS embeddings published to {store_url}: "
-          + ", ".join(f"{t} v{s['version']} ({s['count']} x {s['dim']})" for t, s in summary.items()))
+    with spark_session(master="local[2]", app_name="pmmlkit-recommend") as spark:
+        clicks = os.path.join(workdir, "clicks.csv")
+        impressions[impressions.clicked == 1].to_csv(clicks, index=False)
+        als = AlsSpec(data=clicks, user="user_id", item="ad_id", output=os.path.join(workdir, "tables"),
+                      rank=8, max_iter=10, reg_param=0.05, alpha=5.0, tables={"user": "users", "item": "ads"},
+                      store=store_url)
+        summary = train_als(als, spark=spark)
+        print(f"2+3) ALS embeddings published to {store_url}: "
+              + ", ".join(f"{t} v{s['version']} ({s['count']} x {s['dim']})" for t, s in summary.items()))
 
-    spec = {"name": "recommend", "data": data, "label": "clicked", "numeric": ["hour"], "categorical": ["device"],
-            "estimator": {"type": "logistic_regression", "params": {"maxIter": 50}},
-            "lookups": [{"key": "user_id", "table": "users", "as": "user"},
-                        {"key": "ad_id", "table": "ads", "as": "ad"}],
-            "features": {"dot": True, "products": True},
-            "fallback": {"user": {"default": "mean"}, "ad": {"default": "zeros"}}, "store": store_url}
-    version = train_ranker(spec, repo=repo, spark=spark)
-    print(f"4) last layer published as {version.ref}: "
-          + ", ".join(f"{m}={v:.3f}" for m, v in version.manifest.metrics.items()))
-    spark.stop()
+        spec = {"name": "recommend", "data": data, "label": "clicked", "numeric": ["hour"], "categorical": ["device"],
+                "estimator": {"type": "logistic_regression", "params": {"maxIter": 50}},
+                "lookups": [{"key": "user_id", "table": "users", "as": "user"},
+                            {"key": "ad_id", "table": "ads", "as": "ad"}],
+                "features": {"dot": True, "products": True},
+                "fallback": {"user": {"default": "mean"}, "ad": {"default": "zeros"}}, "store": store_url}
+        version = train_ranker(spec, repo=repo, spark=spark)
+        print(f"4) last layer published as {version.ref}: "
+              + ", ".join(f"{m}={v:.3f}" for m, v in version.manifest.metrics.items()))
     return serve_and_rank(repo, user=user, k=k)
 
 

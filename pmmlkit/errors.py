@@ -16,6 +16,19 @@ class ConfigError(PmmlkitError):
     """A spec, option or environment setting is wrong."""
 
 
+class MissingExtraError(ConfigError):
+    """A part of pmmlkit was asked for whose optional dependencies are not installed.
+
+    ``extra`` names what to install: ``pip install 'pmmlkit[<extra>]'``.
+    """
+
+    def __init__(self, what: str, extra: str, title: str):
+        self.what = what
+        self.extra = extra
+        self.title = title
+        super().__init__(f"{what} needs the {title} extra: pip install 'pmmlkit[{extra}]'")
+
+
 class JavaNotFoundError(PmmlkitError):
     """No usable Java runtime: the JVM backends and Spark need Java 17 or newer."""
 

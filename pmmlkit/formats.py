@@ -32,7 +32,8 @@ def data_format(path: str, explicit: str | None = None, *, what: str = "data") -
     if explicit is not None:
         fmt = str(explicit).lower()
         if fmt not in FORMATS:
-            raise ConfigError(f"unknown format {explicit!r} for the {what} {path!r}; expected one of {', '.join(FORMATS)}")
+            raise ConfigError(f"unknown format {explicit!r} for the {what} {path!r}; "
+                              f"expected one of {', '.join(FORMATS)}")
         return fmt
     text = str(path).rstrip("/").lower()
     if text == STDIO:

@@ -4,7 +4,7 @@ Only the driver converts pipelines to PMML, but ``--jars`` puts the
 JPMML-SparkML jars on every node so that a job may run anywhere. Distributed
 scoring needs no jar: the executors run pmmlkit's own Python Evaluator, so with
 the native backend they need the Python packages (pmmlkit, numpy, pandas,
-pyarrow) and with the jpmml backend also ``jpmml_evaluator`` and a Java runtime.
+pyarrow: ``pip install pmmlkit``) and with the jpmml backend also ``pmmlkit[jvm]`` and Java.
 """
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import uuid
 from dataclasses import dataclass
 
 EXECUTOR_NOTE = ("distributed scoring (pmmlkit score --engine spark) runs pmmlkit's Python Evaluator on the "
-                 "executors: they need no extra jar, but the Python packages pmmlkit, numpy, pandas and "
-                 "pyarrow (plus jpmml_evaluator and Java 17 for --backend jpmml) in the executors' "
-                 "PYSPARK_PYTHON environment")
+                 "executors: they need no extra jar, but `pip install pmmlkit` (plus pmmlkit[jvm] and Java 17 "
+                 "for --backend jpmml) in the executors' PYSPARK_PYTHON environment")
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ def cluster_jars() -> list[str]:
     return jpmml_jars()
 
 
-def collect(*, dest: str | os.PathLike = "jars") -> Collected:
+def collect(*, dest: str | os.PathLike[str] = "jars") -> Collected:
     """Copy ``cluster_jars()`` into ``dest``; each copy lands atomically (temp file, then rename)."""
     os.makedirs(dest, exist_ok=True)
     copies, copied = [], 0

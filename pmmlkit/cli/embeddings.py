@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .options import ErrorBoundaryGroup, echo_json, echo_published, repo_option
+from .options import ErrorBoundaryGroup, echo_json, echo_published, needs_extra, repo_option
 
 store_option = click.option(
     "--store", envvar="PMMLKIT_EMBEDDING_STORE", default=None,
@@ -19,9 +19,10 @@ def embeddings_group() -> None:
 @embeddings_group.command("train")
 @click.argument("spec_path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--no-publish", is_flag=True, help="Only write the Parquet tables, even if the spec names a store.")
+@needs_extra("spark")
 def embeddings_train(spec_path: str, no_publish: bool) -> None:
     """Fit user and item embeddings with Spark ALS (SPEC: YAML/JSON) and write/publish the tables."""
-    from ..embeddings.als import train
+    from ..spark.embeddings.als import train
 
     echo_json(train(spec_path, publish=not no_publish))
 
@@ -29,7 +30,7 @@ def embeddings_train(spec_path: str, no_publish: bool) -> None:
 @embeddings_group.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--table", required=True, help="Table name in the store.")
-@click.option("--id-column", default="id", show_default=True)
+@click.option("--id-column", default="id", show_default=True, help="The column holding each vector's key.")
 @click.option("--vector-column", default=None, help="An array column holding the vector.")
 @click.option("--columns", default=None, help="Comma-separated vector columns [default: numeric columns].")
 @store_option
@@ -77,9 +78,10 @@ def embeddings_list(store: str | None) -> None:
 @click.argument("spec_path", type=click.Path(exists=True, dir_okay=False))
 @store_option
 @repo_option
+@needs_extra("spark")
 def embeddings_train_ranker(spec_path: str, store: str | None, repo: str) -> None:
     """Train the last layer (logistic regression / MLP) on embedding features; publish it with its lookups."""
-    from ..embeddings.ranker import train_ranker
+    from ..spark.embeddings.ranker import train_ranker
 
     version = train_ranker(spec_path, repo=repo, store=store)
     echo_published(version)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from .options import ErrorBoundaryGroup, backend_option, echo_json, repo_option
+from .options import ErrorBoundaryGroup, backend_option, echo_json, model_option, repo_option
 
 
 @click.command("inspect")
-@click.argument("model_ref", metavar="MODEL")
+@model_option()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @repo_option
 def inspect_cmd(model_ref: str, as_json: bool, repo: str) -> None:
@@ -34,7 +34,7 @@ def inspect_cmd(model_ref: str, as_json: bool, repo: str) -> None:
 
 
 @click.command("validate")
-@click.argument("model_ref", metavar="MODEL")
+@model_option()
 @backend_option
 @repo_option
 def validate(model_ref: str, backend: str, repo: str) -> None:
@@ -98,40 +98,57 @@ def models_list(repo: str) -> None:
 
 
 @models_group.command("show")
-@click.argument("ref")
+@model_option("NAME (latest version), NAME:VERSION or NAME@LABEL in the repository (--repo).")
 @repo_option
-def models_show(ref: str, repo: str) -> None:
-    """The manifest of NAME, NAME:VERSION or NAME@LABEL, as JSON."""
+def models_show(model_ref: str, repo: str) -> None:
+    """The manifest of a published version, as JSON."""
     from ..repository.store import Repository
 
-    version = Repository(repo).resolve(ref)
+    version = Repository(repo).resolve(model_ref)
     echo_json({"name": version.name, "version": version.number, "uri": version.uri,
                **version.manifest.as_dict()})
 
 
 @models_group.command("label")
-@click.argument("name")
-@click.argument("label")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("target", metavar="NAME@LABEL")
+@click.argument("rest", nargs=-1, metavar="VERSION", required=True)
 @repo_option
-def models_label(name: str, label: str, number: int, repo: str) -> None:
-    """Point LABEL of NAME at version NUMBER (e.g. stable -> 3).
+def models_label(target: str, rest: tuple[str, ...], repo: str) -> None:
+    """Point NAME@LABEL at VERSION: `models label ctr@stable 3` (or `models label ctr stable 3`).
 
     A corrupt labels.json is kept as labels.json.corrupt-TIME and replaced, with a warning.
     """
-    from ..repository.store import Repository
+    from ..repository.store import Repository, parse_ref
 
+    if len(rest) == 2:  # the older NAME LABEL VERSION form
+        target, rest = f"{target}@{rest[0]}", rest[1:]
+    name, _, label = parse_ref(target)
+    if label is None or len(rest) != 1:
+        raise click.UsageError("expected NAME@LABEL VERSION, e.g. `pmmlkit models label ctr@stable 3`")
+    number = _version_number(rest[0])
     Repository(repo).set_label(name, label, number)
     click.echo(f"{name}@{label} -> {name}:{number}")
 
 
 @models_group.command("delete")
-@click.argument("name")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("target", metavar="NAME:VERSION")
+@click.argument("rest", nargs=-1, metavar="")
 @repo_option
-def models_delete(name: str, number: int, repo: str) -> None:
-    """Unpublish version NUMBER of NAME (refused while a label points at it)."""
-    from ..repository.store import Repository
+def models_delete(target: str, rest: tuple[str, ...], repo: str) -> None:
+    """Unpublish NAME:VERSION (or NAME VERSION); refused while a label points at it."""
+    from ..repository.store import Repository, parse_ref
 
+    if len(rest) == 1:  # the older NAME VERSION form
+        target = f"{target}:{_version_number(rest[0])}"
+    name, number, _ = parse_ref(target)
+    if number is None or len(rest) > 1:
+        raise click.UsageError("expected NAME:VERSION, e.g. `pmmlkit models delete ctr:2`")
     Repository(repo).delete(name, number)
     click.echo(f"deleted {name}:{number}")
+
+
+def _version_number(text: str) -> int:
+    """A VERSION argument: a whole number from 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise click.BadParameter(f"{text!r} is not a version number (1, 2, 3...)", param_hint="VERSION")
+    return int(text)

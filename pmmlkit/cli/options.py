@@ -1,11 +1,20 @@
 """Shared pieces of the command line: common options, the error boundary, output helpers."""
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from ..errors import PmmlkitError
+from ..extras import extra_of_module, missing_extra, require_extra
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MODEL_HELP = ("The model: a .pmml path, NAME (latest version), NAME:VERSION or NAME@LABEL "
+              "in the repository (--repo).")
 
 repo_option = click.option(
     "--repo", envvar="PMMLKIT_REPO", default="./models", show_default=True,
@@ -15,25 +24,52 @@ repo_option = click.option(
 backend_option = click.option(
     "--backend", default="auto", show_default=True,
     type=click.Choice(["auto", "native", "jpmml", "pypmml"]),
-    help="Evaluator backend; auto = native when the document compiles, else jpmml.",
+    help="Evaluator backend; auto = native when the document compiles, else jpmml "
+         "(jpmml and pypmml need the JVM extra).",
 )
 
 
-class ErrorBoundaryGroup(click.Group):
-    """A click group that turns any PmmlkitError raised by a command into a clean ClickException."""
+def model_option(help: str = MODEL_HELP) -> Callable[[F], F]:
+    """``-m/--model REF``: how every command names its model (REF as ``Evaluator.load`` reads it)."""
+    return click.option("-m", "--model", "model_ref", required=True, metavar="REF", help=help)
 
-    def invoke(self, ctx):
+
+def needs_extra(extra: str) -> Callable[[F], F]:
+    """Refuse a command in one line, naming the extra to install, before it does anything."""
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require_extra(extra, what=click.get_current_context().command_path)
+            return fn(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+class ErrorBoundaryGroup(click.Group):
+    """A click group that turns any PmmlkitError raised by a command into a clean ClickException.
+
+    An optional dependency that is not installed (``import starlette`` without the serve
+    extra) becomes the same one line that names the extra to install.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PmmlkitError as e:
             raise click.ClickException(str(e)) from None
+        except ModuleNotFoundError as e:
+            extra = extra_of_module(e.name)
+            if extra is None:
+                raise
+            command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+            raise click.ClickException(str(missing_extra(extra, what=command))) from None
 
 
-def echo_json(obj) -> None:
+def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
 
 
-def echo_published(version) -> None:
+def echo_published(version: Any) -> None:
     """The ref of a freshly published model version, then its metrics."""
     click.echo(f"published {version.ref}")
     for metric, value in version.manifest.metrics.items():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .options import echo_published, repo_option
+from .options import echo_published, needs_extra, repo_option
 
 master_option = click.option(
     "--master", default=None,
@@ -21,6 +21,7 @@ master_option = click.option(
               help="Set an estimator parameter; repeat for several (values read as YAML).")
 @master_option
 @repo_option
+@needs_extra("spark")
 def train_cmd(spec_path: str, data: str | None, name: str | None, label: str | None,
               estimator: str | None, params: tuple[str, ...], master: str | None, repo: str) -> None:
     """Train the pipeline described by SPEC_PATH (YAML/JSON), export PMML and publish it."""
@@ -42,6 +43,7 @@ def train_cmd(spec_path: str, data: str | None, name: str | None, label: str | N
 @click.option("--name", required=True, help="Model name in the repository.")
 @master_option
 @repo_option
+@needs_extra("spark")
 def convert_cmd(pipeline_dir: str, schema: str | None, sample: str | None, name: str,
                 master: str | None, repo: str) -> None:
     """Export a saved Spark PipelineModel folder to PMML and publish it."""
@@ -54,6 +56,7 @@ def convert_cmd(pipeline_dir: str, schema: str | None, sample: str | None, name:
 @click.command("jars")
 @click.option("--dest", default="jars", show_default=True, type=click.Path(file_okay=False),
               help="Folder to copy the jars into.")
+@needs_extra("spark")
 def jars_cmd(dest: str) -> None:
     """Copy the jars a Spark cluster needs (JPMML-SparkML + dependencies) into DEST; print --jars."""
     from ..jars import EXECUTOR_NOTE, collect

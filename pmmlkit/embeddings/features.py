@@ -73,7 +73,8 @@ class LookupSpec:
             raise ConfigError(f"{source}: lookup names ('as') repeat: {names}")
         feats = d.get("features") or {}
         if not isinstance(feats, Mapping) or set(feats) - {"dot", "products", "vectors"}:
-            raise ConfigError(f"{source}: 'features' is {feats!r}; expected {{dot: bool, products: bool, vectors: bool}}")
+            raise ConfigError(f"{source}: 'features' is {feats!r}; "
+                              "expected {dot: bool, products: bool, vectors: bool}")
         spec = cls(tuple(lookups), bool(feats.get("dot", True)), bool(feats.get("products", False)),
                    bool(feats.get("vectors", False)), _fallbacks(d.get("fallback") or {}, names, source),
                    d.get("store"))

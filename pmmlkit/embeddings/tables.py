@@ -9,7 +9,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..formats import data_format
 from .store import key_text
+
+
+def read_frame(path: str, *, what: str) -> pd.DataFrame:
+    """A whole CSV (compressed or not) or Parquet file as a DataFrame, its format by ``pmmlkit.formats``."""
+    fmt = data_format(path, what=what)
+    try:
+        return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{what} {path!r}: cannot read it as {fmt} ({e})") from None
 
 
 def read_table(path: str | os.PathLike, *, id_column: str = "id", vector_column: str | None = None,
@@ -21,11 +31,7 @@ def read_table(path: str | os.PathLike, *, id_column: str = "id", vector_column:
     the file has exactly one.
     """
     text = os.fspath(path)
-    fmt = "csv" if text.lower().endswith(".csv") else "parquet"
-    try:
-        df = pd.read_csv(text) if fmt == "csv" else pd.read_parquet(text)
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"embedding file {text!r}: cannot read it as {fmt} ({e})") from None
+    df = read_frame(text, what="embedding file")
     if id_column not in df.columns:
         raise ConfigError(f"embedding file {text!r}: no id column {id_column!r}; columns: {list(df.columns)}")
     rest = [c for c in df.columns if c != id_column]

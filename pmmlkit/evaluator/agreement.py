@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
 
 import numpy as np
 import pandas as pd
 
-from ..pmml.fields import local
 from ..errors import UnsupportedElement
+from ..pmml.fields import local
 from . import ERROR_COLUMN, Evaluator
 from .differences import RULES
 
@@ -88,7 +89,7 @@ def _differs(a: pd.Series, b: pd.Series, rtol: float, atol: float) -> tuple[np.n
     return bad | one_sided, biggest
 
 
-def _declared_gap(backend: str, root) -> str | None:
+def _declared_gap(backend: str, root: Element) -> str | None:
     for el in root.iter():
         reason = KNOWN_GAPS.get((backend, local(el.tag), el.get("normalizationMethod", "none")))
         if reason:
@@ -134,7 +135,7 @@ def _compare_one(report: Agreement, ev: Evaluator, ref: pd.DataFrame, got: pd.Da
     n = len(ref)
     excused = np.zeros(n, dtype=bool)
     gap = _declared_gap(other, ev.document.root)
-    probabilities = [o.name for o in ev.output_fields if o.feature == "probability"]
+    probabilities = [o.name for o in ev.schema.outputs if o.feature == "probability"]
     if gap and probabilities:
         excused = (got[probabilities].isna().all(axis=1) & ref[probabilities].notna().all(axis=1)).to_numpy()
         if excused.any():

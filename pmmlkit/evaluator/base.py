@@ -23,7 +23,8 @@ instead of once per row; ignoring them is always correct.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -56,5 +57,5 @@ class Backend(ABC):
             raise PmmlkitError(errors[0])
         return {k: v[0] for k, v in results.items()}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: a backend holding nothing has nothing to release
         """Release what the backend holds (JVM objects, memory maps)."""

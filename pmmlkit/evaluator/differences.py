@@ -6,8 +6,9 @@ that a backend never hands back a different answer in silence.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from ..pmml.fields import children, local, to_float32, typed_value
@@ -33,7 +34,7 @@ class _Fields:
     """What a rule may need to know about the document's fields, read once per document."""
 
     types: dict[str, str]  # dataType of every DataField and DerivedField
-    valid: dict[str, frozenset]  # DataField -> its valid values (typed), when it lists them
+    valid: dict[str, frozenset[Any]]  # DataField -> its valid values (typed), when it lists them
 
 
 # (backend, element) -> (does this element trigger it, given the document's fields?, why and where)
@@ -109,7 +110,7 @@ def _fields(root: Element) -> _Fields:
     declared = [el for el in root.iter()
                 if isinstance(el.tag, str) and local(el.tag) in ("DataField", "DerivedField")]
     types = {el.get("name", ""): el.get("dataType", "") for el in declared}
-    valid: dict[str, frozenset] = {}
+    valid: dict[str, frozenset[Any]] = {}
     for el in (el for el in declared if local(el.tag) == "DataField"):
         name = el.get("name", "")
         values = [v.get("value", "") for v in children(el, "Value") if v.get("property", "valid") == "valid"]
@@ -165,7 +166,7 @@ def _is_float32(text: str | None) -> bool:
 _NUMBERED = ("Segment", "Node")  # repeated siblings that a path must tell apart
 
 
-def _walk(el: Element, path: str):
+def _walk(el: Element, path: str) -> Iterator[tuple[Element, str]]:
     """Elements with a readable path (``PMML/MiningModel/Segmentation/Segment[2]/TreeModel``)."""
     stack = [(el, path)]
     while stack:  # iterative: a deep document must not hit the recursion limit

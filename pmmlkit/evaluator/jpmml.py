@@ -23,7 +23,7 @@ class JpmmlBackend(JvmBackend):
         except Exception as e:  # noqa: BLE001 - re-raised as our JavaError
             raise _java_error(e) from None
 
-    def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
+    def _evaluate_slice(self, cols: dict[str, list[Any]], n_rows: int) -> tuple[Results, list[str | None] | None]:
         frame = pd.DataFrame(cols, index=range(n_rows), dtype=object)
         # One crossing per slice: evaluateAll pickles the columns across.
         out = self._model.run(lambda gw, ev: ev.evaluateAll(frame, error_col="errors"))
@@ -33,9 +33,10 @@ class JpmmlBackend(JvmBackend):
         return results, errors
 
 
-def _java_error(e: Exception):
+def _java_error(e: Exception) -> Exception:
+    """jpmml_evaluator's JavaError (className, message) as pmmlkit's JavaError; anything else as is."""
     from ..errors import JavaError
 
     if hasattr(e, "className"):
-        return JavaError(str(e.className), str(e.message))
+        return JavaError(str(e.className), str(getattr(e, "message", e)))
     return e

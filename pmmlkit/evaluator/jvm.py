@@ -14,10 +14,12 @@ import logging
 import os
 import shlex
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import BackendUnavailable, JavaError, PmmlkitError
+from ..extras import require_extra
 from ..java import close_stdin, dies_with_this_process, require_java
 from ..pmml.fields import NUMERIC_TYPES, typed_value
 from ..pmml.loader import PmmlDocument
@@ -251,7 +253,7 @@ def _drop_finalizers(gw: Any) -> None:
 os.register_at_fork(after_in_child=_forget_parent_gateway)
 
 
-def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list]:
+def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list[Any]]:
     """Typed NumPy columns to plain Python lists of the JVM's types (None for missing).
 
     A value equal to its field's missingValueReplacement goes back as None: the JVM applies
@@ -260,7 +262,7 @@ def python_columns(columns: dict[str, Any], schema: Any) -> dict[str, list]:
     """
     import math
 
-    out: dict[str, list] = {}
+    out: dict[str, list[Any]] = {}
     for f in schema.inputs:
         col = columns[f.name]
         if f.data_type == "integer":
@@ -316,6 +318,7 @@ class JvmBackend(Backend):
     """A backend whose model lives in the shared JVM: loaded at construction, scored in slices."""
 
     def __init__(self, doc: PmmlDocument):
+        require_extra("jvm", what=f"{doc.source}: backend={self.name!r}")
         super().__init__(doc)
         self._model = JvmModel(self._load)
         self._model.run(lambda gw, model: None)  # load now: errors belong to load time
@@ -323,13 +326,13 @@ class JvmBackend(Backend):
     def _load(self, gw: Any, jvm: Any) -> Any:
         raise NotImplementedError
 
-    def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
+    def _evaluate_slice(self, cols: dict[str, list[Any]], n_rows: int) -> tuple[Results, list[str | None] | None]:
         raise NotImplementedError
 
     def evaluate(self, columns: Columns, n_rows: int,
                  levels: Levels | None = None) -> tuple[Results, list[str | None] | None]:
         cols = python_columns(columns, self.schema)
-        results: dict[str, list] = {name: [] for name in self.schema.result_names}
+        results: dict[str, list[Any]] = {name: [] for name in self.schema.result_names}
         errors: list[str | None] = []
         for start in range(0, n_rows, SLICE_ROWS):
             size = min(SLICE_ROWS, n_rows - start)
@@ -337,4 +340,4 @@ class JvmBackend(Backend):
             for name in results:
                 results[name].extend(part[name])
             errors.extend(part_errors or [None] * size)
-        return results, errors if any(errors) else None
+        return dict(results), errors if any(errors) else None

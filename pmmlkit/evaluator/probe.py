@@ -166,9 +166,9 @@ def _aliases(root: Element, names: set[str], types: dict[str, str]) -> dict[str,
         changed = False
         for el in derived:
             refs = [c for c in el if isinstance(c.tag, str) and local(c.tag) == "FieldRef"]
-            name = el.get("name")
-            if len(refs) == 1 and name not in aliases and refs[0].get("field") in aliases:
-                source = aliases[refs[0].get("field")][0]
+            name, ref = el.get("name", ""), refs[0].get("field", "") if len(refs) == 1 else ""
+            if ref in aliases and name not in aliases:
+                source = aliases[ref][0]
                 aliases[name] = (source, el.get("dataType", types[source]))
                 changed = True
     return aliases

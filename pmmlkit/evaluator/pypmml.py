@@ -10,7 +10,6 @@ from ..pmml.loader import PmmlDocument
 from .base import Results
 from .jvm import JvmBackend
 
-
 LONG_MIN = -(2 ** 63)
 
 
@@ -38,7 +37,7 @@ class PypmmlBackend(JvmBackend):
         model.setSupplementOutput(True)
         return model
 
-    def _evaluate_slice(self, cols: dict[str, list], n_rows: int) -> tuple[Results, list[str | None] | None]:
+    def _evaluate_slice(self, cols: dict[str, list[Any]], n_rows: int) -> tuple[Results, list[str | None] | None]:
         names = list(cols)
         # One record per row, a missing value left out rather than sent as null: PMML4S reads a
         # null integer as Long.MIN_VALUE and a null boolean as false, and answers with them.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -41,7 +41,7 @@ def findings(ev: Evaluator) -> list[str]:
     return problems
 
 
-def _agrees(expected: str | None, actual, precision: float, zero: float) -> bool:
+def _agrees(expected: str | None, actual: Any, precision: float, zero: float) -> bool:
     if expected is None or expected == "":
         return actual is None or (isinstance(actual, float) and math.isnan(actual)) or actual is pd.NA
     try:

@@ -50,7 +50,8 @@ def cumulative_gain(positive: np.ndarray, score: np.ndarray) -> Curve:
     return Curve(x, y, _area(x, y))
 
 
-def calibration(positive: np.ndarray, score: np.ndarray, *, bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def calibration(positive: np.ndarray, score: np.ndarray, *,
+                bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mean predicted, observed rate, rows) per equal-width score bin that holds rows.
 
     Bins are (lo, hi], the first one [0, hi], as scikit-learn's calibration_curve cuts them.

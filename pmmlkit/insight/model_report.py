@@ -7,8 +7,9 @@ be written into the version folder. Pictures first, numbers second: every chart 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..extras import require_extra
 
@@ -48,7 +49,7 @@ def _short(label: str, limit: int = 24) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def lines(title: str, series: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, xlabel: str,
+def lines(title: str, series: Sequence[tuple[str, Any, Any]], *, xlabel: str,
           ylabel: str, diagonal: bool = False) -> str:
     """One or more curves on shared axes (ROC, precision-recall, gain, calibration)."""
     plt = _pyplot()

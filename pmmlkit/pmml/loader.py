@@ -52,7 +52,7 @@ def max_bytes_from_env() -> int:
     return int(os.environ.get("PMMLKIT_MAX_PMML_BYTES", DEFAULT_MAX_BYTES))
 
 
-def read_file(path: str | os.PathLike, *, max_bytes: int | None = None) -> bytes:
+def read_file(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> bytes:
     """Read a local PMML file, refusing it before reading when it is over the cap."""
     cap = max_bytes_from_env() if max_bytes is None else max_bytes
     p = Path(path)
@@ -157,5 +157,5 @@ def _refusal(source: str, line: int, what: str) -> str:
             "PMML needs none, and it can carry external entities or entity expansion")
 
 
-def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> PmmlDocument:
+def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> PmmlDocument:
     return parse(read_file(path, max_bytes=max_bytes), source=str(path), max_bytes=max_bytes)

@@ -30,7 +30,7 @@ def refuse_links(folder: str, files: tuple[str, ...], *, ref: str) -> None:
 
 def sweep(model_dir: str, labels_file: str) -> list[str]:
     """Remove temporaries of killed publishes and label updates in ``model_dir``; returns them."""
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(model_dir))
     except FileNotFoundError:

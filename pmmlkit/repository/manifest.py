@@ -5,7 +5,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import ConfigError, IntegrityError
@@ -30,16 +30,22 @@ class Manifest:
     data_source: str | None = None
     row_count: int | None = None
     spec: dict[str, Any] = field(default_factory=dict)
+    #: files published with the version (report.html...): name -> {"size", "sha256"}
+    files: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, pmml: bytes, info: Mapping[str, Any] | None = None) -> Manifest:
-        """The manifest for publishing ``pmml``, with the caller's ``info`` keys."""
+    def create(cls, pmml: bytes, info: Mapping[str, Any] | None = None,
+               files: Mapping[str, Any] | None = None) -> Manifest:
+        """The manifest for publishing ``pmml``, with the caller's ``info`` keys.
+
+        ``files`` are the digests of the files published with the model (artifacts.digests).
+        """
         from .. import __version__
 
-        given = {k: v for k, v in (info or {}).items() if k not in COMPUTED}
+        given = {k: v for k, v in (info or {}).items() if k not in (*COMPUTED, "files")}
         computed = {"sha256": sha256_hex(pmml), "size": len(pmml), "created": utc_now(),
-                    "pmmlkit_version": __version__}
+                    "pmmlkit_version": __version__, "files": dict(files or {})}
         try:
             manifest = cls.from_dict({**given, **computed})
             manifest.to_json()  # fail here, before anything is written
@@ -85,7 +91,7 @@ class Manifest:
         return json.dumps(self.as_dict(), indent=2)
 
 
-def _container_type(f) -> type | None:
+def _container_type(f: Any) -> type | None:
     # Only the container fields are checked: a schema that is not a list would
     # break every consumer later, far from the publish() call that caused it.
     if f.default_factory is list:
@@ -100,4 +106,4 @@ def sha256_hex(data: bytes) -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

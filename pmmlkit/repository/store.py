@@ -55,17 +55,21 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from ..durable import fsync_dir, owner_tag, replace_synced, write_synced
 from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError
+from . import artifacts
 from .local import LABELS_TMP, TMP_PREFIX, labels_lock, refuse_links, sweep
 from .manifest import Manifest, sha256_hex, utc_now
 from .objectstore import is_s3, update_labels_s3
-from .version import _NAME, _NUMBER, Version, VersionProblem, VersionScan, check_name
+from .version import _NAME, _NUMBER, VersionProblem, VersionScan
+from .version import Version as Version
+from .version import check_name as check_name  # re-exported: callers check names through the store
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,21 @@ MODEL, MANIFEST, LABELS = "model.pmml", "manifest.json", "labels.json"
 _TOMBSTONE, _CLAIM = ".deleted", ".claim"
 _REF = re.compile(r"^(?P<name>[^:@]*)(?::(?P<number>[0-9]+)|@(?P<label>[^:@]*))?$")
 _MAX_CLAIMS = 1000
+
+
+def open_repository(repo: Repository | str | None) -> Repository:
+    """``repo`` itself when it is a Repository, else the Repository at that root (default ./models)."""
+    return repo if isinstance(repo, Repository) else Repository(repo)
+
+
+def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
+    """``name`` / ``name:3`` / ``name@stable`` -> (name, number or None, label or None), checked."""
+    match = _REF.match(ref) if isinstance(ref, str) else None
+    if not match:
+        raise InvalidModelName(f"invalid model reference {ref!r}: expected NAME, NAME:VERSION or NAME@LABEL")
+    label = match["label"]
+    return (check_name(match["name"]), None if match["number"] is None else int(match["number"]),
+            None if label is None else check_name(label, kind="label"))
 
 
 class Repository:
@@ -147,26 +166,21 @@ class Repository:
 
     def resolve(self, ref: str) -> Version:
         """``name`` (latest), ``name:3`` or ``name@stable`` -> Version."""
-        match = _REF.match(ref) if isinstance(ref, str) else None
-        if not match:
-            raise InvalidModelName(
-                f"invalid model reference {ref!r}: expected NAME, NAME:VERSION or NAME@LABEL")
-        name = check_name(match["name"])
-        if match["number"] is not None:
-            return self._load(name, int(match["number"]))
-        if match["label"] is not None:
+        name, number, label = parse_ref(ref)
+        if number is not None:
+            return self._load(name, number)
+        if label is not None:
             labels = self.labels(name)
-            if match["label"] not in labels:
-                raise ModelNotFoundError(
-                    f"model {name!r} has no label {match['label']!r}; labels: {labels}")
-            return self._load(name, labels[match["label"]])
+            if label not in labels:
+                raise ModelNotFoundError(f"model {name!r} has no label {label!r}; labels: {labels}")
+            return self._load(name, labels[label])
         return self.latest(name)
 
     def read_pmml(self, version: Version) -> bytes:
         """The model bytes, checked against the manifest's size and sha256."""
         path = self._path(version.name, version.number, MODEL)
         try:
-            data = self._fs.cat_file(path)
+            data: bytes = self._fs.cat_file(path)
         except FileNotFoundError:
             raise ModelNotFoundError(f"{version.ref}: {self._uri(path)} is gone (deleted?)") from None
         expected = version.manifest
@@ -177,6 +191,21 @@ class Repository:
                 f"the manifest expects size {expected.size} and sha256 {expected.sha256}. "
                 "The file changed after publishing: publish the model again.")
         return data
+
+    def read_file(self, version: Version, file: str) -> bytes:
+        """A file published with ``version`` (see publish's ``files``), checked against the manifest."""
+        expected = version.manifest.files.get(file)
+        if not isinstance(expected, dict):
+            raise ModelNotFoundError(f"{version.ref} was published without a file {file!r}; "
+                                     f"its files: {sorted(version.manifest.files)}")
+        path = self._path(version.name, version.number, file)
+        if self._local:
+            refuse_links(self._path(version.name, version.number), (file,), ref=version.ref)
+        try:
+            data: bytes = self._fs.cat_file(path)
+        except FileNotFoundError:
+            raise ModelNotFoundError(f"{version.ref}: {self._uri(path)} is gone (deleted?)") from None
+        return artifacts.verify(version.ref, file, self._uri(path), data, expected)
 
     def labels(self, name: str) -> dict[str, int]:
         """Label -> version number; IntegrityError when labels.json is not valid."""
@@ -210,20 +239,26 @@ class Repository:
 
     # --- writing ----------------------------------------------------------
 
-    def publish(self, name: str, pmml: bytes, *, manifest: dict | None = None) -> Version:
-        """Store ``pmml`` as the next version of ``name``; atomic, race-free."""
+    def publish(self, name: str, pmml: bytes, *, manifest: dict[str, Any] | None = None,
+                files: Mapping[str, bytes] | None = None) -> Version:
+        """Store ``pmml`` as the next version of ``name``; atomic, race-free.
+
+        ``files`` (name -> bytes: report.html, profile.json, plots/roc.svg...) are published with
+        it: readers see the version with all its files or not at all (``read_file``).
+        """
         check_name(name)
         if not isinstance(pmml, (bytes, bytearray)) or not pmml:
             got = "empty bytes" if isinstance(pmml, (bytes, bytearray)) else type(pmml).__name__
             raise RepositoryError(f"publish({name!r}): pmml must be non-empty bytes, got {got}")
         pmml = bytes(pmml)
-        info = Manifest.create(pmml, manifest)
+        extras = artifacts.checked(files, reserved=(MODEL, MANIFEST, _CLAIM))
+        info = Manifest.create(pmml, manifest, artifacts.digests(extras))
         document = info.to_json().encode()
         base = self._dir(name)
         publish = self._publish_by_rename if self._local else self._publish_by_claim
         try:
             self._fs.makedirs(base, exist_ok=True)
-            number = publish(base, pmml, document)
+            number = publish(base, pmml, document, extras)
         except OSError as e:
             raise RepositoryError(
                 f"publishing {name!r} in {self._uri(base)} failed: {e}; nothing was published (readers see "
@@ -365,11 +400,14 @@ class Repository:
             names = []
         return max((int(n) for n in names if _NUMBER.match(n)), default=0) + 1
 
-    def _publish_by_rename(self, base: str, pmml: bytes, document: bytes) -> int:
+    def _publish_by_rename(self, base: str, pmml: bytes, document: bytes, files: dict[str, bytes]) -> int:
         sweep(base, LABELS)
         tmp = f"{base}/{TMP_PREFIX}{owner_tag()}"
         os.mkdir(tmp)
         try:
+            for file, data in files.items():
+                os.makedirs(os.path.dirname(f"{tmp}/{file}"), exist_ok=True)
+                write_synced(f"{tmp}/{file}", data, exclusive=True)
             write_synced(f"{tmp}/{MODEL}", pmml, exclusive=True)
             write_synced(f"{tmp}/{MANIFEST}", document, exclusive=True)
             number = self._claim(base, lambda n: os.rename(tmp, f"{base}/{n}"))
@@ -378,12 +416,14 @@ class Repository:
         fsync_dir(base)
         return number
 
-    def _publish_by_claim(self, base: str, pmml: bytes, document: bytes) -> int:
+    def _publish_by_claim(self, base: str, pmml: bytes, document: bytes, files: dict[str, bytes]) -> int:
         def claim(number: int) -> None:
             with self._fs.open(f"{base}/{number}/{_CLAIM}", "xb") as marker:
                 marker.write(owner_tag().encode())
 
         number = self._claim(base, claim)
+        for file, data in files.items():
+            self._fs.pipe_file(f"{base}/{number}/{file}", data)
         self._fs.pipe_file(f"{base}/{number}/{MODEL}", pmml)
         self._fs.pipe_file(f"{base}/{number}/{MANIFEST}", document)  # last: this publishes
         return number

@@ -20,12 +20,12 @@ _JAR_VERSION = re.compile(r"pmml-sparkml-(\d[\w.]*)\.jar$")
 VERIFY_PRECISION = 1e-10
 
 
-def spark_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean Spark or the JVM refused something (imported lazily)."""
+def spark_errors(*also: type[Exception]) -> tuple[type[Exception], ...]:
+    """Exceptions that mean Spark or the JVM refused something (imported lazily), plus ``also``."""
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
-    return (Py4JError, PySparkException)
+    return (Py4JError, PySparkException, *also)
 
 
 def java_failure(e: Exception, doing: str) -> TrainingError:
@@ -38,7 +38,7 @@ def java_failure(e: Exception, doing: str) -> TrainingError:
     if java is not None:
         try:
             cls, msg = java.getClass().getName(), java.getMessage()
-        except Exception:  # the JVM may be gone; fall back to py4j's text
+        except Exception:  # noqa: BLE001 - the JVM may be gone; fall back to py4j's text
             cls, msg = "java exception", str(e).splitlines()[0]
         return TrainingError(f"{doing} failed: {cls}: {msg}")
     return TrainingError(f"{doing} failed: {type(e).__name__}: {e}")
@@ -55,8 +55,8 @@ def _first_line(e: BaseException) -> str:
     return "(no message; see the Spark driver log)"
 
 
-def to_pmml(model: "PipelineModel", schema: "DataFrame | StructType", *,
-            verify: "DataFrame | None" = None) -> bytes:
+def to_pmml(model: PipelineModel, schema: DataFrame | StructType, *,
+            verify: DataFrame | None = None) -> bytes:
     """PMML bytes for a fitted pipeline; `verify` rows become ModelVerification records."""
     from pyspark2pmml import PMMLBuilder
 
@@ -65,7 +65,7 @@ def to_pmml(model: "PipelineModel", schema: "DataFrame | StructType", *,
         if verify is not None and not verify.isEmpty():
             builder = builder.verify(verify, precision=VERIFY_PRECISION, zeroThreshold=VERIFY_PRECISION)
         return bytes(builder.buildByteArray())
-    except (*spark_errors(), RuntimeError, TypeError) as e:
+    except spark_errors(RuntimeError, TypeError) as e:
         raise java_failure(e, "PMML export (JPMML-SparkML)") from None
 
 
@@ -73,9 +73,9 @@ def jpmml_sparkml_version(pmml: bytes | None = None) -> str | None:
     """JPMML-SparkML version: from the PMML Header's Application, else from the jar's name."""
     if pmml is not None:
         head = pmml[:4096]
-        m = _APPLICATION.search(head) or _APPLICATION_REV.search(head)
-        if m:
-            return m.group(1).decode()
+        found = _APPLICATION.search(head) or _APPLICATION_REV.search(head)
+        if found:
+            return found.group(1).decode()
     from .session import jpmml_jars
 
     for jar in jpmml_jars():

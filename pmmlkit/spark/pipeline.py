@@ -6,13 +6,15 @@ without importing pyspark; the classes are imported when a pipeline is built.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from pyspark.ml import Pipeline, PipelineStage
+    from pyspark.ml import Pipeline
+    from pyspark.ml.pipeline import PipelineStage
     from pyspark.sql import DataFrame
 
     from .spec import TrainingSpec
@@ -37,7 +39,8 @@ class EstimatorKind:
 
     def load_class(self) -> type:
         module, _, name = self.cls.rpartition(".")
-        return getattr(importlib.import_module(module), name)
+        cls: type = getattr(importlib.import_module(module), name)
+        return cls
 
 
 _C, _R = "pyspark.ml.classification", "pyspark.ml.regression"
@@ -66,12 +69,12 @@ def estimator_kind(name: str) -> EstimatorKind:
         raise ConfigError(f"unknown estimator {name!r}; supported: {', '.join(sorted(ESTIMATORS))}") from None
 
 
-def indexed_label(spec: "TrainingSpec") -> str:
+def indexed_label(spec: TrainingSpec) -> str:
     """Column the estimator reads its label from when a string label is indexed."""
     return f"{spec.label}__idx"
 
 
-def feature_stages(spec: "TrainingSpec", *, one_hot: bool) -> list["PipelineStage"]:
+def feature_stages(spec: TrainingSpec, *, one_hot: bool) -> list[PipelineStage]:
     """Imputer for numeric columns, StringIndexer (+ OneHotEncoder) for categories, VectorAssembler."""
     from pyspark.ml.feature import Imputer, OneHotEncoder, SQLTransformer, StringIndexer, VectorAssembler
 
@@ -100,7 +103,7 @@ def feature_stages(spec: "TrainingSpec", *, one_hot: bool) -> list["PipelineStag
     return stages
 
 
-def _feature_size(stages: list["PipelineStage"], df: "DataFrame") -> int:
+def _feature_size(stages: list[PipelineStage], df: DataFrame) -> int:
     """Length of the assembled feature vector: the MLP's input layer."""
     from pyspark.ml import Pipeline
 
@@ -111,19 +114,20 @@ def _feature_size(stages: list["PipelineStage"], df: "DataFrame") -> int:
     return int(row[0].size)
 
 
-def _class_count(df: "DataFrame", label: str) -> int:
+def _class_count(df: DataFrame, label: str) -> int:
     """Output layer size: distinct strings for an indexed label, else the largest class id + 1."""
     from pyspark.sql import functions as F
 
     if dict(df.dtypes)[label] == "string":
         return df.select(label).distinct().count()
-    top = df.agg(F.max(F.col(label))).first()[0]
+    row = df.agg(F.max(F.col(label))).first()
+    top = row[0] if row is not None else None
     if top is None:
         raise ConfigError(f"label column {label!r} has no values")
     return int(top) + 1
 
 
-def _mlp_layers(params: dict[str, Any], stages: list["PipelineStage"], df: "DataFrame", label: str) -> dict[str, Any]:
+def _mlp_layers(params: dict[str, Any], stages: list[PipelineStage], df: DataFrame, label: str) -> dict[str, Any]:
     """`layers` given as is, or derived from `hidden_layers` (default [8]) and the data."""
     if "layers" in params:
         params.pop("hidden_layers", None)
@@ -148,7 +152,7 @@ def _glr_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def make_estimator(kind: EstimatorKind, params: Mapping[str, Any], *, label: str | None) -> "PipelineStage":
+def make_estimator(kind: EstimatorKind, params: Mapping[str, Any], *, label: str | None) -> PipelineStage:
     """Instantiate the estimator; an unknown parameter is a ConfigError listing the valid ones."""
     cls = kind.load_class()
     try:
@@ -163,7 +167,7 @@ def make_estimator(kind: EstimatorKind, params: Mapping[str, Any], *, label: str
     return est
 
 
-def build_pipeline(spec: "TrainingSpec", df: "DataFrame") -> "Pipeline":
+def build_pipeline(spec: TrainingSpec, df: DataFrame) -> Pipeline:
     """The unfitted pipeline for a spec. `df` is the training data (label type, MLP sizes)."""
     from pyspark.ml import Pipeline
     from pyspark.ml.feature import StringIndexer
@@ -188,6 +192,6 @@ def build_pipeline(spec: "TrainingSpec", df: "DataFrame") -> "Pipeline":
     return Pipeline(stages=stages)
 
 
-def task_of(spec: "TrainingSpec") -> str | None:
+def task_of(spec: TrainingSpec) -> str | None:
     """classification / regression / clustering, or None for a user pipeline."""
     return estimator_kind(spec.estimator.type).task if spec.estimator is not None else None

@@ -26,10 +26,10 @@ def version_files(pmml: bytes, *, title: str, train: DataFrame, holdout: DataFra
                   model: PipelineModel | None = None) -> dict[str, bytes]:
     """report.html, profile.json, report.json and plots/*.svg for the version of ``pmml``."""
     from ..evaluator import Evaluator
-    from ..insight.store import PROFILE
     from ..insight.holdout import holdout_answers, task_of
     from ..insight.model_report import report_files
     from ..insight.profile import input_columns, profile_frame
+    from ..insight.store import PROFILE
 
     if not has_extra("report"):  # the profile still goes with the version: drift needs it
         log.warning("no training report for %s: %s", title, missing_extra("report", what="the training report"))

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from ..extras import require_extra
 from ..java import require_java
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ def _log4j2_file() -> str:
 
 def jpmml_jars() -> list[str]:
     """JPMML-SparkML jars for the installed Spark, without the XGBoost/LightGBM converters."""
+    require_extra("spark", what="the JPMML-SparkML jars")
     import pyspark2pmml
 
     jars = [j for j in pyspark2pmml.spark_jars().split(",") if j]
@@ -52,8 +56,9 @@ def jpmml_jars() -> list[str]:
 
 
 def get_session(*, master: str = "local[*]", app_name: str = "pmmlkit",
-                conf: Mapping[str, str] | None = None) -> "SparkSession":
+                conf: Mapping[str, str] | None = None) -> SparkSession:
     """Start (or reuse) a SparkSession with the JPMML jars; checks Java first."""
+    require_extra("spark", what="a Spark session")
     java = require_java(17)
     # Spark finds java through JAVA_HOME; point it at the one we checked.
     os.environ.setdefault("JAVA_HOME", os.path.dirname(os.path.dirname(os.path.realpath(java))))
@@ -88,8 +93,28 @@ def get_session(*, master: str = "local[*]", app_name: str = "pmmlkit",
     return spark
 
 
-def active_session() -> "SparkSession | None":
+@contextmanager
+def spark_session(spark: SparkSession | None = None, *, master: str | None = None,
+                  app_name: str = "pmmlkit") -> Iterator[SparkSession]:
+    """Reuse ``spark`` or the active session, else start one; stop it only if we started it.
+
+    A running session keeps its master (Spark cannot change it), so ``master`` only
+    applies when this call starts the session.
+    """
+    session = spark or active_session()
+    started = session is None
+    if session is None:
+        session = get_session(master=master or "local[*]", app_name=app_name)
+    try:
+        yield session
+    finally:
+        if started:
+            session.stop()
+
+
+def active_session() -> SparkSession | None:
     """The SparkSession already running in this process, if any (tests, spark-submit)."""
+    require_extra("spark", what="a Spark session")
     from pyspark.sql import SparkSession
 
     return SparkSession.getActiveSession()

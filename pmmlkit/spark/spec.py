@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
+from ..formats import data_format
 
-DATA_FORMATS = ("csv", "parquet")
 IMPUTER_STRATEGIES = ("mean", "median", "mode")
 _TOP_KEYS = {"name", "data", "format", "label", "numeric", "categorical", "estimator",
              "validation", "verify_rows", "pipeline", "imputer"}
@@ -60,6 +61,12 @@ class TrainingSpec:
 
 def _where(source: str, key: str) -> str:
     return f"{source}: key {key!r}"
+
+
+def _required_str(d: Mapping[str, Any], key: str, source: str) -> str:
+    value = _str(d, key, source, required=True)
+    assert value is not None  # _str raised otherwise
+    return value
 
 
 def _str(d: Mapping[str, Any], key: str, source: str, *, required: bool) -> str | None:
@@ -122,23 +129,6 @@ def _validation(v: Any, source: str) -> ValidationSpec:
     return ValidationSpec(float(fraction), seed)
 
 
-def data_format(data: str, explicit: str | None, source: str) -> str:
-    """The data format: explicit `format`, else from the path's extension."""
-    if explicit is not None:
-        fmt = explicit.lower()
-        if fmt not in DATA_FORMATS:
-            raise ConfigError(f"{_where(source, 'format')}: unknown format {explicit!r}; "
-                              f"supported: {', '.join(DATA_FORMATS)}")
-        return fmt
-    ext = data.rstrip("/").rsplit(".", 1)[-1].lower() if "." in os.path.basename(data.rstrip("/")) else ""
-    if ext in ("csv", "parquet"):
-        return ext
-    if ext == "pq":
-        return "parquet"
-    raise ConfigError(f"{_where(source, 'data')}: cannot tell the format of {data!r} from its extension; "
-                      f"name a .csv or .parquet path or set 'format' ({', '.join(DATA_FORMATS)})")
-
-
 def from_dict(d: Mapping[str, Any], *, source: str = "<spec>") -> TrainingSpec:
     """Validate a spec mapping; every problem is a ConfigError naming the key."""
     if not isinstance(d, Mapping):
@@ -147,9 +137,9 @@ def from_dict(d: Mapping[str, Any], *, source: str = "<spec>") -> TrainingSpec:
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; "
                           f"known keys: {', '.join(sorted(_TOP_KEYS))}")
-    name = _str(d, "name", source, required=True)
-    data = _str(d, "data", source, required=True)
-    label = _str(d, "label", source, required=True)
+    name = _required_str(d, "name", source)
+    data = _required_str(d, "data", source)
+    label = _required_str(d, "label", source)
     pipeline = _str(d, "pipeline", source, required=False)
     if pipeline is not None and (pipeline.count(":") != 1 or not all(pipeline.split(":"))):
         raise ConfigError(f"{_where(source, 'pipeline')}: expected 'module:function', got {pipeline!r}")
@@ -174,7 +164,7 @@ def from_dict(d: Mapping[str, Any], *, source: str = "<spec>") -> TrainingSpec:
         raise ConfigError(f"{_where(source, 'imputer')}: unknown strategy {imputer!r}; "
                           f"supported: {', '.join(IMPUTER_STRATEGIES)}")
     return TrainingSpec(
-        name=name, data=data, label=label, format=data_format(data, d.get("format"), source),
+        name=name, data=data, label=label, format=data_format(data, d.get("format"), what=f"{source}: key 'data'"),
         numeric=numeric, categorical=categorical, estimator=estimator,
         validation=_validation(d.get("validation"), source), verify_rows=verify_rows,
         pipeline=pipeline, imputer=imputer,
@@ -186,15 +176,12 @@ def load(path: str | os.PathLike) -> TrainingSpec:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{path}: no such spec file")
+    import yaml
+
     text = p.read_text(encoding="utf-8")
     try:
-        if p.suffix.lower() == ".json":
-            d = json.loads(text)
-        else:
-            import yaml
-
-            d = yaml.safe_load(text)
-    except (ValueError, Exception) as e:  # yaml.YAMLError and json.JSONDecodeError
+        d = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as e:  # json.JSONDecodeError is a ValueError
         raise ConfigError(f"{path}: cannot parse the spec ({e})") from None
     # A relative data path is relative to the spec file, so specs travel with their data.
     if isinstance(d, dict) and isinstance(d.get("data"), str) and "://" not in d["data"]:

@@ -8,10 +8,12 @@ import importlib
 import inspect
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, PmmlkitError, TrainingError
+from ..formats import data_format
 from . import spec as specs
 from .pipeline import CLASSIFICATION, CLUSTERING, ESTIMATORS, REGRESSION
 from .spec import TrainingSpec
@@ -28,10 +30,10 @@ class Fitted:
     """Everything a training run produced before publishing."""
 
     spec: TrainingSpec
-    model: "PipelineModel"
-    data: "DataFrame"          # the prepared input: label + feature columns
-    train: "DataFrame"
-    holdout: "DataFrame"
+    model: PipelineModel
+    data: DataFrame          # the prepared input: label + feature columns
+    train: DataFrame
+    holdout: DataFrame
     pmml: bytes
     row_count: int
     metrics: dict[str, float] = field(default_factory=dict)
@@ -39,23 +41,7 @@ class Fitted:
 
 # --- Spark session and data -------------------------------------------------
 
-def _session(spark: "SparkSession | None", master: str | None) -> tuple["SparkSession", bool]:
-    """(session, we_started_it): reuse a given or active session, else start one.
-
-    A running session keeps its master (Spark cannot change it), so `master` only
-    applies when this call starts the session.
-    """
-    from .session import active_session, get_session
-
-    if spark is not None:
-        return spark, False
-    active = active_session()
-    if active is not None:
-        return active, False
-    return get_session(master=master or "local[*]"), True
-
-
-def read_data(spark: "SparkSession", path: str, *, fmt: str) -> "DataFrame":
+def read_data(spark: SparkSession, path: str, *, fmt: str) -> DataFrame:
     """CSV (header, inferred types, empty field = missing) or Parquet."""
     from .export import spark_errors
 
@@ -68,7 +54,7 @@ def read_data(spark: "SparkSession", path: str, *, fmt: str) -> "DataFrame":
         raise ConfigError(f"data {path!r}: cannot read it as {fmt} ({first})") from None
 
 
-def prepare(spec: TrainingSpec, df: "DataFrame") -> "DataFrame":
+def prepare(spec: TrainingSpec, df: DataFrame) -> DataFrame:
     """Keep the label and feature columns, typed: numeric -> double, categorical -> string."""
     from pyspark.sql import functions as F
 
@@ -87,15 +73,15 @@ def prepare(spec: TrainingSpec, df: "DataFrame") -> "DataFrame":
     if task == CLUSTERING:
         return df
     # Spark refuses to fit on a missing label; such rows teach nothing, so they are left out.
-    missing = F.col(spec.label).isNull()
+    unlabelled = F.col(spec.label).isNull()
     if task == REGRESSION:
-        missing = missing | F.isnan(F.col(spec.label))
-    return df.filter(~missing)
+        unlabelled = unlabelled | F.isnan(F.col(spec.label))
+    return df.filter(~unlabelled)
 
 
 # --- Pipelines ----------------------------------------------------------------
 
-def user_pipeline(ref: str, spec: TrainingSpec) -> "Pipeline":
+def user_pipeline(ref: str, spec: TrainingSpec) -> Pipeline:
     """Call `module:function` (with the spec if it takes an argument); it must return a Pipeline."""
     from pyspark.ml import Pipeline
 
@@ -115,7 +101,7 @@ def user_pipeline(ref: str, spec: TrainingSpec) -> "Pipeline":
     return pipeline
 
 
-def task_of(model: "PipelineModel") -> str | None:
+def task_of(model: PipelineModel) -> str | None:
     """What the last stage does: classification, regression, clustering (or None)."""
     from pyspark.ml.classification import ClassificationModel
     from pyspark.ml.clustering import KMeansModel
@@ -131,14 +117,14 @@ def task_of(model: "PipelineModel") -> str | None:
     return None
 
 
-def holdout_metrics(model: "PipelineModel", holdout: "DataFrame") -> dict[str, float]:
+def holdout_metrics(model: PipelineModel, holdout: DataFrame) -> dict[str, float]:
     """AUC (binary) and accuracy; RMSE and R²; or silhouette, on the holdout rows."""
     from pyspark.ml import evaluation as ev
 
     task = task_of(model)
     if task is None or holdout.isEmpty():
         return {}
-    last = model.stages[-1]
+    last: Any = model.stages[-1]  # the fitted estimator: its getters depend on its type
     scored = model.transform(holdout)
     if task == CLUSTERING:
         ce = ev.ClusteringEvaluator(featuresCol=last.getFeaturesCol(), predictionCol=last.getPredictionCol())
@@ -157,7 +143,7 @@ def holdout_metrics(model: "PipelineModel", holdout: "DataFrame") -> dict[str, f
 
 # --- Training -------------------------------------------------------------------
 
-def fit(spec: TrainingSpec, *, spark: "SparkSession") -> Fitted:
+def fit(spec: TrainingSpec, *, spark: SparkSession) -> Fitted:
     """Read, split, fit, measure and export; nothing is published."""
     from .export import java_failure, spark_errors, to_pmml
     from .pipeline import build_pipeline
@@ -174,17 +160,11 @@ def fit(spec: TrainingSpec, *, spark: "SparkSession") -> Fitted:
         metrics = holdout_metrics(model, holdout)
     except PmmlkitError:
         raise
-    except (*spark_errors(), ValueError, TypeError) as e:  # bad data fails in several ways
+    except spark_errors(ValueError, TypeError) as e:  # bad data fails in several ways
         raise java_failure(e, f"training {spec.name!r}") from None
     sample = holdout.limit(spec.verify_rows) if spec.verify_rows else None
     pmml = to_pmml(model, train_df, verify=sample)
     return Fitted(spec, model, data, train_df, holdout, pmml, row_count, metrics)
-
-
-def _repository(repo: "Repository | str | None") -> "Repository":
-    from ..repository.store import Repository
-
-    return repo if isinstance(repo, Repository) else Repository(repo)
 
 
 def build_manifest(pmml: bytes, *, spark_version: str, metrics: Mapping[str, float], data_source: str,
@@ -207,8 +187,8 @@ def build_manifest(pmml: bytes, *, spark_version: str, metrics: Mapping[str, flo
 
 
 def train(spec_or_path: TrainingSpec | Mapping[str, Any] | str | os.PathLike, *,
-          repo: "Repository | str | None" = None, master: str | None = None,
-          overrides: Mapping[str, Any] | None = None, spark: "SparkSession | None" = None) -> "Version":
+          repo: Repository | str | None = None, master: str | None = None,
+          overrides: Mapping[str, Any] | None = None, spark: SparkSession | None = None) -> Version:
     """Train a spec (object, mapping or YAML/JSON path) and publish its PMML; returns the Version."""
     if isinstance(spec_or_path, TrainingSpec):
         spec = spec_or_path
@@ -216,22 +196,26 @@ def train(spec_or_path: TrainingSpec | Mapping[str, Any] | str | os.PathLike, *,
         spec = specs.from_dict(spec_or_path)
     else:
         spec = specs.load(spec_or_path)
+    from ..repository.store import open_repository
+    from .report import version_files
+    from .session import spark_session
+
     spec = specs.with_overrides(spec, overrides)
-    repository = _repository(repo)  # fail on a bad repository before spending time on Spark
-    session, started = _session(spark, master)
-    try:
+    repository = open_repository(repo)  # fail on a bad repository before spending time on Spark
+    with spark_session(spark, master=master) as session:
         fitted = fit(spec, spark=session)
         manifest = build_manifest(fitted.pmml, spark_version=session.version, metrics=fitted.metrics,
                                   data_source=spec.data, row_count=fitted.row_count, spec=spec.to_dict())
-        return repository.publish(spec.name, fitted.pmml, manifest=manifest)
-    finally:
-        if started:
-            session.stop()
+        files = version_files(fitted.pmml, title=f"{spec.name}: training report", train=fitted.train,
+                              holdout=fitted.holdout, label=spec.label, metrics=fitted.metrics,
+                              rows={"all rows": fitted.row_count, "holdout": fitted.holdout.count()},
+                              model=fitted.model)
+        return repository.publish(spec.name, fitted.pmml, manifest=manifest, files=files)
 
 
 # --- Converting a saved PipelineModel -----------------------------------------------
 
-def schema_from_file(path: str | os.PathLike) -> "Any":
+def schema_from_file(path: str | os.PathLike) -> Any:
     """A StructType from Spark's schema JSON, or from a {column: type} JSON mapping."""
     import json
 
@@ -255,13 +239,13 @@ def schema_from_file(path: str | os.PathLike) -> "Any":
     for col, typ in d.items():
         try:
             fields.append(StructField(col, _parse_datatype_string(str(typ)), True))
-        except Exception:  # Spark's parser raises several types; all mean the same here
+        except Exception:  # noqa: BLE001 - Spark's parser raises several types; all mean the same here
             raise ConfigError(f"--schema {path}: column {col!r}: unknown Spark type {typ!r} "
                               "(use e.g. double, int, string, boolean)") from None
     return StructType(fields)
 
 
-def load_pipeline_model(path: str | os.PathLike) -> "PipelineModel":
+def load_pipeline_model(path: str | os.PathLike) -> PipelineModel:
     """PipelineModel.load that also knows JPMML-SparkML's own stages (domains, densifiers...).
 
     A saved stage is named by its Java class; PySpark imports a Python module of that
@@ -281,33 +265,31 @@ def load_pipeline_model(path: str | os.PathLike) -> "PipelineModel":
 
 
 def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.PathLike | None = None,
-            sample: str | os.PathLike | None = None, repo: "Repository | str | None" = None,
-            verify_rows: int = 10, spark: "SparkSession | None" = None,
-            master: str | None = None) -> "Version":
+            sample: str | os.PathLike | None = None, repo: Repository | str | None = None,
+            verify_rows: int = 10, spark: SparkSession | None = None,
+            master: str | None = None) -> Version:
     """Export a saved PipelineModel folder to PMML and publish it. Needs `schema` or `sample` data."""
+    from ..repository.store import open_repository
     from .export import java_failure, spark_errors, to_pmml
+    from .session import spark_session
 
     if (schema is None) == (sample is None):
         raise ConfigError("convert needs exactly one of --schema (JSON schema) or --sample (CSV/Parquet data)")
-    repository = _repository(repo)
-    session, started = _session(spark, master)
-    try:
+    repository = open_repository(repo)
+    with spark_session(spark, master=master) as session:
         try:
             model = load_pipeline_model(pipeline_dir)
-        except (*spark_errors(), ValueError, OSError) as e:
+        except spark_errors(ValueError, OSError) as e:
             raise java_failure(e, f"loading the PipelineModel at {pipeline_dir}") from None
         verify, rows, source = None, 0, ""
         if sample is not None:
-            fmt = specs.data_format(str(sample), None, "--sample")
-            df = read_data(session, str(sample), fmt=fmt)
+            df = read_data(session, str(sample), fmt=data_format(str(sample), what="--sample"))
             rows, source = df.count(), str(sample)
             verify, struct = (df.limit(verify_rows) if verify_rows else None), df
         else:
+            assert schema is not None  # exactly one of the two, checked above
             struct = schema_from_file(schema)
         pmml = to_pmml(model, struct, verify=verify)
         manifest = build_manifest(pmml, spark_version=session.version, metrics={}, data_source=source,
                                   row_count=rows, spec={"converted_from": str(pipeline_dir)})
         return repository.publish(name, pmml, manifest=manifest)
-    finally:
-        if started:
-            session.stop()

@@ -39,10 +39,11 @@ def spec_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def jars_dir(tmp_path_factory):
+def jars_dir():
+    """The project's jars/ folder, filled as `make jars` fills it (atomic copies, git-ignored)."""
     from pmmlkit.jars import collect
 
-    return collect(dest=tmp_path_factory.mktemp("jars"))
+    return collect(dest=os.path.join(ROOT, "jars"))
 
 
 def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
@@ -92,8 +93,8 @@ def test_cluster_training_matches_local_mode(standalone_cluster, spec_file, jars
 def test_distributed_scoring_on_the_cluster_equals_local(standalone_cluster, tmp_path):
     from pmmlkit.evaluator import Evaluator
     from pmmlkit.scoring.batch import score_file
-    from tests.cluster.test_spark_scoring import _input_frame
     from tests import docs
+    from tests.cluster.test_spark_scoring import _input_frame
 
     repo = Repository(str(tmp_path / "models"))
     repo.publish("clf", docs.versioned_pmml(1))

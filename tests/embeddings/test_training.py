@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "examples"))
 
-from pmmlkit.embeddings.als import AlsSpec, train  # noqa: E402
-from pmmlkit.embeddings.lookups import with_lookups  # noqa: E402
-from pmmlkit.evaluator import Evaluator  # noqa: E402
+from pmmlkit.embeddings.lookups import with_lookups
+from pmmlkit.evaluator import Evaluator
+from pmmlkit.spark.embeddings.als import AlsSpec, train
 
 
 @pytest.mark.parametrize("estimator", [{"type": "logistic_regression"},
@@ -22,7 +22,7 @@ from pmmlkit.evaluator import Evaluator  # noqa: E402
 def test_als_then_ranker_end_to_end(spark, tmp_path, file_store, repo, estimator):
     from recommend import generate
 
-    from pmmlkit.embeddings.ranker import train_ranker
+    from pmmlkit.spark.embeddings.ranker import train_ranker
 
     impressions = generate(users=12, ads=8, rows=600, seed=3)
     clicks = tmp_path / "clicks.csv"

@@ -57,13 +57,13 @@ def test_compare_reports_agreement_per_column():
 def test_diff_command_agrees_and_disagrees(tmp_path):
     (tmp_path / "m.pmml").write_bytes(logistic_pmml())
     (tmp_path / "d.csv").write_text("x1,x2,device\n0.5,3,ios\n,7,web\n1e300,0,android\nabc,1,ios\n")
-    r = CliRunner().invoke(main, ["diff", str(tmp_path / "m.pmml"), str(tmp_path / "d.csv")])
+    r = CliRunner().invoke(main, ["diff", "-m", str(tmp_path / "m.pmml"), str(tmp_path / "d.csv")])
     assert r.exit_code == 0, r.output
     assert "all backends agree" in r.output and "probability(yes)" in r.output
     # PMML4S answers the root's score where PMML 4.4 (and JPMML) say "no prediction".
     (tmp_path / "tree.pmml").write_bytes(null_prediction_tree_pmml())
     (tmp_path / "t.csv").write_text('cat\na\nb\n""\n')
-    r = CliRunner().invoke(main, ["diff", str(tmp_path / "tree.pmml"), str(tmp_path / "t.csv"),
+    r = CliRunner().invoke(main, ["diff", "-m", str(tmp_path / "tree.pmml"), str(tmp_path / "t.csv"),
                                   "--backends", "jpmml,native,pypmml"])
     assert r.exit_code == 1
     assert "backends disagree" in r.output

@@ -89,7 +89,7 @@ def test_a_field_with_many_categories_is_sampled():
 def test_diff_without_data_finds_a_float_edge(tmp_path):
     model = tmp_path / "float.pmml"
     model.write_bytes(float_tree_pmml())
-    r = CliRunner().invoke(main, ["diff", str(model), "--backends", "jpmml,pypmml"])
+    r = CliRunner().invoke(main, ["diff", "-m", str(model), "--backends", "jpmml,pypmml"])
     assert r.exit_code == 1, r.output
     assert "rows generated from the model" in r.output and "backends disagree" in r.output
     assert "known difference: pypmml differs at PMML/TreeModel/Node[1]/Node[1]/SimplePredicate" in r.output
@@ -100,7 +100,7 @@ def test_diff_without_data_finds_a_float_edge(tmp_path):
 def test_diff_without_data_finds_a_missing_value_edge(tmp_path):
     model = tmp_path / "tree.pmml"
     model.write_bytes(null_prediction_tree_pmml())
-    r = CliRunner().invoke(main, ["diff", str(model), "--backends", "jpmml,native,pypmml"])
+    r = CliRunner().invoke(main, ["diff", "-m", str(model), "--backends", "jpmml,native,pypmml"])
     assert r.exit_code == 1, r.output
     rows = [line.split() for line in r.output.splitlines() if line.startswith("y ")]
     assert rows == [["y", "native", "4", "0", "0"], ["y", "pypmml", "4", "1", "inf"]]
@@ -109,7 +109,7 @@ def test_diff_without_data_finds_a_missing_value_edge(tmp_path):
 def test_diff_without_data_on_a_correct_document_exits_0(tmp_path):
     model = tmp_path / "m.pmml"
     model.write_bytes(logistic_pmml())
-    r = CliRunner().invoke(main, ["diff", str(model)])
+    r = CliRunner().invoke(main, ["diff", "-m", str(model)])
     assert r.exit_code == 0, r.output
     assert "all backends agree" in r.output and "known difference" not in r.output
 
@@ -135,7 +135,7 @@ def test_diff_leaves_out_a_backend_that_refuses_the_document(tmp_path):
 
     model = tmp_path / "rules.pmml"
     model.write_bytes(RULESET)
-    r = CliRunner().invoke(main, ["diff", str(model)])
+    r = CliRunner().invoke(main, ["diff", "-m", str(model)])
     assert r.exit_code == 0, r.output
     assert "not compared: native refuses this document: unsupported PMML element 'RuleSetModel'" in r.output
     assert [line.split()[:2] for line in r.output.splitlines() if line.startswith("y ")] == [["y", "pypmml"]]

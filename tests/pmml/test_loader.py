@@ -8,10 +8,10 @@ from click.testing import CliRunner
 
 from pmmlkit import Evaluator
 from pmmlkit.cli import main
-from pmmlkit.repository.store import Repository
 from pmmlkit.errors import InvalidPmmlError, PmmlTooLargeError, UnsafePmmlError
 from pmmlkit.evaluator import jvm
 from pmmlkit.pmml import loader
+from pmmlkit.repository.store import Repository
 from tests.docs import logistic_pmml
 
 XXE = b"""<?xml version="1.0"?>
@@ -122,7 +122,7 @@ def test_expat_itself_refuses_the_doctype_when_the_byte_checks_miss_it(name, mon
 
 
 @pytest.mark.parametrize("raw, words", [
-    ("<?xml version='1.0' encoding='ISO-8859-1'?><PMML/>".encode(), "declared encoding='ISO-8859-1'"),
+    (b"<?xml version='1.0' encoding='ISO-8859-1'?><PMML/>", "declared encoding='ISO-8859-1'"),
     (b"\xef\xbb\xbf<?xml version='1.0' encoding='UTF-16'?><PMML/>", "declared encoding='UTF-16'"),
     (b"  \x00<\x00P\x00", "UTF-16 or UTF-32 without a byte order mark"),
 ])
@@ -144,11 +144,11 @@ def test_wide_encodings_are_refused_by_validate_and_the_repository(tmp_path, nam
     raw = WIDE[name]
     path = tmp_path / "bomb.pmml"
     path.write_bytes(raw)
-    r = CliRunner().invoke(main, ["validate", str(path)])
+    r = CliRunner().invoke(main, ["validate", "-m", str(path)])
     assert r.exit_code != 0 and "only UTF-8 PMML is accepted" in r.output, r.output
     root = str(tmp_path / "models")
     Repository(root).publish("bomb", raw, manifest={})  # publish stores bytes; loading is the guard
-    r = CliRunner().invoke(main, ["validate", "bomb", "--repo", root])
+    r = CliRunner().invoke(main, ["validate", "-m", "bomb", "--repo", root])
     assert r.exit_code != 0 and "only UTF-8 PMML is accepted" in r.output, r.output
     with pytest.raises(UnsafePmmlError):
         Evaluator.load("bomb", repo=root)

@@ -73,7 +73,7 @@ def test_undeclared_references_are_refused_at_load_by_every_backend(case):
 def test_validate_refuses_them(tmp_path, case):
     path = tmp_path / "m.pmml"
     path.write_bytes(_doc(BAD[case][0]))
-    r = CliRunner().invoke(main, ["validate", str(path)])
+    r = CliRunner().invoke(main, ["validate", "-m", str(path)])
     assert r.exit_code == 1, r.output
     assert "refers to field" in r.output or "is not a target" in r.output
 

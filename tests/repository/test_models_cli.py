@@ -45,14 +45,25 @@ def test_show_prints_manifest_json(repo):
     v2 = repo.publish("ctr", PMML + b" ")
     repo.set_label("ctr", "stable", 1)
     for ref, number in (("ctr", 2), ("ctr:1", 1), ("ctr@stable", 1)):
-        result = run("models", "show", ref, "--repo", repo.root)
+        result = run("models", "show", "-m", ref, "--repo", repo.root)
         assert result.exit_code == 0, result.output
         shown = json.loads(result.output)
         assert (shown["name"], shown["version"]) == ("ctr", number)
         assert shown["uri"] == repo.resolve(f"ctr:{number}").uri
     assert shown["metrics"] == {"auc": 0.81} and shown["row_count"] == 10
-    shown = json.loads(run("models", "show", "ctr:2", "--repo", repo.root).output)
+    shown = json.loads(run("models", "show", "-m", "ctr:2", "--repo", repo.root).output)
     assert shown["sha256"] == v2.manifest.sha256 and shown["size"] == len(PMML) + 1
+
+
+def test_label_takes_name_at_label_and_delete_takes_name_colon_version(repo):
+    for _ in range(2):
+        repo.publish("ctr", PMML)
+    result = run("models", "label", "ctr@stable", "2", "--repo", repo.root)
+    assert result.exit_code == 0 and "ctr@stable -> ctr:2" in result.output
+    assert repo.labels("ctr") == {"stable": 2}
+    result = run("models", "delete", "ctr:1", "--repo", repo.root)
+    assert result.exit_code == 0 and "deleted ctr:1" in result.output
+    assert [v.number for v in repo.versions("ctr")] == [2]
 
 
 def test_label_and_delete(repo):
@@ -70,16 +81,23 @@ def test_label_and_delete(repo):
 
 def test_errors_are_clean_messages(repo):
     repo.publish("ctr", PMML)
-    cases = [(("show", "ctr:7"), "model 'ctr' has versions [1]; no version 7"),
-             (("show", "../etc"), "invalid model name '../etc'"),
+    cases = [(("show", "-m", "ctr:7"), "model 'ctr' has versions [1]; no version 7"),
+             (("show", "-m", "../etc"), "invalid model name '../etc'"),
+             (("label", "ctr@stable", "5"), "no version 5"),
+             (("label", "ctr@../x", "1"), "invalid label '../x'"),
+             (("delete", "nope:1"), "no model 'nope'"),
              (("label", "ctr", "stable", "5"), "no version 5"),
              (("delete", "nope", "1"), "no model 'nope'")]
     for args, message in cases:
         result = run("models", *args, "--repo", repo.root)
         assert result.exit_code == 1, (args, result.output)
         assert result.output.startswith("Error: ") and message in result.output
-    bad_number = run("models", "label", "ctr", "stable", "0", "--repo", repo.root)
-    assert bad_number.exit_code == 2 and "0 is not in the range x>=1" in bad_number.output
+    for args in (("label", "ctr", "stable", "0"), ("label", "ctr@stable", "x"), ("delete", "ctr", "0")):
+        bad_number = run("models", *args, "--repo", repo.root)
+        assert bad_number.exit_code == 2 and "is not a version number" in bad_number.output, bad_number.output
+    for args in (("label", "ctr", "1"), ("label", "ctr:1", "1"), ("delete", "ctr"), ("delete", "ctr@stable")):
+        usage = run("models", *args, "--repo", repo.root)
+        assert usage.exit_code == 2 and "expected NAME" in usage.output, (args, usage.output)
 
 
 def test_label_on_unknown_model_is_one_line(repo):

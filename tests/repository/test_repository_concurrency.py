@@ -9,8 +9,8 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 import pytest
 
@@ -47,7 +47,7 @@ def test_eight_threads_publish_concurrently_while_readers_read(repo):
             barrier.wait(timeout=30)
             for i in range(PUBLISHES_EACH):
                 numbers.append(repo.publish("ctr", payload(f"t{worker}", i)).number)
-        except BaseException as e:  # surfaced by the assertion below
+        except BaseException as e:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(e)
 
     def reader() -> None:
@@ -55,7 +55,7 @@ def test_eight_threads_publish_concurrently_while_readers_read(repo):
             while not done.is_set():
                 repo.read_pmml(repo.resolve("ctr"))  # a half-written version would raise
                 reads[0] += 1
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(e)
 
     readers = [threading.Thread(target=reader) for _ in range(2)]
@@ -197,7 +197,7 @@ def label_delete_race(make_repo: Callable[[], Repository], pmml: bytes, rounds: 
         number = repo.publish("clf", pmml).number
         barrier = threading.Barrier(2)
 
-        def label() -> str:
+        def label(barrier: threading.Barrier, number: int) -> str:
             barrier.wait()
             try:
                 make_repo().set_label("clf", "stable", number)
@@ -205,7 +205,7 @@ def label_delete_race(make_repo: Callable[[], Repository], pmml: bytes, rounds: 
             except ModelNotFoundError:
                 return "label refused"
 
-        def delete() -> str:
+        def delete(barrier: threading.Barrier, number: int) -> str:
             barrier.wait()
             try:
                 make_repo().delete("clf", number)
@@ -214,7 +214,7 @@ def label_delete_race(make_repo: Callable[[], Repository], pmml: bytes, rounds: 
                 return "delete refused"
 
         with ThreadPoolExecutor(2) as pool:
-            got = (pool.submit(label), pool.submit(delete))
+            got = (pool.submit(label, barrier, number), pool.submit(delete, barrier, number))
             outcome = (got[0].result(), got[1].result())
         outcomes.add(outcome)
         assert outcome != ("labelled", "deleted")

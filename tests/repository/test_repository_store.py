@@ -5,13 +5,12 @@ import hashlib
 import json
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import pmmlkit
-from pmmlkit.errors import (ConfigError, IntegrityError, InvalidModelName, ModelNotFoundError,
-                            RepositoryError)
+from pmmlkit.errors import ConfigError, IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError
 from pmmlkit.repository import Manifest, Repository, Version
 
 PMML = b'<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/></PMML>'
@@ -40,12 +39,12 @@ def test_manifest_filled_by_publish(repo):
              "spark_version": "4.2.1", "input_schema": [{"name": "x", "dataType": "double"}],
              "metrics": {"auc": 0.75}, "row_count": 120, "spec": {"estimator": "lr"},
              "lookups": {"emb": "t1"}, "extra": {"owner": "ads"}}
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     m = repo.publish("ctr", PMML, manifest=given).manifest
     assert m.sha256 == hashlib.sha256(PMML).hexdigest() and m.size == len(PMML)
     created = datetime.fromisoformat(m.created)
     assert created.utcoffset() == timedelta(0) and m.created.endswith("Z")
-    assert before - timedelta(seconds=1) <= created <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= created <= datetime.now(UTC)
     assert m.pmmlkit_version == pmmlkit.__version__
     assert (m.spark_version, m.row_count, m.metrics) == ("4.2.1", 120, {"auc": 0.75})
     assert m.extra == {"owner": "ads", "lookups": {"emb": "t1"}}  # unknown keys land in extra

@@ -10,7 +10,7 @@ pytest.importorskip("moto")
 def test_corrupt_manifest_and_labels_on_s3(s3_repo, caplog):
     for i in range(1, 4):
         s3_repo.publish("ctr", f"<PMML version='4.4'><Header description='v{i}'/></PMML>".encode())
-    fs, base = s3_repo._fs, s3_repo._base  # noqa: SLF001 - writing corrupt files as a broken tool would
+    fs, base = s3_repo._fs, s3_repo._base  # writing corrupt files as a broken tool would
     fs.pipe_file(f"{base}/ctr/1/manifest.json", b'{"sha256": ')
     fs.pipe_file(f"{base}/ctr/labels.json", b"[1, 2]")
     scan = s3_repo.scan_versions("ctr")

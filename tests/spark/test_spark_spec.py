@@ -42,7 +42,7 @@ def test_missing_label_names_the_key():
     ({"numeric": ["age", "age"]}, "listed twice: age"),
     ({"categorical": ["age"]}, "both numeric and categorical"),
     ({"numeric": ["clicked"]}, "also listed as a feature"),
-    ({"data": "ctr.txt"}, "cannot tell the format"),
+    ({"data": "ctr.json"}, "cannot tell the format"),
     ({"format": "orc"}, "unknown format 'orc'"),
     ({"validation": {"fraction": 1.5}}, "'validation.fraction': expected a number in (0, 1)"),
     ({"verify_rows": -1}, "'verify_rows': expected an integer >= 0"),
@@ -99,3 +99,10 @@ def test_parse_param_reads_yaml_scalars():
     assert specs.parse_param("hidden_layers=[4, 3]") == ("hidden_layers", [4, 3])
     with pytest.raises(ConfigError, match="expected key=value"):
         specs.parse_param("maxIter")
+
+
+@pytest.mark.parametrize("data, fmt", [("ctr.csv.gz", "csv"), ("events.parquet/", "parquet"),
+                                       ("s3://b/ctr.PQ", "parquet"), ("ctr.tsv.bz2", "csv")])
+def test_the_data_format_follows_the_one_rule_of_pmmlkit_formats(data, fmt):
+    # spark/spec.py had its own rule, which refused a compressed CSV (ctr.csv.gz)
+    assert specs.from_dict({**BASE, "data": data}).format == fmt

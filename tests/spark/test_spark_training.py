@@ -189,7 +189,7 @@ def test_cli_train_and_convert(spark, ctr_spec, saved_pipeline, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("published ctr_cli:1\n")
     assert "  auc = " in result.output and "  accuracy = " in result.output
-    shown = json.loads(runner.invoke(main, ["models", "show", "ctr_cli", "--repo", root]).output)
+    shown = json.loads(runner.invoke(main, ["models", "show", "-m", "ctr_cli", "--repo", root]).output)
     assert shown["spec"]["estimator"]["params"] == {"maxIter": 2, "maxDepth": 2, "seed": 1, "stepSize": 0.2}
 
     bad = runner.invoke(main, ["train", str(spec_path), "--repo", root, "--estimator", "nope"])

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
-from .features import LookupSpec, build_features, feature_names
-from .store import EmbeddingStore, key_text, open_store
+from ...embeddings.features import LookupSpec, build_features, feature_names
+from ...embeddings.store import EmbeddingStore, key_text, open_store
+from ...embeddings.tables import read_frame
+from ...errors import ConfigError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from ..repository.store import Repository, Version
+    from ...repository.store import Repository, Version
 
 LOOKUP_KEYS = ("lookups", "features", "fallback", "store")
 
@@ -72,8 +73,10 @@ def feature_table(frame: pd.DataFrame, spec: LookupSpec, store: EmbeddingStore) 
 def train_ranker(spec_or_path: Mapping[str, Any] | str | os.PathLike, *, repo: Repository | str | None = None,
                  store: EmbeddingStore | str | None = None, spark: SparkSession | None = None) -> Version:
     """Build the feature table, fit the last layer on Spark, publish it with its lookups."""
-    from ..spark import spec as specs
-    from ..spark.training import _repository, _session, build_manifest, fit
+    from ...repository.store import open_repository
+    from .. import spec as specs
+    from ..session import spark_session
+    from ..training import build_manifest, fit
 
     d = dict(spec_or_path) if isinstance(spec_or_path, Mapping) else load_spec(spec_or_path)
     lookup_spec = LookupSpec.from_dict(d, source="ranker spec")
@@ -81,12 +84,12 @@ def train_ranker(spec_or_path: Mapping[str, Any] | str | os.PathLike, *, repo: R
     data = str(d.get("data") or "")
     if not data:
         raise ConfigError("ranker spec: key 'data' is required (the labelled request rows)")
-    frame = pd.read_csv(data) if data.lower().endswith(".csv") else pd.read_parquet(data)
+    frame = read_frame(data, what="ranker spec key 'data'")
     table, info = feature_table(frame, lookup_spec, store)
     if table.empty:
         raise ConfigError(f"ranker data {data!r}: no row has vectors for all its keys in {store.url}")
     names = [c for c in table.columns if c not in frame.columns]
-    repository = _repository(repo)
+    repository = open_repository(repo)
     with tempfile.TemporaryDirectory(prefix="pmmlkit-ranker-") as tmp:
         path = os.path.join(tmp, "features.parquet")
         table.drop(columns=[k for k in lookup_spec.key_fields if k not in d.get("categorical", [])]
@@ -94,15 +97,11 @@ def train_ranker(spec_or_path: Mapping[str, Any] | str | os.PathLike, *, repo: R
         base = {k: v for k, v in d.items() if k not in LOOKUP_KEYS}
         spec = specs.from_dict({**base, "data": path, "numeric": [*(d.get("numeric") or []), *names]},
                                source="ranker spec")
-        session, started = _session(spark, None)
-        try:
+        with spark_session(spark) as session:
             fitted = fit(spec, spark=session)
             manifest = build_manifest(fitted.pmml, spark_version=session.version, metrics=fitted.metrics,
                                       data_source=data, row_count=fitted.row_count,
                                       spec={**spec.to_dict(), "data": data})
-        finally:
-            if started:
-                session.stop()
     manifest.update(lookup_spec.to_dict())
     manifest["store"] = lookup_spec.store or store.url
     manifest["embedding_versions"] = info["versions"]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -94,10 +94,10 @@ def fit(spec: AlsSpec, *, spark: SparkSession) -> dict[str, tuple[list[str], np.
     from pyspark.ml.recommendation import ALS
     from pyspark.sql import functions as F
 
-    from ..spark.spec import data_format
-    from ..spark.training import read_data
+    from ...formats import data_format
+    from ..training import read_data
 
-    df = read_data(spark, spec.data, fmt=data_format(spec.data, spec.format, "embeddings spec"))
+    df = read_data(spark, spec.data, fmt=data_format(spec.data, spec.format, what="embeddings spec key 'data'"))
     needed = [spec.user, spec.item] + ([spec.rating] if spec.rating else [])
     absent = [c for c in needed if c not in df.columns]
     if absent:
@@ -127,16 +127,12 @@ def fit(spec: AlsSpec, *, spark: SparkSession) -> dict[str, tuple[list[str], np.
 def train(spec: AlsSpec | str | os.PathLike, *, spark: SparkSession | None = None,
           publish: bool = True) -> dict[str, Any]:
     """Fit, write ``<output>/<table>.parquet`` and (with a store) publish; returns a summary."""
-    from ..spark.training import _session
-    from .tables import write_table
+    from ...embeddings.tables import write_table
+    from ..session import spark_session
 
     spec = spec if isinstance(spec, AlsSpec) else load_spec(spec)
-    session, started = _session(spark, None)
-    try:
+    with spark_session(spark) as session:
         tables = fit(spec, spark=session)
-    finally:
-        if started:
-            session.stop()
     os.makedirs(spec.output, exist_ok=True)
     summary: dict[str, Any] = {}
     for table, (ids, vectors) in tables.items():
@@ -144,7 +140,7 @@ def train(spec: AlsSpec | str | os.PathLike, *, spark: SparkSession | None = Non
         write_table(path, ids, vectors)
         summary[table] = {"path": path, "count": len(ids), "dim": int(vectors.shape[1])}
         if publish and spec.store:
-            from .store import open_store
+            from ...embeddings.store import open_store
 
             summary[table]["version"] = open_store(spec.store).publish(table, ids, vectors).version
     return summary
