@@ -36,3 +36,4 @@ for _command in (scoring.score, scoring.diff,
                  embeddings.embeddings_group, insight.drift_cmd):
     main.add_command(_command)
 del _command
+models.models_group.add_command(insight.report_cmd)

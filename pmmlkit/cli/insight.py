@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -49,3 +50,23 @@ def drift_cmd(model_ref: str, data: str, profile_path: str | None, threshold: fl
                f"{os.path.join(dest, 'drift.html')}")
     if report.drifted:
         raise SystemExit(DRIFT_EXIT)
+
+
+@click.command("report")
+@model_option()
+@click.option("-o", "--output", "output_path", default=None, metavar="FILE",
+              help="Where to write the report [default: NAME-VERSION-report.html in the current folder].")
+@click.option("--open", "open_it", is_flag=True, help="Open the written report in the default browser.")
+@repo_option
+def report_cmd(model_ref: str, output_path: str | None, open_it: bool, repo: str) -> None:
+    """Write the training report published with a version (one self-contained HTML file)."""
+    from ..insight.store import model_report
+
+    page, ref = model_report(model_ref, repo=repo)
+    dest = output_path or f"{ref.replace(':', '-')}-report.html"
+    write_files(os.path.dirname(os.path.abspath(dest)), {os.path.basename(dest): page})
+    click.echo(f"{ref}: training report written to {dest}")
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(Path(dest).resolve().as_uri())

@@ -68,3 +68,13 @@ def test_a_version_without_profile_says_what_to_do(repo, tmp_path) -> None:
     result = CliRunner().invoke(main, ["drift", "-m", "ctr", str(data), "--repo", repo.root])
     assert result.exit_code == 1 and "published without a training profile" in result.output
     assert "--profile PATH" in result.output
+
+
+def test_models_report_writes_the_published_page(repo, tmp_path) -> None:
+    repo.publish("ctr", PMML, files={"report.html": b"<html><h1>ctr</h1></html>"})
+    repo.publish("ctr", PMML)
+    out = tmp_path / "r.html"
+    result = run("models", "report", "-m", "ctr:1", "--repo", repo.root, "-o", str(out))
+    assert result.exit_code == 0 and out.read_bytes() == b"<html><h1>ctr</h1></html>"
+    result = CliRunner().invoke(main, ["models", "report", "-m", "ctr", "--repo", repo.root])
+    assert result.exit_code == 1 and "ctr:2 was published without a training report" in result.output
