@@ -18,7 +18,8 @@ install: $(STAMP)
 DEMO_DATA := examples/data
 PMMLKIT := $(VENV)/bin/pmmlkit
 
-# The main job on the bundled example: generate, train + publish, score, summarise.
+# The main job on the bundled example: generate, train + publish, score, summarise,
+# then the training report and a drift check of the new data against the training data.
 demo: $(STAMP)
 	mkdir -p $(DEMO_DATA)
 	$(PY) examples/generate_ctr.py $(DEMO_DATA)/ctr.csv --rows 20000 --seed 42
@@ -30,6 +31,8 @@ demo: $(STAMP)
 	$(PMMLKIT) models list --repo models
 	@echo "first scored rows ($(DEMO_DATA)/ctr_scored.csv):"; head -4 $(DEMO_DATA)/ctr_scored.csv
 	@echo "rejected rows ($(DEMO_DATA)/ctr_scored.rejects.csv):"; cut -c1-110 $(DEMO_DATA)/ctr_scored.rejects.csv
+	$(PMMLKIT) models report -m ctr --repo models -o $(DEMO_DATA)/ctr_report.html
+	$(PMMLKIT) drift -m ctr $(DEMO_DATA)/ctr_new.csv --repo models -o $(DEMO_DATA)/ctr_drift
 
 # Two towers: ALS embeddings -> file store -> logistic last layer -> served top-k ads for a user.
 demo-embeddings: $(STAMP)
