@@ -35,8 +35,9 @@ def report_files(title: str, *, task: str, metrics: Mapping[str, float], rows: M
                  importances: Mapping[str, float] | None = None) -> dict[str, bytes]:
     """report.html, profile.json and plots/*.svg for a version; ``task`` is classification|regression."""
     charts: dict[str, str] = {}
+    areas: dict[str, float] = {}
     if holdout is not None and len(holdout.actual):
-        charts.update(_classification(holdout) if task == "classification" else _regression(holdout))
+        charts.update(_classification(holdout, areas) if task == "classification" else _regression(holdout))
     if importances:
         top = sorted(importances.items(), key=lambda kv: -abs(kv[1]))[:MAX_IMPORTANCES]
         charts["importances"] = plots.bars("feature importance", [k for k, _ in top], [v for _, v in top],
@@ -53,13 +54,15 @@ def report_files(title: str, *, task: str, metrics: Mapping[str, float], rows: M
     out = {"report.html": page.render(title, sections).encode("utf-8"),
            "profile.json": profile.to_json().encode("utf-8"),
            "report.json": (json.dumps({"task": task, "metrics": dict(metrics), "rows": dict(rows),
+                                       "curves": areas,
                                        "charts": [f"plots/{n}.svg" for n in charts]}, indent=1) + "\n").encode()}
     for name, svg in charts.items():
         out[f"plots/{name}.svg"] = svg.encode("utf-8")
     return out
 
 
-def _classification(h: Holdout) -> dict[str, str]:
+def _classification(h: Holdout, areas: dict[str, float]) -> dict[str, str]:
+    """The classifier charts; ``areas`` gets each curve's area (``roc_auc[<class>]``...) for report.json."""
     actual = np.asarray([str(v) for v in h.actual])
     predicted = np.asarray([str(v) for v in h.predicted])
     labels = sorted(set(actual) | set(predicted))
@@ -78,6 +81,8 @@ def _classification(h: Holdout) -> dict[str, str]:
     out["precision_recall"] = plots.lines(
         "precision-recall", [(f"{c} (AP {p.area:.3f})", p.x, p.y) for c, p in prs.items()],
         xlabel="recall", ylabel="precision")
+    for c in shown:
+        areas[f"roc_auc[{c}]"], areas[f"average_precision[{c}]"] = rocs[c].area, prs[c].area
     gains = {c: curves.cumulative_gain(actual == c, probs[c]) for c in shown}
     out["gain"] = plots.lines("cumulative gain (lift)", [(c, g.x, g.y) for c, g in gains.items()],
                               xlabel="share of rows, highest scores first", ylabel="share of positives found",

@@ -36,6 +36,8 @@ def test_train_publishes_report_and_profile(spark, repo, ctr, ctr_spec, tmp_path
     assert all(c.rows > 0 for c in profile.columns.values())
     report = json.loads(repo.read_file(version, "report.json"))
     assert report["metrics"] == pytest.approx(version.manifest.metrics)
+    if "auc" in report["metrics"]:  # the PMML scored natively gives Spark's own AUC on the same holdout
+        assert report["curves"]["roc_auc[1]"] == pytest.approx(report["metrics"]["auc"], abs=0.01)
 
     page = tmp_path / "report.html"
     page.write_bytes(repo.read_file(version, "report.html"))
