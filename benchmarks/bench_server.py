@@ -1,20 +1,22 @@
 """`pmmlkit serve` against the common baseline (Flask + gunicorn + pypmml), same model, same machine.
 
-    python benchmarks/bench_server.py [--requests 4000] [--max-seconds 20] [--workers 2] [--rounds 5]
+    python -m benchmarks bench_server            # or: python benchmarks/bench_server.py [--seconds 5] [--rounds 3]
 
-Starts both servers on 127.0.0.1, warms them up, then drives each scenario in rounds
-(taken in turns) with a bounded load: a fixed request count per round, a duration cap, 16 concurrent keep-alive
-connections (the baseline's sync gunicorn workers close every connection, so its
-clients reconnect: that is part of its cost). The client runs on the same cores
-as the servers. Prints a markdown table.
+Starts, on 127.0.0.1 with the same number of worker processes each: the baseline
+(gunicorn + Flask + pypmml), ``pmmlkit serve`` without batching, with batching as shipped
+(--batch-timeout-micros 0) and with a 1 ms batch timeout. wrk drives every scenario for a
+fixed duration with keep-alive connections (the baseline's sync workers close every
+connection, so wrk reconnects: that is part of its cost), rounds taken in turns so a
+noisy spell hits every server alike. req/s is the median round, p50/p99 the median of the
+rounds' percentiles. wrk runs on the same cores as the servers. Prints a markdown table.
 """
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,9 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.faults.live_server import stop as stop_server  # noqa: E402  (SIGTERM, then kill: as the tests do)
-
-CONCURRENCY = 16
+from tests.faults.live_server import stop as stop_server  # noqa: E402  (needs the sys.path line above)
 
 # A CTR logistic regression over the fields of examples/generate_ctr.py, with the
 # coefficients of its generating process and mean/mode replacement of missing values.
@@ -78,66 +78,35 @@ def records(n: int, seed: int = 7) -> list[dict]:
             for r in rows]
 
 
-# --- a small keep-alive HTTP/1.1 load generator --------------------------------
+# --- wrk -----------------------------------------------------------------------
 
-def _request(path: str, body: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-
-
-async def _drive(port: int, requests: list[bytes], *, count: int, max_seconds: float) -> dict:
-    """Send ``count`` requests (cycling through ``requests``) over CONCURRENCY connections."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    jobs = itertools.cycle(range(len(requests)))
-    remaining = [count]
-    deadline = time.perf_counter() + max_seconds
-
-    async def connection() -> None:
-        reader = writer = None
-        while remaining[0] > 0 and time.perf_counter() < deadline:
-            remaining[0] -= 1
-            payload = requests[next(jobs)]
-            t0 = time.perf_counter()
-            try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.write(payload)
-                status = int((await reader.readline()).split()[1])
-                length, close = 0, False
-                while (line := await reader.readline()) not in (b"\r\n", b""):
-                    key, _, value = line.decode("latin-1").partition(":")
-                    key = key.strip().lower()
-                    length = int(value) if key == "content-length" else length
-                    close = close or (key == "connection" and value.strip().lower() == "close")
-                body = await reader.readexactly(length)
-            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
-                errors.append(repr(e))
-                writer, close = None, False
-                continue
-            latencies.append(time.perf_counter() - t0)
-            if status != 200 or b'"error"' in body:
-                errors.append(f"{status} {body[:200]!r}")
-            if close:
-                writer.close()
-                writer = None
-        if writer is not None:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(CONCURRENCY)))
-    elapsed = time.perf_counter() - started
-    return {"rps": len(latencies) / elapsed, "latencies": latencies, "errors": errors}
+def wrk_script(path: Path, target: str, bodies: list[bytes]) -> Path:
+    """A wrk Lua script POSTing ``bodies`` in turn to ``target``."""
+    quoted = ",\n".join("[==[" + b.decode() + "]==]" for b in bodies)
+    path.write_text(f"""bodies = {{{quoted}}}
+i = 0
+headers = {{["Content-Type"] = "application/json"}}
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "{target}", headers, bodies[i])
+end
+""")
+    return path
 
 
-def _summary(rounds: list[dict]) -> dict:
-    """Rounds of one scenario: the median round's req/s; latency percentiles over every request."""
-    lat = np.array([x for r in rounds for x in r["latencies"]]) * 1000
-    errors = [e for r in rounds for e in r["errors"]]
-    return {"requests": len(lat), "rps": float(np.median([r["rps"] for r in rounds])),
-            "p50": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
-            "p99": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
-            "errors": len(errors), "first_error": errors[0] if errors else ""}
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(port: int, script: Path, *, connections: int, seconds: float) -> dict:
+    """One wrk run: req/s, p50 and p99 in ms, and failed requests (non-2xx, socket errors)."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script),
+           f"http://127.0.0.1:{port}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    pct = {m[0]: float(m[1]) * _UNITS[m[2]] for m in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return {"rps": rps, "p50": pct.get("50", float("nan")), "p99": pct.get("99", float("nan")), "errors": errors}
 
 
 # --- servers ----------------------------------------------------------------
@@ -169,70 +138,96 @@ def _start(cmd: list[str], port: int, ready_path: str, *, env: dict, log: Path) 
     raise RuntimeError(f"{cmd[:4]} not ready in 120 s:\n{log.read_text()}")
 
 
-def run(*, n_requests: int, max_seconds: float, workers: int, backend: str, rounds: int) -> list[dict]:
+SERVERS = {  # label -> extra `pmmlkit serve` options
+    "pmmlkit serve, no batching": ["--max-batch-size", "0"],
+    "pmmlkit serve, batching (timeout 0, as shipped)": [],
+    "pmmlkit serve, batching (timeout 1 ms)": ["--batch-timeout-micros", "1000"],
+}
+BASELINE = "flask + gunicorn + pypmml"
+# (scenario, records per request, connections, servers): the servers of each scenario
+SCENARIOS = [("1 record/request", 1, 16, [BASELINE, *SERVERS]),
+             ("1 record/request", 1, 64, [BASELINE, *SERVERS]),
+             ("100 records/request", 100, 16, list(SERVERS)),
+             ("a lone client, 1 record/request", 1, 1, list(SERVERS))]
+
+
+def run(*, seconds: float, workers: int, backend: str, rounds: int) -> list[dict]:
     from pmmlkit.repository.store import Repository
 
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench_server needs wrk (apt-get install wrk)")
     work = Path(tempfile.mkdtemp(prefix="pmmlkit-bench-server-"))
     pmml = ctr_pmml()
     (work / "ctr.pmml").write_bytes(pmml)
     repo = Repository(str(work / "models"))
     repo.publish("ctr", pmml)
     recs = records(2000)
-    single = [_request("/v1/models/ctr:predict", json.dumps({"instances": [r]}).encode()) for r in recs]
-    batches = [_request("/v1/models/ctr:predict", json.dumps({"instances": recs[i:i + 100]}).encode())
-               for i in range(0, len(recs), 100)]
-    plain = [_request("/predict", json.dumps(r).encode()) for r in recs]
-
-    serve_port, base_port = _free_port(), _free_port()
-    serve = _start([sys.executable, "-m", "pmmlkit", "serve", "--repo", repo.root, "--port", str(serve_port),
-                    "--workers", str(workers), "--backend", backend, "--log-level", "warning"],
-                   serve_port, "/readyz", env={}, log=work / "serve.log")
-    baseline = _start([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{base_port}",
-                       "--chdir", str(ROOT / "benchmarks" / "baselines"), "--log-level", "warning",
-                       "flask_pypmml:app"],
-                      base_port, "/predict", env={"BASELINE_PMML": str(work / "ctr.pmml")}, log=work / "baseline.log")
-    scenarios = [(f"pmmlkit serve ({backend}), 1 record/request", serve_port, single, 1),
-                 (f"pmmlkit serve ({backend}), 100 records/request", serve_port, batches, 100),
-                 ("flask + gunicorn + pypmml, 1 record/request", base_port, plain, 1)]
-    measured: dict[str, list[dict]] = {label: [] for label, *_ in scenarios}
+    scripts = {
+        (1, False): wrk_script(work / "single.lua", "/v1/models/ctr:predict",
+                               [json.dumps({"instances": [r]}).encode() for r in recs[:500]]),
+        (100, False): wrk_script(work / "hundred.lua", "/v1/models/ctr:predict",
+                                 [json.dumps({"instances": recs[i:i + 100]}).encode() for i in range(0, 2000, 100)]),
+        (1, True): wrk_script(work / "plain.lua", "/predict", [json.dumps(r).encode() for r in recs[:500]]),
+    }
+    ports: dict[str, int] = {}
+    procs = []
     try:
-        for label, port, reqs, per in scenarios:
-            asyncio.run(_drive(port, reqs, count=400, max_seconds=10))  # warm-up: JIT, caches, connections
-        # Rounds take turns, so a noisy spell on the shared machine hits every scenario alike.
+        for label, options in SERVERS.items():
+            ports[label] = _free_port()
+            procs.append(_start([sys.executable, "-m", "pmmlkit", "serve", "--repo", repo.root,
+                                 "--port", str(ports[label]), "--workers", str(workers), "--backend", backend,
+                                 "--log-level", "warning", *options],
+                                ports[label], "/readyz", env={}, log=work / f"serve-{len(procs)}.log"))
+        ports[BASELINE] = _free_port()
+        procs.append(_start([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+                             f"127.0.0.1:{ports[BASELINE]}", "--chdir", str(ROOT / "benchmarks" / "baselines"),
+                             "--log-level", "warning", "flask_pypmml:app"],
+                            ports[BASELINE], "/predict", env={"BASELINE_PMML": str(work / "ctr.pmml")},
+                            log=work / "baseline.log"))
+        runs = [(scenario, per, conns, server) for scenario, per, conns, servers in SCENARIOS for server in servers]
+        for _, per, conns, server in runs:  # warm-up: caches, connections, the JVM of the baseline
+            wrk(ports[server], scripts[per, server == BASELINE], connections=conns, seconds=1)
+        measured: dict[tuple, list[dict]] = {r: [] for r in runs}
         for _ in range(rounds):
-            for label, port, reqs, per in scenarios:
-                count = n_requests if per == 1 else max(n_requests // 10, 100)
-                measured[label].append(asyncio.run(_drive(port, reqs, count=count, max_seconds=max_seconds)))
+            for r in runs:
+                _, per, conns, server = r
+                measured[r].append(wrk(ports[server], scripts[per, server == BASELINE], connections=conns,
+                                       seconds=seconds))
     finally:
-        stop_server(serve)
-        stop_server(baseline)
-    return [{"scenario": label, "records": per, **_summary(measured[label])} for label, _, _, per in scenarios]
+        for proc in procs:
+            stop_server(proc)
+    return [{"scenario": scenario, "server": server, "records": per, "connections": conns,
+             **{k: float(np.median([m[k] for m in measured[scenario, per, conns, server]]))
+                for k in ("rps", "p50", "p99")},
+             "errors": sum(m["errors"] for m in measured[scenario, per, conns, server])}
+            for scenario, per, conns, server in runs]
 
 
-def table(results: list[dict], *, workers: int) -> str:
-    base = next(r for r in results if r["scenario"].startswith("flask"))["rps"]
-    lines = [f"{os.cpu_count()} cores, {workers} worker process(es) per server, {CONCURRENCY} concurrent connections; "
-             "req/s is the median round, latencies are over all rounds' requests",
-             "", "| scenario | requests | req/s | records/s | p50 ms | p99 ms | errors | req/s vs baseline |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+def table(results: list[dict], *, workers: int, seconds: float, rounds: int) -> str:
+    baseline = {r["connections"]: r["rps"] for r in results if r["server"] == BASELINE}
+    lines = [f"{os.cpu_count()} cores, {workers} worker processes per server, wrk (1 thread) for {seconds:g} s "
+             f"per run, {rounds} rounds in turns; req/s is the median round, p50/p99 the median of the "
+             "rounds' percentiles",
+             "", "| scenario | server | connections | req/s | records/s | p50 ms | p99 ms | errors "
+             "| req/s vs baseline |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        lines.append(f"| {r['scenario']} | {r['requests']} | {r['rps']:.0f} | {r['rps'] * r['records']:.0f} | "
-                     f"{r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | {r['rps'] / base:.1f}x |")
-    errors = [f"{r['scenario']}: {r['first_error']}" for r in results if r["errors"]]
-    return "\n".join(lines + ([""] + ["first error: " + e for e in errors] if errors else []))
+        base = baseline.get(r["connections"]) if r["records"] == 1 else None
+        ratio = f"{r['rps'] / base:.1f}x" if base else ""
+        lines.append(f"| {r['scenario']} | {r['server']} | {r['connections']} | {r['rps']:.0f} | "
+                     f"{r['rps'] * r['records']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} | {ratio} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=4000, help="requests per single-record scenario")
-    parser.add_argument("--max-seconds", type=float, default=20.0, help="duration cap per scenario")
+    parser.add_argument("--seconds", type=int, default=5, help="duration of one wrk run")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for each server")
     parser.add_argument("--backend", default="auto", help="pmmlkit serve --backend")
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per scenario, taken in turns")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per scenario, taken in turns")
     args = parser.parse_args(argv)
-    results = run(n_requests=args.requests, max_seconds=args.max_seconds, workers=args.workers,
-                  backend=args.backend, rounds=args.rounds)
-    print(table(results, workers=args.workers))
+    results = run(seconds=args.seconds, workers=args.workers, backend=args.backend, rounds=args.rounds)
+    print(table(results, workers=args.workers, seconds=args.seconds, rounds=args.rounds))
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ async def stream_csv(chunks: AsyncIterator[bytes], score: Score, *, shape: CsvSh
             continue
         try:
             out = await score(frame)  # even with no good rows: the first call checks the header
-        except Exception as e:  # noqa: BLE001 - answered in the rows; see the docstring
+        except Exception as e:  # answered in the rows (or re-raised for the first block): see the docstring
             if first:
                 raise
             out = _not_scored(frame, rejected, e, shape)

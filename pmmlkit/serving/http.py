@@ -7,6 +7,7 @@ one log line).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import time
@@ -18,13 +19,38 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import (BackendUnavailable, ConfigError, EvaluationError, EvaluationTimeout, InputError,
-                      IntegrityError, InvalidModelName, ModelNotFoundError, PmmlError, PmmlkitError,
-                      RepositoryError, StoreUnavailable, clip)
+from ..errors import (
+    BackendUnavailable,
+    ConfigError,
+    EvaluationError,
+    EvaluationTimeout,
+    InputError,
+    IntegrityError,
+    InvalidModelName,
+    ModelNotFoundError,
+    PmmlError,
+    PmmlkitError,
+    RepositoryError,
+    StoreUnavailable,
+    clip,
+)
 from .metrics import Metrics
 from .predict import MESSAGE_CHARS, BadRequest, dumps
 
 log = logging.getLogger("pmmlkit.serving.app")  # one logger name for the server's request failures
+
+
+# The metric labels of the request being answered (Guard records them when it ends): the
+# scoring core tags the model and version it resolved, whatever protocol module called it.
+_TAGS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("pmmlkit_request_tags",
+                                                                               default=None)
+
+
+def tag(**labels: str) -> None:
+    """Label the current request's metrics (``model``, ``version``, ``endpoint``); no-op outside one."""
+    tags = _TAGS.get()
+    if tags is not None:
+        tags.update(labels)
 
 
 class HttpError(Exception):
@@ -68,7 +94,9 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
 def _allowed(request: Request | None, exc: HTTPException) -> str:
     """Every method some route of this path accepts (Starlette names only the first route's)."""
     methods = set((exc.headers or {}).get("Allow", "").split(", ")) - {""}
-    app = request.scope.get("app") if request is not None else None
+    if request is None:
+        return ", ".join(sorted(methods))
+    app = request.scope.get("app")
     for route in getattr(getattr(app, "router", None), "routes", ()):
         if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods
@@ -81,7 +109,7 @@ def error_response(exc: Exception, request: Request | None = None) -> Response:
         return json_response({"error": clip(str(exc), limit=MESSAGE_CHARS)}, exc.status, exc.headers)
     if isinstance(exc, HTTPException):
         where = f"{request.method} {clip(request.url.path, limit=200)}" if request is not None else "this request"
-        headers = exc.headers
+        headers = dict(exc.headers) if exc.headers else None
         if exc.status_code == 405:
             headers = {**(exc.headers or {}), "Allow": _allowed(request, exc)}
         message = {404: f"no endpoint for {where}; see /openapi.json",
@@ -100,10 +128,12 @@ def error_response(exc: Exception, request: Request | None = None) -> Response:
 
 def log_failure(exc: BaseException, request: Request | Scope | None) -> None:
     """One log line for a request that failed on the server's side; the traceback at debug level."""
-    if isinstance(request, dict):
+    if request is None:
+        where = "a request"
+    elif isinstance(request, Request):
+        where = f"{request.method} {clip(request.url.path, limit=200)}"
+    else:  # an ASGI scope
         where = f"{request.get('method', '?')} {clip(request.get('path', '?'), limit=200)}"
-    else:
-        where = f"{request.method} {clip(request.url.path, limit=200)}" if request is not None else "a request"
     # Starlette wraps an error raised after the response started; the cause is what happened.
     cause = exc.__cause__ if isinstance(exc, RuntimeError) and exc.__cause__ is not None else exc
     log.error("%s failed: %s: %s", where, type(cause).__name__, clip(str(cause), limit=300))
@@ -123,7 +153,7 @@ class Guard:
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         code, responding = 500, False
-        scope.setdefault("state", {})
+        _TAGS.set(scope.setdefault("state", {}))  # the same dict as request.state
 
         async def send_status(message: Message) -> None:
             nonlocal code, responding

@@ -11,6 +11,7 @@ of that model; the other versions and models are listed as usual.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import fsspec
@@ -80,7 +81,7 @@ def list_model(repository: Repository, name: str) -> ModelListing:
 
 
 def list_repository(repository: Repository, *, names: list[str] | None,
-                    also: list[str] = ()) -> RepositoryListing:
+                    also: Sequence[str] = ()) -> RepositoryListing:
     """List ``names`` (default: every model in the repository) and the models in ``also``."""
     error = probe_root(repository)
     if error:

@@ -10,6 +10,7 @@ multiprocess mode).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -36,6 +37,9 @@ class Metrics:
         self.info = Gauge("pmmlkit_serving_info", "A live server process.", ["pid"], registry=r,
                           multiprocess_mode="liveall")
         self.info.labels(str(os.getpid())).set(1)
+        # Label children already made, by label values (bounded: served models, versions, endpoints).
+        self._request_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+        self._record_children: dict[tuple[str, str], Any] = {}
         self.requests = Counter("pmmlkit_serving_requests", "Requests, by endpoint and status code.",
                                 ["model", "version", "endpoint", "code"], registry=r)
         self.latency = Histogram("pmmlkit_serving_request_seconds", "Request latency in seconds.",
@@ -63,9 +67,44 @@ class Metrics:
                                  "Records scored with a fallback embedding, by lookup name.",
                                  ["model", "version", "lookup"], registry=r)
 
+        # Shadow traffic (--shadow): how a candidate version would have answered, per output.
+        self.shadow_records = Counter("pmmlkit_serving_shadow_records",
+                                      "Records scored on the shadow version too, by primary and shadow version.",
+                                      ["model", "version", "shadow_version"], registry=r)
+        self.shadow_compared = Counter("pmmlkit_serving_shadow_compared",
+                                       "Records both versions answered, by output field.", ["model", "output"],
+                                       registry=r)
+        self.shadow_abs_delta = Counter("pmmlkit_serving_shadow_abs_delta",
+                                        "Sum of |shadow - primary| of a numeric output; divided by "
+                                        "pmmlkit_serving_shadow_compared_total: the mean |delta|.",
+                                        ["model", "output"], registry=r)
+        self.shadow_flips = Counter("pmmlkit_serving_shadow_flips",
+                                    "Records whose label (a categorical output) differs between the versions, "
+                                    "or whose value one version has and the other lacks.",
+                                    ["model", "output"], registry=r)
+        self.shadow_error_mismatches = Counter("pmmlkit_serving_shadow_error_mismatches",
+                                               "Records one version answered and the other refused.", ["model"],
+                                               registry=r)
+        self.shadow_skipped = Counter("pmmlkit_serving_shadow_skipped",
+                                      "Requests not shadowed: too many in flight, or the shadow call failed.",
+                                      ["model", "reason"], registry=r)
+
     def observe(self, *, model: str, version: str, endpoint: str, code: int, seconds: float) -> None:
-        self.requests.labels(model, version, endpoint, str(code)).inc()
-        self.latency.labels(model, version, endpoint).observe(seconds)
+        key = (model, version, endpoint, code)
+        children = self._request_children.get(key)
+        if children is None:  # labels() costs a lock and a dict walk: once per label set
+            children = (self.requests.labels(model, version, endpoint, str(code)),
+                        self.latency.labels(model, version, endpoint))
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def scored(self, *, model: str, version: str, records: int) -> None:
+        """Records scored by one call."""
+        child = self._record_children.get((model, version))
+        if child is None:
+            child = self._record_children[model, version] = self.records.labels(model, version)
+        child.inc(records)
 
     def error(self, *, model: str, version: str, kind: str, count: int = 1) -> None:
         self.errors.labels(model, version, kind).inc(count)

@@ -231,7 +231,7 @@ class ModelManager:
         while not self._stop.wait(self.config.poll_seconds):
             try:
                 self.poll()
-            except Exception:  # noqa: BLE001 - a bug here must not kill the poller
+            except Exception:  # a bug here must not kill the poller (logged with its traceback)
                 log.exception("polling the model repository %s failed", self.repository.root)
 
     def poll(self, names: list[str] | None = None) -> None:

@@ -67,6 +67,24 @@ def _predict() -> dict[str, Any]:
                codes=(*_MODEL, "503", "504"))
 
 
+_EXAMPLES = {"type": "object", "required": ["examples"], "additionalProperties": False, "properties": {
+    "examples": {"type": "array", "items": {"type": "object", "additionalProperties": {
+        "type": ["string", "number", "boolean", "null"]}}},
+    "context": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
+    "signature_name": {"type": "string"}}}
+
+
+def _examples(kind: str) -> dict[str, Any]:
+    """TF Serving's :classify / :regress: examples (+ context) -> result."""
+    shape = ("[[class, score], ...] per example (the probability outputs; score null when the model has none)"
+             if kind == "classify" else "the predicted value per example")
+    ok = {"200": {"description": f'{{"result": ..., "model_version": "N"}}: {shape}',
+                  "headers": {"X-Model-Version": {"schema": {"type": "string"}}},
+                  "content": {_JSON: {"schema": {"type": "object", "required": ["result"]}}}}}
+    return _op(f"TF Serving {kind}: every example (merged over context) scored; signature_name is ignored",
+               ok=ok, body={_JSON: {"schema": _EXAMPLES}}, codes=(*_MODEL, "503", "504"))
+
+
 def _model_paths(models: list[str]) -> dict[str, Any]:
     m = "/v1/models/{name}"
     paths: dict[str, Any] = {}
@@ -75,6 +93,8 @@ def _model_paths(models: list[str]) -> dict[str, Any]:
         paths[prefix + "/metadata"] = {"get": _op("Input, target and output fields, and the manifest",
                                                   codes=(*_MODEL, "503"))}
         paths[prefix + ":predict"] = {"post": _predict()}
+        paths[prefix + ":classify"] = {"post": _examples("classify")}
+        paths[prefix + ":regress"] = {"post": _examples("regress")}
     paths[m + "/versions"] = {"put": _op(
         "Publish a new version (body: PMML bytes), after checking it loads", admin=True,
         ok={"201": {"description": "Published", "content": {_JSON: {"schema": {"type": "object"}}}}},
@@ -90,11 +110,90 @@ def _model_paths(models: list[str]) -> dict[str, Any]:
     return paths
 
 
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+_V2_TENSOR = {"type": "object", "required": ["name", "shape", "datatype"], "additionalProperties": False,
+              "properties": {"name": {"type": "string"},
+                             "shape": {"type": "array", "minItems": 1, "maxItems": 2,
+                                       "items": {"type": "integer", "minimum": 0}},
+                             "datatype": {"enum": ["BOOL", "BYTES", "INT8", "INT16", "INT32", "INT64", "UINT8",
+                                                   "UINT16", "UINT32", "UINT64", "FP16", "FP32", "FP64"]},
+                             "parameters": {"type": "object"},
+                             "data": {"type": "array", "items": {"anyOf": [_SCALAR, {"type": "array"}]}}}}
+_V2_INFER = {"type": "object", "required": ["inputs"], "additionalProperties": False, "properties": {
+    "id": {"type": "string"}, "parameters": {"type": "object"},
+    "inputs": {"type": "array", "minItems": 1, "items": _V2_TENSOR},
+    "outputs": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string"}, "parameters": {"type": "object"}}}}}}
+_MLFLOW_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+_MLFLOW_REQUEST = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"dataframe_split": {"type": "object", "required": ["columns", "data"], "properties": {
+                       "columns": {"type": "array", "items": {"type": "string"}},
+                       "data": {"type": "array", "items": {"type": "array"}}, "index": {"type": "array"}}},
+                   "dataframe_records": {"type": "array", "items": {"type": "object"}},
+                   "instances": {"type": "array", "items": {"type": "object"}},
+                   "inputs": {"oneOf": [{"type": "array", "items": {"type": "object"}},
+                                        {"type": "object", "additionalProperties": {"type": "array"}}]},
+                   "params": {"type": ["object", "null"], "additionalProperties": False,
+                              "properties": {"errors": {"enum": ["raise", "per_record"]}}}},
+    "oneOf": [{"required": [f]} for f in _MLFLOW_FORMATS]}
+
+
+def _v2_paths(models: list[str]) -> dict[str, Any]:
+    """KServe / Open Inference Protocol v2 (protocols/v2.py)."""
+    name = {"type": "string", "pattern": NAME_PATTERN, **({"examples": models} if models else {})}
+    version = _param("version", {"type": "string", "pattern": NAME_PATTERN}, "a version number, or a label")
+    binary = {"application/octet-stream": {"schema": {"type": "string"}}}
+    infer = _op("Score tensors: one input per model field, one output per result field (v2 infer)",
+                ok={"200": {"description": "inference response; binary outputs (Triton's binary_tensor_data) "
+                                           "follow the JSON header when asked for",
+                            "content": {_JSON: {"schema": {"type": "object"}}, **binary}}},
+                body={_JSON: {"schema": _V2_INFER}, **binary}, codes=(*_MODEL, "415", "503", "504"))
+    paths: dict[str, Any] = {
+        "/v2": {"get": _op("Server metadata: name, version, extensions", codes=())},
+        "/v2/health/live": {"get": _op("Server liveness", codes=())},
+        "/v2/health/ready": {"get": _op("Server readiness (as /readyz)", codes=("503",))}}
+    for base in ("/v2/models/{name}", "/v2/models/{name}/versions/{version}"):
+        params = [_param("name", name, "model name"), *([version] if "{version}" in base else [])]
+        paths[base] = {"get": _op("Model metadata: inputs and outputs with v2 datatypes", codes=(*_MODEL, "503")),
+                       "parameters": params}
+        paths[base + "/ready"] = {"get": _op("Model readiness", codes=(*_MODEL, "503")), "parameters": params}
+        paths[base + "/infer"] = {"post": infer, "parameters": params}
+    return paths
+
+
+def _mlflow_paths() -> dict[str, Any]:
+    """MLflow's scoring protocol (protocols/mlflow.py)."""
+    body = {_JSON: {"schema": _MLFLOW_REQUEST}, "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string"}}}
+    ok = {"200": {"description": '{"predictions": [...]}, one object per record',
+                  "content": {_JSON: {"schema": {"type": "object", "required": ["predictions"]}}}}}
+    ping = _op("Ready to answer /invocations", codes=("503",))
+    return {"/invocations": {"post": _op("Score a DataFrame (MLflow's scoring protocol); errors also carry "
+                                         "MLflow's error_code and message", ok=ok, body=body,
+                                         codes=("400", "404", "415", "503", "504"))},
+            "/ping": {"get": ping}, "/health": {"get": ping},
+            "/version": {"get": _op("pmmlkit's version, as text", codes=(), ok={"200": {
+                "description": "version", "content": {"text/plain": {"schema": {"type": "string"}}}}})}}
+
+
+_DESCRIPTION = (
+    "Every scoring answer names the version that answered: the X-Model-Version header and "
+    "\"model_version\" in the body. Server options that shape scoring (pmmlkit serve --help): "
+    "--max-batch-size N and --batch-timeout-micros T batch concurrent requests for one version "
+    "(each answered exactly as alone; 0 = no batching); --canary MODEL@LABEL=P% sends P% of a "
+    "model's unpinned requests (no version or label in the path) to that label; --shadow MODEL@LABEL "
+    "also scores every request on that label and exports the divergence in /metrics "
+    "(pmmlkit_serving_shadow_*), answering with the primary's results only.")
+
+
 def openapi_document(*, models: Iterable[str] = ()) -> dict[str, Any]:
     """The document; ``models`` (the served names) become examples of the ``name`` parameter."""
     from .. import __version__
 
     paths = _model_paths(sorted(models))
+    paths.update(_v2_paths(sorted(models)))
+    paths.update(_mlflow_paths())
     paths["/healthz"] = {"get": _op("Liveness", codes=())}
     paths["/readyz"] = {"get": _op("Readiness: 200 once the server has a model to serve and every "
                                    "--require'd model is AVAILABLE", codes=("503",))}
@@ -104,7 +203,7 @@ def openapi_document(*, models: Iterable[str] = ()) -> dict[str, Any]:
     paths["/openapi.json"] = {"get": _op("This document", codes=())}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "pmmlkit serve", "version": __version__},
+        "info": {"title": "pmmlkit serve", "version": __version__, "description": _DESCRIPTION},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -38,7 +38,7 @@ def configure_logging(level: str) -> None:
     if not any(getattr(h, "pmmlkit_serving", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s [%(process)d]: %(message)s"))
-        handler.pmmlkit_serving = True  # type: ignore[attr-defined] - marks our one handler
+        handler.pmmlkit_serving = True  # type: ignore[attr-defined]  # marks our one handler
         logger.addHandler(handler)
         logger.propagate = False  # printed once, whatever the root logger does
 
@@ -63,8 +63,9 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected 1 or more")
     configure_logging(log_level)
-    options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
-                   timeout_graceful_shutdown=GRACE_SECONDS, lifespan="on")
+    _check_fast_stack()
+    options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, access_log=access_log,
+                                   timeout_graceful_shutdown=GRACE_SECONDS, lifespan="on")
     if workers == 1:
         from ..repository.store import Repository
         from .app import create_app
@@ -85,6 +86,16 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
         shown = f"[{host}]" if ":" in host else host
         log.info("listening on http://%s:%d with %d workers", shown, sock.getsockname()[1], workers)
         Multiprocess(uv_config, sockets=[sock]).run()
+
+
+def _check_fast_stack() -> None:
+    """uvicorn picks uvloop and httptools when installed (``uvicorn[standard]``); say so when it cannot."""
+    import importlib.util
+
+    missing = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m) is None]
+    if missing:
+        log.warning("%s not installed: serving with asyncio's loop and h11, several times slower; "
+                    "pip install 'uvicorn[standard]' (part of pmmlkit[serve])", " and ".join(missing))
 
 
 def _listen(host: str, port: int, backlog: int) -> Any:

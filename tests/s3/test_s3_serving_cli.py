@@ -68,7 +68,7 @@ def test_fsspec_endpoint_variable_works_too(published, s3_root, s3_endpoint):
 
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     env["FSSPEC_S3_ENDPOINT_URL"] = s3_endpoint
-    proc = subprocess.run([sys.executable, "-m", "pmmlkit", "models", "show", "clf:1", "--repo", s3_root],
+    proc = subprocess.run([sys.executable, "-m", "pmmlkit", "models", "show", "-m", "clf:1", "--repo", s3_root],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert f'"uri": "{s3_root}/clf/1/model.pmml"' in proc.stdout

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from serving_helpers import ADMIN_TOKEN, BACKEND, v1  # noqa: E402
+from serving_helpers import ADMIN_TOKEN, BACKEND, v1
 
 
 @pytest.fixture

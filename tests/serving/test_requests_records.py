@@ -109,7 +109,8 @@ NESTED = _nested(500)  # parses, but must not be echoed whole (nor recursed into
 @pytest.mark.parametrize("body, phrase", [
     ({"instances": [record(), {**record(), "x1": [1, 2]}]},
      "row 1: field 'x1': value [1, 2] is a JSON list; expected a string"),
-    ({"instances": [{**record(), "color": {"a": 1}}, record()]}, "row 0: field 'color': value {'a': 1} is a JSON object"),
+    ({"instances": [{**record(), "color": {"a": 1}}, record()]},
+     "row 0: field 'color': value {'a': 1} is a JSON object"),
     ({"instances": [{**record(), "color": {"a": 1}}]}, "row 0: field 'color'"),
     ({"inputs": {"x1": [1.0, [2.0]], "x2": [1.0, 2.0], "color": ["red", "red"]}}, "row 1: field 'x1'"),
     ({"instances": [record()], "errors": {"a": 1}}, '"errors": {\'a\': 1} is not supported'),
