@@ -46,6 +46,14 @@ from .options import backend_option, repo_option
 @click.option("--shadow", multiple=True, metavar="MODEL@LABEL",
               help="Also score every MODEL request on the version LABEL points at, answer with the primary's "
                    "results only, and export their divergence per output in /metrics (repeatable).")
+@click.option("--log-requests", "log_requests", default=None, metavar="DIR",
+              help="Write a sample of the scored records (inputs, results, version, latency) to rotating "
+                   "JSONL files in DIR, off the request path; `pmmlkit drift` reads DIR.")
+@click.option("--log-sample", default=0.1, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Share of the records --log-requests writes.")
+@click.option("--no-drift", is_flag=True,
+              help="Do not export the live PSI per input field (pmmlkit_serving_input_psi) of versions "
+                   "published with a training profile.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="Server log level.")
 @click.option("--access-log", is_flag=True, help="Log every request (costs throughput).")
@@ -53,7 +61,8 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
               required: tuple[str, ...], poll_seconds: float, policy: str, versions: str | None, backend: str,
               admin_token: str | None, max_body_bytes: int, timeout: float | None, mlflow_model: str | None,
               max_batch_size: int, batch_timeout_micros: int, canary: tuple[str, ...], shadow: tuple[str, ...],
-              log_level: str, access_log: bool) -> None:
+              log_requests: str | None, log_sample: float, no_drift: bool, log_level: str,
+              access_log: bool) -> None:
     """Serve models over a TF-Serving-compatible REST API; new versions load without restart."""
     from ..repository.store import check_name
     from ..serving.config import Policy, ServerConfig
@@ -65,6 +74,7 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
                           poll_seconds=poll_seconds, admin_token=admin_token or None,
                           max_body_bytes=max_body_bytes, timeout=timeout, mlflow_model=mlflow_model,
                           max_batch_size=max_batch_size, batch_timeout_micros=batch_timeout_micros,
-                          canary=canary, shadow=shadow)
+                          canary=canary, shadow=shadow, log_requests=log_requests, log_sample=log_sample,
+                          drift=not no_drift)
     serve(repo=repo, config=config, host=host, port=port, workers=workers, log_level=log_level,
           access_log=access_log)

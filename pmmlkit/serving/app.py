@@ -22,11 +22,11 @@ from .http import Guard, HttpError, error_response
 from .metrics import Metrics
 from .models import ModelManager
 from .predict import BadRequest
-from .protocols import admin, health, mlflow, tfserving, v2
+from .protocols import admin, health, mlflow, reports, tfserving, v2
 
 # Every protocol the server speaks, in routing order: each module's routes(core).
 # A new protocol is a new module in protocols/ and one more entry here.
-PROTOCOLS = (tfserving, admin, health, v2, mlflow)
+PROTOCOLS = (tfserving, admin, health, reports, v2, mlflow)
 
 
 def create_app(repository: Repository, *, config: ServerConfig | None = None) -> Starlette:
@@ -46,10 +46,12 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
         await anyio.to_thread.run_sync(manager.poll)
         if config.poll_seconds:
             manager.start()
+        core.monitoring.start()
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(manager.close)
+            await anyio.to_thread.run_sync(core.monitoring.close)
             metrics.close()
 
     routes = [route for protocol in PROTOCOLS for route in protocol.routes(core)]

@@ -91,6 +91,9 @@ class ServerConfig:
     mlflow_model: str | None = None       # NAME[:VERSION|@LABEL] that MLflow's /invocations scores
     canary: tuple[str, ...] = ()          # NAME@LABEL=P%: that share of NAME's unpinned traffic to LABEL
     shadow: tuple[str, ...] = ()          # NAME@LABEL: every request on NAME scored on LABEL too
+    log_requests: str | None = None      # folder of sampled JSONL request logs (monitoring.py)
+    log_sample: float = 0.1               # share of records logged
+    drift: bool = True                    # live PSI per input field of versions with a training profile
 
     def __post_init__(self) -> None:
         if self.poll_seconds < 0:
@@ -102,6 +105,8 @@ class ServerConfig:
         if not 0 <= self.batch_timeout_micros <= MAX_BATCH_TIMEOUT_MICROS:
             raise ConfigError(f"--batch-timeout-micros {self.batch_timeout_micros}: expected 0 to "
                               f"{MAX_BATCH_TIMEOUT_MICROS} (a second); it is added to a lone request's latency")
+        if not 0.0 < self.log_sample <= 1.0:
+            raise ConfigError(f"--log-sample {self.log_sample}: expected a share in (0, 1], e.g. 0.1 for 10%")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"timeout {self.timeout} must be > 0 seconds")
         _ = (self.canaries, self.shadows)  # a malformed --canary or --shadow is refused here

@@ -42,6 +42,7 @@ from .frames import score_frames
 from .http import HttpError, tag
 from .metrics import Metrics
 from .models import LoadedVersion, ModelManager, Status
+from .monitoring import Monitoring, latency_ms, timer
 from .predict import BadRequest, Budget
 from .traffic import CanaryRouter, Shadow
 
@@ -104,6 +105,8 @@ class ScoringCore:
         self.shadow = Shadow(config.shadows, metrics)
         self.batcher = (Batcher(self._score_batch, timeout_micros=config.batch_timeout_micros,
                                 max_records=config.max_batch_size) if config.max_batch_size > 1 else None)
+        self.monitoring = Monitoring(manager.repository, metrics, log_dir=config.log_requests,
+                                     log_sample=config.log_sample, drift=config.drift)
 
     @property
     def repository(self) -> Repository:
@@ -201,6 +204,7 @@ class ScoringCore:
             raise BadRequest(f'"errors": {errors!r} is not supported; expected "raise" or "per_record"')
         if (records is None) == (columns is None):
             raise TypeError("score() takes exactly one of records= or columns=")
+        start = timer()
         with self.hold(name, version=version, label=label, route=True) as loaded:
             keep = self._selected(loaded, outputs)
             data: Any = list(records) if records is not None else columns
@@ -211,6 +215,8 @@ class ScoringCore:
             scored = Scored(loaded.version.name, loaded.number, answers.results, found,
                             loaded.evaluator.error_column, keep,
                             (*loaded.evaluator.target_fields, *loaded.evaluator.output_fields))
+            if self.monitoring.enabled:
+                self.monitoring.observe(loaded.version, latency_ms(start), _records(data), scored.results, found)
             if errors == "raise" and scored.rejected:
                 raise RecordRejected(scored.first_error())
             self.count(loaded, records=size, rejected=scored.rejected)
@@ -236,7 +242,7 @@ class ScoringCore:
         if isinstance(data, dict):
             if any(name not in data for name in ev.schema.input_names):  # a request error: alone
                 return await self.run(loaded, lambda: _answers(ev, data, keep), size=size)
-            data = [dict(zip(data, values)) for values in zip(*data.values())]
+            data = _records(data)
         answers = await self.batcher.score(loaded, data)
         if keep != ev.result_names:
             answers = Answers([None if r is None else {k: r[k] for k in keep} for r in answers.results],
@@ -264,6 +270,13 @@ class ScoringCore:
             raise BadRequest(f"unknown output(s) {unknown[:10]} for model {loaded.version.ref}; "
                              f"its results are {list(names)[:50]}")
         return tuple(dict.fromkeys(outputs))
+
+
+def _records(data: Any) -> list[dict[str, Any]]:
+    """A request's inputs as records, whether it sent records or columns."""
+    if isinstance(data, list):
+        return data
+    return [dict(zip(data, values)) for values in zip(*data.values())]
 
 
 def _answers(ev: Any, data: Any, outputs: tuple[str, ...]) -> Answers:

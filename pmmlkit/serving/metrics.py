@@ -85,6 +85,14 @@ class Metrics:
         self.shadow_error_mismatches = Counter("pmmlkit_serving_shadow_error_mismatches",
                                                "Records one version answered and the other refused.", ["model"],
                                                registry=r)
+        # Live drift (monitoring.py): the inputs of the last records against the training profile.
+        self.input_psi = Gauge("pmmlkit_serving_input_psi",
+                               "PSI of an input field over the last 10,000 records against the training "
+                               "profile (several workers: the largest).", ["model", "version", "field"],
+                               registry=r, multiprocess_mode="livemax")
+        self.unseen_values = Counter("pmmlkit_serving_unseen_values",
+                                     "Records whose value of a categorical input was never seen in training.",
+                                     ["model", "version", "field"], registry=r)
         self.shadow_skipped = Counter("pmmlkit_serving_shadow_skipped",
                                       "Requests not shadowed: too many in flight, or the shadow call failed.",
                                       ["model", "reason"], registry=r)

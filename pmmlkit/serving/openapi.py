@@ -95,6 +95,10 @@ def _model_paths(models: list[str]) -> dict[str, Any]:
         paths[prefix + ":predict"] = {"post": _predict()}
         paths[prefix + ":classify"] = {"post": _examples("classify")}
         paths[prefix + ":regress"] = {"post": _examples("regress")}
+        paths[prefix + "/report"] = {"get": _op(
+            "The training report published with the version (one self-contained HTML page)",
+            ok={"200": {"description": "report.html", "content": {"text/html": {"schema": {"type": "string"}}}}},
+            codes=(*_MODEL, "503"))}
     paths[m + "/versions"] = {"put": _op(
         "Publish a new version (body: PMML bytes), after checking it loads", admin=True,
         ok={"201": {"description": "Published", "content": {_JSON: {"schema": {"type": "object"}}}}},
