@@ -15,12 +15,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from ..errors import (QUOTE_ITEMS, InputError, InvalidValueError, MissingFieldError, TypeConversionError,
-                      quote, quote_list)
+from ..errors import (
+    QUOTE_ITEMS,
+    InputError,
+    InvalidValueError,
+    MissingFieldError,
+    TypeConversionError,
+    quote,
+    quote_list,
+)
 from ..pmml.fields import NUMERIC_TYPES as NUMERIC
 from ..pmml.fields import InputField, ModelSchema, to_float32
 from .base import Levels
+from .textcolumns import as_text, factorize_text, is_text, parse_decimals, plain_text
 
 # dataType="integer" is a Java int in JPMML-Evaluator (the reference): wider values are
 # refused there, wrapped by PMML4S and kept by NumPy, so the contract refuses them for all.
@@ -209,47 +218,95 @@ class Contract:
     def __init__(self, schema: ModelSchema):
         self.schema = schema
         self.rules = tuple(FieldRule(f) for f in schema.inputs)
+        self._plain = tuple(_plain_value(f) for f in schema.inputs)
 
     def check_record(self, record: dict[str, Any], *, row: int | None = None) -> dict[str, Any]:
         """Typed record for a backend; raises the first InputError."""
         out: dict[str, Any] = {}
-        for rule in self.rules:
+        for rule, plain in zip(self.rules, self._plain):
             name = rule.field.name
             if name not in record:
                 raise MissingFieldError(row, name, None, f"is absent; expected a field of type {rule.field.data_type} "
                                         "(send null for a missing value)")
-            out[name] = rule.check(record[name], row)
+            value = record[name]
+            # A plain value (a number, a valid category) skips the rules: the record path's cost.
+            kind, members, convert = plain
+            out[name] = convert(value) if type(value) is kind and value in members else rule.check(value, row)
         return out
 
     def check_frame(self, df: pd.DataFrame) -> Prepared:
         """Check every row of a batch; bad rows are reported, not raised."""
-        absent = [r.field.name for r in self.rules if r.field.name not in df.columns]
-        if absent:
-            raise MissingFieldError(None, absent[0], None,
-                                    f"is absent from the input columns {quote_list(df.columns)}; "
-                                    f"the model needs {quote_list(self.schema.input_names)}")
+        self._require_columns(list(df.columns))
         errors: dict[int, str] = {}  # the first failure of each bad row, by position
         levels: Levels = {}
         typed = {r.field.name: self._column(r, df[r.field.name], df.index, errors, levels) for r in self.rules}
-        ok = np.ones(len(df), dtype=bool)
-        if not errors:
-            return Prepared(typed, ok, errors, levels)
-        ok[list(errors)] = False
-        return Prepared({k: v[ok] for k, v in typed.items()}, ok, errors,
-                        {k: (slots[ok], values) for k, (slots, values) in levels.items()})
+        return _prepared(typed, len(df), errors, levels)
 
-    def _column(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str],
+    def check_table(self, table: pa.Table, labels: np.ndarray) -> Prepared:
+        """``check_frame`` for an Arrow table whose rows are numbered ``labels`` (the same answers).
+
+        Text columns (all of a CSV's) are parsed and factorised by Arrow, per column; only values
+        that are not plain decimal numbers, and each distinct category once, meet Python.
+        Columns of other types take check_frame's path.
+        """
+        self._require_columns(table.column_names)
+        errors: dict[int, str] = {}
+        levels: Levels = {}
+        typed = {}
+        for rule in self.rules:
+            col = table.column(rule.field.name)
+            if is_text(col.type):
+                typed[rule.field.name] = self._text_column(rule, col, labels, errors, levels)
+            else:
+                typed[rule.field.name] = self._column(rule, col.to_pandas(), labels, errors, levels)
+        return _prepared(typed, table.num_rows, errors, levels)
+
+    def _require_columns(self, columns: list[Any]) -> None:
+        absent = [r.field.name for r in self.rules if r.field.name not in columns]
+        if absent:
+            raise MissingFieldError(None, absent[0], None,
+                                    f"is absent from the input columns {quote_list(columns)}; "
+                                    f"the model needs {quote_list(self.schema.input_names)}")
+
+    def _column(self, rule: FieldRule, col: pd.Series, labels: Any, errors: dict[int, str],
                 levels: Levels) -> np.ndarray:
+        text = as_text(col) if col.dtype == object else None
+        if text is not None:  # strings (and missing values) only: Arrow parses them, 2-5x faster
+            return self._text_column(rule, text, labels, errors, levels)
         if not _plain_number(rule.field) or pd.api.types.is_bool_dtype(col.dtype):
-            slots, values = self._by_value(rule, col, labels, errors, np.arange(len(col)))
-            levels[rule.field.name] = (slots, values)
-            return values[slots]
+            return self._levels(rule, pd.factorize(col, use_na_sentinel=True), labels, errors, levels)
         # Numbers parse in C; only what does not parse as a number (missing values,
         # typos, non-integers for integer fields) goes through the per-value rules.
-        if pd.api.types.is_numeric_dtype(col.dtype):
+        numeric = pd.api.types.is_numeric_dtype(col.dtype)
+        if numeric:
             nums = col.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             nums = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        return self._numbers(rule, nums, lambda slow: pd.factorize(col[slow], use_na_sentinel=True),
+                             labels, errors, all_numbers=numeric)
+
+    def _text_column(self, rule: FieldRule, col: pa.ChunkedArray, labels: np.ndarray, errors: dict[int, str],
+                     levels: Levels) -> np.ndarray:
+        text = plain_text(col)
+        if not _plain_number(rule.field):
+            return self._levels(rule, factorize_text(text), labels, errors, levels)
+        return self._numbers(rule, parse_decimals(text), lambda slow: factorize_text(text.filter(pa.array(slow))),
+                             labels, errors, all_numbers=False)
+
+    def _levels(self, rule: FieldRule, factorized: tuple[np.ndarray, Any], labels: Any, errors: dict[int, str],
+                levels: Levels) -> np.ndarray:
+        slots, values = self._by_value(rule, factorized, labels, errors, np.arange(len(factorized[0])))
+        levels[rule.field.name] = (slots, values)
+        column: np.ndarray = values[slots]
+        return column
+
+    def _numbers(self, rule: FieldRule, nums: np.ndarray, factorize_slow: Any, labels: Any,
+                 errors: dict[int, str], *, all_numbers: bool) -> np.ndarray:
+        """A numeric field from values parsed in C (NaN where they did not parse).
+
+        ``factorize_slow(mask)`` factorises the raw values of the rows in ``mask``, which go
+        through the per-value rules; ``all_numbers`` says the raw column was numeric already.
+        """
         slow = np.isnan(nums)
         if rule.field.data_type == "integer":
             slow |= (nums != np.floor(nums)) | (nums < INT_MIN) | (nums > INT_MAX)
@@ -259,24 +316,25 @@ class Contract:
         if not slow.any():
             return nums
         nums = nums.copy()
-        if pd.api.types.is_numeric_dtype(col.dtype) and np.isnan(nums[slow]).all():
+        if all_numbers and np.isnan(nums[slow]).all():
             # Only plain missing numbers: one treatment serves them all (unless a missing
             # value is an error, whose message must name each row: the path below).
             with contextlib.suppress(InputError):
                 nums[slow] = rule.check(None, None)
                 return nums
-        slots, values = self._by_value(rule, col[slow], labels[slow], errors, np.flatnonzero(slow))
+        slots, values = self._by_value(rule, factorize_slow(slow), labels[slow], errors, np.flatnonzero(slow))
         nums[slow] = values[slots]
         return nums
 
-    def _by_value(self, rule: FieldRule, col: pd.Series, labels: pd.Index, errors: dict[int, str],
+    def _by_value(self, rule: FieldRule, factorized: tuple[np.ndarray, Any], labels: Any, errors: dict[int, str],
                   positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Check each distinct value once: (slots, typed values), a row's value is values[slot].
 
-        ``positions`` are the rows' positions in the whole batch, which key ``errors``.
+        ``factorized`` is (codes, uniques), code -1 for a missing value; ``positions`` are the
+        rows' positions in the whole batch, which key ``errors``.
         """
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        candidates = [None, *uniques.tolist()]       # code -1 (missing) is slot 0
+        codes, uniques = factorized
+        candidates = [None, *(uniques.tolist() if hasattr(uniques, "tolist") else uniques)]  # code -1 is slot 0
         results = np.empty(len(candidates), dtype=np.float64 if rule.numeric else object)
         failures: dict[int, InputError] = {}
         for j, v in enumerate(candidates):
@@ -293,6 +351,43 @@ class Contract:
             for i in np.flatnonzero(np.isin(slots, list(failures))):
                 errors.setdefault(int(positions[i]), f"row {_row(labels[i])}: {failures[slots[i]]}")
         return slots, results
+
+
+def _prepared(typed: dict[str, np.ndarray], n: int, errors: dict[int, str], levels: Levels) -> Prepared:
+    ok = np.ones(n, dtype=bool)
+    if not errors:
+        return Prepared(typed, ok, errors, levels)
+    ok[list(errors)] = False
+    return Prepared({k: v[ok] for k, v in typed.items()}, ok, errors,
+                    {k: (slots[ok], values) for k, (slots, values) in levels.items()})
+
+
+class _AnyNumber:
+    """Every float but NaN (which is a missing value)."""
+
+    def __contains__(self, value: float) -> bool:
+        return value == value
+
+
+def _plain_value(f: InputField) -> tuple[type | None, Any, Any]:
+    """(type, values, convert) such that FieldRule.check(v) is convert(v) for a v of that type in
+    values: a float (not NaN) of a plain double or float field, a valid category of a string field."""
+    if f.missing_values or f.invalid_values or f.intervals or f.values and f.data_type != "string":
+        return None, (), None
+    if f.data_type in ("double", "float"):
+        return float, _AnyNumber(), to_float32 if f.data_type == "float" else _same
+    if f.data_type == "string":
+        return str, frozenset(v for v in f.valid_set if v) if f.values else _AnyText(), _same
+    return None, (), None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class _AnyText:
+    def __contains__(self, value: str) -> bool:
+        return value != ""
 
 
 def _plain_number(f: InputField) -> bool:

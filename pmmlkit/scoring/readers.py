@@ -1,6 +1,6 @@
 """Input of batch scoring: CSV and Parquet read in chunks bounded by rows *and* bytes.
 
-A reader yields pandas frames whose index is each row's original number (1 = the first
+A reader yields Arrow chunks: a table and each row's original number (1 = the first
 data row). Rows that never reach the model are the reader's own rejects, each a
 ``(row, reason, raw line)``: a CSV line with the wrong number of fields, a row with bytes
 that are not UTF-8, a row with a cell larger than ``max_cell_bytes``. A file that cannot
@@ -15,21 +15,22 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..errors import InputFileError
+from ..errors import ConfigError, InputFileError
+from ..formats import compression
+from .csvsource import DECOMPRESSION_ERRORS, open_bytes, read_header
 
 DEFAULT_CHUNK_ROWS = 100_000
 DEFAULT_CHUNK_BYTES = 64 << 20  # decoded bytes of one chunk: bounds memory whatever the compression
 DEFAULT_MAX_CELL_BYTES = 1 << 20
-_MAX_HEADER_BYTES = 1 << 20
 _PREVIEW = 60  # characters of an oversized value kept in its reject
 # A byte that is not UTF-8 reaches the parser as one private-use character of this range
 # (byte 0xXY -> U+10FEXY): the row stays one row, and is rejected with the original byte.
@@ -37,6 +38,14 @@ _MARK_BASE = 0x10FE00
 _MARKS = "[\U0010FE80-\U0010FEFF]"
 
 Reject = tuple[int, str, "str | None"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of the input as Arrow read them (CSV: all text), with their row numbers."""
+
+    table: pa.Table
+    rows: np.ndarray  # int64, one per row of ``table``
 
 
 class InputReader:
@@ -50,7 +59,7 @@ class InputReader:
         self.rejects: list[Reject] = []  # appended in row order by the parser and the screen
         self._taken = 0
 
-    def chunks(self) -> Iterator[pd.DataFrame]:
+    def chunks(self) -> Iterator[Chunk]:
         raise NotImplementedError
 
     def _marked(self) -> bool:
@@ -72,8 +81,8 @@ class InputReader:
             seen[name] = i
         self.columns = names
 
-    def _frames(self, table: pa.Table, numbers: np.ndarray) -> Iterator[pd.DataFrame]:
-        """Frames indexed by row number, without rows that are not valid text or too big.
+    def _chunks(self, table: pa.Table, numbers: np.ndarray) -> Iterator[Chunk]:
+        """Chunks without the rows that are not valid text or too big.
 
         Text may arrive dictionary-encoded (Parquet): it is decoded only after oversized
         rows are gone, and in slices of at most ``chunk_bytes`` decoded bytes.
@@ -86,7 +95,7 @@ class InputReader:
             if sizes is None:
                 continue
             row_bytes += sizes
-            for i in np.flatnonzero(ok & (sizes > self.max_cell_bytes)):
+            for i in np.flatnonzero(ok & (sizes > self.max_cell_bytes)).tolist():
                 ok[i] = False
                 reasons[i] = (f"row {numbers[i]}: field {name!r}: value of {sizes[i]} bytes is larger than "
                               f"the cell cap of {self.max_cell_bytes} bytes (max_cell_bytes, --max-cell-bytes)")
@@ -101,17 +110,16 @@ class InputReader:
         if not ok.all():
             table, row_bytes, numbers = table.filter(pa.array(ok)), row_bytes[ok], numbers[ok]
         for start, stop in _slices(row_bytes, self.chunk_bytes):
-            frame = _decoded(table.slice(start, stop - start)).to_pandas()
-            frame.index = pd.Index(numbers[start:stop])
-            yield frame
+            yield Chunk(_decoded(table.slice(start, stop - start)), numbers[start:stop])
 
 
 class CsvReader(InputReader):
     """CSV read by Arrow, every column as text (typing is the input contract's job, per row)."""
 
-    def __init__(self, path: str, **options: Any):
+    def __init__(self, path: str, *, delimiter: str | None = None, **options: Any):
         super().__init__(path, **options)
-        self._check_columns(_csv_header(path), where="header")
+        self.header = read_header(path, delimiter)
+        self._check_columns(self.header.names, where="header")
         self._next_row = 1
         self._numbered_upto = 0  # self.rejects[:_numbered_upto] are behind _next_row
         self._stream: _MarkedUtf8 | None = None
@@ -119,7 +127,7 @@ class CsvReader(InputReader):
     def _marked(self) -> bool:
         return self._stream is not None and self._stream.marked
 
-    def chunks(self) -> Iterator[pd.DataFrame]:
+    def chunks(self) -> Iterator[Chunk]:
         def on_invalid(row: Any) -> str:
             # Physical line 1 is the header; without multi-line values a line is a row.
             number = (row.number - 1) if row.number is not None else -1
@@ -130,22 +138,23 @@ class CsvReader(InputReader):
         # Arrow reads blocks ahead of the parser: small blocks keep that small. A line must fit a
         # block, so a block holds a few maximal cells.
         block = max(1 << 20, 2 * self.max_cell_bytes + (64 << 10))
-        with open(self.path, "rb") as raw:
+        with open_bytes(self.path) as raw:
             self._stream = _MarkedUtf8(raw)
             try:
                 reader = pacsv.open_csv(
                     self._stream,
                     read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
-                    parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+                    parse_options=pacsv.ParseOptions(delimiter=self.header.delimiter,
+                                                     invalid_row_handler=on_invalid),
                     convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in self.columns},
                                                          strings_can_be_null=False),
                 )
-            except pa.ArrowInvalid as e:
+            except DECOMPRESSION_ERRORS as e:
                 raise self._parse_error(e) from None
             try:
                 for table in _regrouped(reader, self.chunk_rows, self.chunk_bytes):
-                    yield from self._frames(table, self._numbers(table.num_rows))
-            except pa.ArrowInvalid as e:
+                    yield from self._chunks(table, self._numbers(table.num_rows))
+            except DECOMPRESSION_ERRORS as e:
                 raise self._parse_error(e) from None
             finally:
                 reader.close()
@@ -164,11 +173,15 @@ class CsvReader(InputReader):
             self._numbered_upto += 1
         return numbers
 
-    def _parse_error(self, e: pa.ArrowInvalid) -> InputFileError:
+    def _parse_error(self, e: Exception) -> InputFileError:
         hint = ""
         if "straddl" in str(e):
             hint = (f"; a line after row {self._next_row - 1} is longer than the parser's block; "
                     f"raise --max-cell-bytes (now {self.max_cell_bytes}) if such lines are expected")
+        elif not isinstance(e, pa.ArrowInvalid) or compression(self.path):
+            what = f"{compression(self.path)}-compressed " if compression(self.path) else ""
+            return InputFileError(f"{self.path}: cannot read the {what}CSV after row {self._next_row - 1}: {e}; "
+                                  "is the file complete?")
         return InputFileError(f"{self.path}: cannot parse the CSV: {e}{hint}")
 
 
@@ -187,7 +200,7 @@ class ParquetReader(InputReader):
             raise InputFileError(f"{path}: not a readable Parquet file ({e})") from None
         self._check_columns(list(schema.names), where="schema")
 
-    def chunks(self) -> Iterator[pd.DataFrame]:
+    def chunks(self) -> Iterator[Chunk]:
         meta = self._file.metadata
         start = 1
         for group in range(meta.num_row_groups):
@@ -196,28 +209,19 @@ class ParquetReader(InputReader):
             rows = max(1, min(self.chunk_rows, self.chunk_bytes // max(per_row, 1)))
             for batch in self._file.iter_batches(batch_size=rows, row_groups=[group], use_threads=False):
                 table = pa.Table.from_batches([batch])
-                yield from self._frames(table, np.arange(start, start + batch.num_rows, dtype=np.int64))
+                yield from self._chunks(table, np.arange(start, start + batch.num_rows, dtype=np.int64))
                 start += batch.num_rows
 
 
-def open_input(path: str, fmt: str, **options: Any) -> InputReader:
+def open_input(path: str, fmt: str, *, delimiter: str | None = None, **options: Any) -> InputReader:
     """A reader for ``path`` (``fmt``: csv or parquet); refuses an unreadable file at once."""
     if os.path.isdir(path) or not os.path.exists(path):
         raise InputFileError(f"{path}: no such input file")
-    return (CsvReader if fmt == "csv" else ParquetReader)(path, **options)
-
-
-def _csv_header(path: str) -> list[str]:
-    with open(path, "rb") as f:
-        line = f.readline(_MAX_HEADER_BYTES)
-    if not line.strip(b"\r\n\xef\xbb\xbf \t"):
-        raise InputFileError(f"{path} is empty: a CSV input needs a header line naming its columns")
-    try:
-        text = line.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputFileError(f"{path}: the header line is not UTF-8 (byte 0x{line[e.start]:02x} at offset "
-                             f"{e.start}); save the file as UTF-8") from None
-    return next(csv.reader([text.rstrip("\r\n")]), [])
+    if fmt == "csv":
+        return CsvReader(path, delimiter=delimiter, **options)
+    if delimiter is not None:
+        raise ConfigError(f"--delimiter is for CSV input; {path} is Parquet")
+    return ParquetReader(path, **options)
 
 
 def _regrouped(reader: Any, chunk_rows: int, chunk_bytes: int) -> Iterator[pa.Table]:
@@ -271,7 +275,7 @@ def _slices(row_bytes: np.ndarray, budget: int) -> Iterator[tuple[int, int]]:
 
 
 def _decoded(table: pa.Table) -> pa.Table:
-    """Dictionary columns back to plain values, for pandas."""
+    """Dictionary columns back to plain values (as the writers and the rejects want them)."""
     for i, kind in enumerate(table.schema.types):
         if pa.types.is_dictionary(kind):
             table = table.set_column(i, table.field(i).name, table.column(i).cast(kind.value_type))
@@ -316,7 +320,9 @@ class _MarkedUtf8(io.RawIOBase):
         return len(data)
 
 
-def _mark(error: UnicodeDecodeError) -> tuple[str, int]:
+def _mark(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     return "".join(chr(_MARK_BASE + b) for b in error.object[error.start:error.end]), error.end
 
 

@@ -1,10 +1,10 @@
-"""Output of batch scoring: frames appended to a temporary file that is renamed into place.
+"""Output of batch scoring: chunks appended to a temporary file that is renamed into place.
 
 The temporary lives beside the target (same filesystem, so the rename is atomic), is
 named after its owner (see pmmlkit.durable) and gets the mode a plain open() would give
 (umask), not mkstemp's 0600. Temporaries of killed runs for the same target are swept.
 A target that exists and is not a regular file (``/dev/stdout``, a FIFO) cannot be
-renamed onto: it is written in place, as it streams. Any OSError while writing becomes
+renamed onto: it is written in place, as it streams; so is ``-``, standard output. Any OSError while writing becomes
 an OutputError that says what was kept.
 """
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import glob
 import os
 import stat
+import sys
 import tempfile
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -21,10 +22,13 @@ import pyarrow.parquet as pq
 
 from ..durable import follow_umask, fsync_dir, is_stale, owner_tag, remove_tree
 from ..errors import OutputError
+from ..formats import STDIO
+from .output import CsvText
+from .text import header_line
 
 
 class Sink:
-    """Appends frames to a temporary file beside ``path``; ``commit`` renames it in."""
+    """Appends chunks to a temporary file beside ``path``; ``commit`` renames it in."""
 
     def __init__(self, path: str, fmt: str, *, what: str = "output"):
         self.path, self.fmt, self.what = path, fmt, what
@@ -32,7 +36,7 @@ class Sink:
         self._writer: Any = None
         self._wrote_header = False
         self.tmp = ""  # none yet: discard() then removes nothing
-        self.in_place = _is_special(path)
+        self.in_place = path == STDIO or is_special(path)
         if self.in_place:
             self.tmp = path
             return
@@ -47,18 +51,43 @@ class Sink:
             finally:
                 os.close(fd)
 
+    def write_payload(self, payload: pd.DataFrame | pa.Table | CsvText) -> None:
+        """Append a chunk as OutputLayout.encode gave it."""
+        if isinstance(payload, pd.DataFrame):
+            self.write(payload)
+            return
+        with self._guard("writing"):
+            if isinstance(payload, pa.Table):
+                self._write_table(payload)
+                self.rows += payload.num_rows
+                return
+            if not self._wrote_header:
+                self._append(header_line(payload.names))
+            self._append(payload.data)
+        self.rows += payload.rows
+
     def write(self, df: pd.DataFrame) -> None:
         with self._guard("writing"):
             if self.fmt == "parquet":
-                table = pa.Table.from_pandas(df, preserve_index=False)
-                if self._writer is None:
-                    self._writer = pq.ParquetWriter(self.tmp, table.schema)
-                self._writer.write_table(table.cast(self._writer.schema))
+                self._write_table(pa.Table.from_pandas(df, preserve_index=False))
             else:
-                df.to_csv(self.tmp, mode="a" if not self.in_place or self._wrote_header else "w",
-                          header=not self._wrote_header, index=False)
-                self._wrote_header = True
+                self._append(df.to_csv(header=not self._wrote_header, index=False).encode("utf-8"))
         self.rows += len(df)
+
+    def _append(self, data: Any) -> None:
+        """Append CSV bytes (the first write of an in-place target replaces what it held)."""
+        if self.path == STDIO:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            with open(self.tmp, "ab" if not self.in_place or self._wrote_header else "wb") as f:
+                f.write(data)
+        self._wrote_header = True
+
+    def _write_table(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.tmp, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
 
     def commit(self, empty_columns: list[str]) -> None:
         """Close and rename into place; with no rows, a file holding only the header (or schema)."""
@@ -99,7 +128,7 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, error: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, error: Any, tb: Any) -> Literal[False]:  # never swallows: passes or converts
         if error is None or not isinstance(error, OSError) or isinstance(error, OutputError):
             return False
         s = self.sink
@@ -130,7 +159,8 @@ def _tmp_prefix(path: str) -> str:
     return f".{os.path.basename(path)}."
 
 
-def _is_special(path: str) -> bool:
+def is_special(path: str) -> bool:
+    """An existing target that is not a regular file or a folder: a device, a FIFO."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:

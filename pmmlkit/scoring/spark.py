@@ -27,8 +27,9 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ def default_rejects(output_path: str) -> str:
     return output_path.rstrip("/") + "_rejects"
 
 
-def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: "SparkSession",
+def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: SparkSession,
                 backend: str = "auto", source: str = "<bytes>", verify: bool = True,
                 rejects_path: str | None = None,
                 keep: tuple[str, ...] = (), max_errors: int = 0, input_format: str | None = None,
@@ -91,6 +92,7 @@ def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: "SparkS
         _write_atomic(good, output_path, out_fmt)
         bad = scored.filter(F.col(ERROR_COLUMN).isNotNull())
         counts = scored.agg(F.count(F.lit(1)).alias("all"), F.count(ERROR_COLUMN).alias("bad")).first()
+        assert counts is not None  # a global aggregation always has its one row
         summary = ScoreSummary(input_rows=counts["all"], rejected_rows=counts["bad"],
                                output_rows=counts["all"] - counts["bad"], output_path=output_path,
                                rejects_path=rejects_path if counts["bad"] else None,
@@ -118,7 +120,7 @@ def _internal(i: int, side: str) -> str:
     return f"__pmmlkit_{side}{i}"
 
 
-def _read(spark: "SparkSession", path: str, fmt: str) -> tuple["DataFrame", list[str]]:
+def _read(spark: SparkSession, path: str, fmt: str) -> tuple[DataFrame, list[str]]:
     """The input with a row id; CSV columns as text (the input contract types them), Parquet as stored."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -151,7 +153,7 @@ class _Numbering:
         return self.offsets.reindex(key).to_numpy(dtype=np.int64) + position
 
 
-def _numbering(df: "DataFrame") -> _Numbering:
+def _numbering(df: DataFrame) -> _Numbering:
     """A counting pass over the input (no scoring): rows per block, blocks in file order."""
     from pyspark.sql import functions as F
 
@@ -174,8 +176,8 @@ def _numbering(df: "DataFrame") -> _Numbering:
                       {r[_BLOCK]: r["f"] for r in counted}, len(before) > 1)
 
 
-def _scored(df: "DataFrame", inputs: list[str], evaluator: Evaluator, *, raw: bytes, backend: str,
-            keep: tuple[str, ...], numbering: _Numbering, csv_input: bool) -> "DataFrame":
+def _scored(df: DataFrame, inputs: list[str], evaluator: Evaluator, *, raw: bytes, backend: str,
+            keep: tuple[str, ...], numbering: _Numbering, csv_input: bool) -> DataFrame:
     """mapInPandas over the input: inputs, results, row number, error and raw line per row."""
     from pyspark.sql import types as T
 
@@ -221,7 +223,7 @@ def _score_batch(ev: Evaluator, batch: pd.DataFrame, inputs: list[str], names: l
         out[FILE] = pd.Series(blocks).map(numbering.files).to_numpy()
     out[ERROR_COLUMN] = out[ERROR_COLUMN].astype(object)
     out.loc[~malformed, ERROR_COLUMN] = scored[ev.error_column].to_numpy()  # not a target named "error"
-    if malformed.any():
+    if corrupt is not None and malformed.any():  # (malformed is all False without corrupt)
         lines = corrupt[malformed]
         out.loc[malformed, ERROR_COLUMN] = [_malformed_reason(line, len(inputs)) for line in lines]
         out.loc[malformed, RAW] = lines
@@ -243,7 +245,7 @@ def _malformed_reason(line: str, expected: int) -> str:
     return f"malformed CSV line: expected {expected} fields, found {found}"
 
 
-def _write_atomic(df: "DataFrame", path: str, fmt: str) -> None:
+def _write_atomic(df: DataFrame, path: str, fmt: str) -> None:
     """Write the directory beside ``path`` and rename it in: readers never see half an output."""
     local = "://" not in path or path.startswith("file://")
     if not local:  # no rename on object stores: Spark's own commit protocol is what we have
@@ -265,7 +267,7 @@ def _write_atomic(df: "DataFrame", path: str, fmt: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _writer(df: "DataFrame", fmt: str) -> Any:
+def _writer(df: DataFrame, fmt: str) -> Any:
     writer = df.write.format(fmt)
     if fmt == "csv":
         # Empty text stays "" and missing stays empty, as pandas writes it locally.

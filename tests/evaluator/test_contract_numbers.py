@@ -32,7 +32,7 @@ INTEGER_DOC = b"""<?xml version="1.0" encoding="UTF-8"?>
     </RegressionTable>
   </RegressionModel>
 </PMML>
-"""
+"""  # noqa: E501 - PMML text reads one element per line
 
 TREE_DOC = b"""<?xml version="1.0" encoding="UTF-8"?>
 <PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
@@ -57,7 +57,7 @@ TREE_DOC = b"""<?xml version="1.0" encoding="UTF-8"?>
     </Node>
   </TreeModel>
 </PMML>
-"""
+"""  # noqa: E501 - PMML text reads one element per line
 
 BIG = [2 ** 31, 2 ** 63, -(2 ** 63) - 1, 10 ** 20, 1e20, -2.0 ** 31 - 1, str(2 ** 31), str(2 ** 63), "1e20",
        float(2 ** 63), 10 ** 400]
@@ -184,7 +184,7 @@ SPARK_DOC = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
         </Node>
     </TreeModel>
 </PMML>
-"""
+"""  # noqa: E501 - PMML text reads one element per line
 SPARK_DOC_DECIMAL = (SPARK_DOC.replace(b'<Value value="1"/><Value value="2"/><Value value="3"/>',
                                        b'<Value value="1.0"/><Value value="2.0"/><Value value="3.0"/>')
                      .replace(b'operator="equal" value="1"/>', b'operator="equal" value="1.0"/>'))
@@ -229,7 +229,8 @@ def test_values_not_of_the_type_are_invalid_values_as_in_jpmml(backend, treatmen
 
 @pytest.mark.parametrize("treatment", ["returnInvalid", "asIs"])
 def test_refusing_treatments_still_reject_and_name_the_range(treatment):
-    raw = INTEGER_DOC.replace(b'<MiningField name="n"/>', f'<MiningField name="n" invalidValueTreatment="{treatment}"/>'.encode())
+    raw = INTEGER_DOC.replace(b'<MiningField name="n"/>',
+                              f'<MiningField name="n" invalidValueTreatment="{treatment}"/>'.encode())
     ev = Evaluator.from_bytes(raw, backend="native")
     with pytest.raises(TypeConversionError, match=r"outside the range of dataType integer"):
         ev.predict({"n": 2 ** 31, "k": 1})

@@ -180,7 +180,7 @@ def test_a_full_disk_is_an_output_error_that_says_what_was_kept(tmp_path, ev):
     out = tmp_path / "out.csv"
     out.write_text("previous\n")
     src.write_text(HEADER + "1,0.5,3,tablet\n")
-    with pytest.raises(OutputError, match=f"rejects file /dev/full failed: No space left.*"):
+    with pytest.raises(OutputError, match="rejects file /dev/full failed: No space left.*"):
         score_file(ev, str(src), str(out), rejects_path="/dev/full")
     assert out.read_text() == "previous\n"  # the output is not replaced when its rejects fail
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
