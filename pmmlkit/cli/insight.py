@@ -6,11 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..insight import DEFAULT_THRESHOLD, drift
-from ..insight.batches import read_batch
-from ..insight.files import drift_files, write_files
-from ..insight.profile import Profile
-from ..insight.store import model_profile
+from ..insight.defaults import DEFAULT_THRESHOLD
 from .options import model_option, repo_option
 
 DRIFT_EXIT = 3  # apart from 1 (an error) and 2 (a usage error): scripts can tell "drifted" apart
@@ -34,6 +30,12 @@ def drift_cmd(model_ref: str, data: str, profile_path: str | None, threshold: fl
     DATA is a CSV or Parquet file, or a folder of them or of `pmmlkit serve --log-requests` logs.
     Exits 3 when a field drifted (PSI above --threshold), 0 when none did, 1 on an error.
     """
+    from ..insight.batches import read_batch
+    from ..insight.drift import drift
+    from ..insight.files import drift_files, write_files
+    from ..insight.profile import Profile
+    from ..insight.store import model_profile
+
     if profile_path is not None:
         with open(profile_path, "rb") as fh:
             profile, ref = Profile.from_json(fh.read(), source=profile_path), model_ref
@@ -60,6 +62,7 @@ def drift_cmd(model_ref: str, data: str, profile_path: str | None, threshold: fl
 @repo_option
 def report_cmd(model_ref: str, output_path: str | None, open_it: bool, repo: str) -> None:
     """Write the training report published with a version (one self-contained HTML file)."""
+    from ..insight.files import write_files
     from ..insight.store import model_report
 
     page, ref = model_report(model_ref, repo=repo)

@@ -13,10 +13,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
+from .defaults import DEFAULT_THRESHOLD
 from .profile import Profile
 from .stats import chi_square, psi
-
-DEFAULT_THRESHOLD = 0.2
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import pytest
 import scipy.stats
 
 from pmmlkit.errors import ConfigError
-from pmmlkit.insight import Profile, drift, profile_frame
+from pmmlkit.insight import Profile, profile_frame
+from pmmlkit.insight.drift import drift
 from pmmlkit.insight.stats import chi_square, psi, upper_gamma
 
 COLUMNS = [("age", "numeric"), ("os", "categorical")]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from pmmlkit.insight import drift, profile_frame
+from pmmlkit.insight import profile_frame
+from pmmlkit.insight.drift import drift
 from pmmlkit.insight.files import drift_files, write_files
 
 from .browser import browser, render  # noqa: F401 - the fixture

@@ -7,8 +7,9 @@ import os
 import pytest
 
 from pmmlkit.errors import ConfigError
-from pmmlkit.insight import drift, profile_frame
+from pmmlkit.insight import profile_frame
 from pmmlkit.insight.batches import read_batch
+from pmmlkit.insight.drift import drift
 from pmmlkit.insight.monitor import DriftMonitor
 from pmmlkit.insight.requestlog import RequestLog
 

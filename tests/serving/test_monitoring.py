@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from serving_helpers import v1
 
 from pmmlkit.cli import main
-from pmmlkit.insight import drift, profile_frame
+from pmmlkit.insight import profile_frame
 from pmmlkit.insight.batches import read_batch
+from pmmlkit.insight.drift import drift
 
 pytestmark = pytest.mark.anyio
 COLUMNS = [("x1", "numeric"), ("x2", "numeric"), ("color", "categorical")]
