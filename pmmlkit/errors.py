@@ -230,6 +230,14 @@ class TrainingError(PmmlkitError):
     """Training or PMML export failed."""
 
 
+class DataError(ConfigError):
+    """Training data does not fit its spec (text in a numeric column, a text label for a regressor)."""
+
+
+class RepositoryNotFound(RepositoryError):
+    """A repository root that does not exist (a path typo, a missing bucket)."""
+
+
 # --- Embedding stores ---------------------------------------------------------
 
 class EmbeddingStoreError(RepositoryError):

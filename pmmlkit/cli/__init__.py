@@ -7,13 +7,14 @@ from __future__ import annotations
 import click
 
 from . import embeddings, insight, models, scoring, serving, training
-from .options import ErrorBoundaryGroup
+from .options import ErrorBoundaryGroup, verbose_option
 
 __all__ = ["main"]
 
 
 @click.group(cls=ErrorBoundaryGroup)
 @click.version_option(package_name="pmmlkit")
+@verbose_option
 def main() -> None:
     """pmmlkit: Spark ML pipelines to PMML, versioned and scored.
 

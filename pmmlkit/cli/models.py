@@ -1,9 +1,12 @@
 """`pmmlkit inspect`, `pmmlkit validate` and the `pmmlkit models` group (the versioned repository)."""
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import click
 
-from .options import ErrorBoundaryGroup, backend_option, echo_json, model_option, repo_option
+from .options import ErrorBoundaryGroup, backend_option, echo_json, echo_table, model_option, repo_option
 
 
 @click.command("inspect")
@@ -64,37 +67,84 @@ def models_group() -> None:
 
 
 @models_group.command("list")
+@click.argument("name", required=False)
 @repo_option
-def models_list(repo: str) -> None:
-    """A table of models: latest version, version count, labels, created.
+def models_list(name: str | None, repo: str) -> None:
+    """A table of models (latest version, version count, labels, created); with NAME, its versions.
 
-    An unreadable entry (corrupt manifest.json or labels.json, a linked version folder)
-    affects only itself: it is listed under the table, on stderr.
+    NAME's table has one row per version: created, labels, key metrics, rows, tags and
+    description. A repository root that does not exist (a typo, a missing bucket) is an
+    error, not an empty table. An unreadable entry (corrupt manifest.json or labels.json,
+    a linked version folder) affects only itself: it is listed under the table, on stderr.
     """
-    from ..errors import IntegrityError
-    from ..repository.store import Repository
+    from ..repository.store import open_repository
 
-    repository = Repository(repo)
-    rows = [("NAME", "LATEST", "VERSIONS", "LABELS", "CREATED")]
+    repository = open_repository(repo, must_exist=True)
+    rows, problems = _versions_table(repository, name) if name else _models_table(repository)
+    echo_table(rows)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+def _models_table(repository: Any) -> tuple[list[tuple[str, ...]], list[str]]:
+    rows: list[tuple[str, ...]] = [("NAME", "LATEST", "VERSIONS", "LABELS", "CREATED")]
     problems: list[str] = []
     for name in repository.models():
         scan = repository.scan_versions(name)
         problems += [f"{p.ref}: {p.error}" for p in scan.problems]
         if not scan.versions and not scan.problems:  # deleted since models() listed it
             continue
-        try:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(repository.labels(name).items())) or "-"
-        except IntegrityError as e:
-            labels = "(unreadable)"
-            problems.append(str(e))
+        labels, problem = _labels(repository, name)
+        problems += problem
+        text = ",".join(f"{k}={v}" for k, v in sorted(labels.items())) if labels is not None else "(unreadable)"
         latest = scan.versions[-1] if scan.versions else None
-        rows.append((name, str(latest.number) if latest else "-", str(len(scan.versions)), labels,
+        rows.append((name, str(latest.number) if latest else "-", str(len(scan.versions)), text or "-",
                      latest.manifest.created if latest else "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    for problem in problems:
-        click.echo(f"problem: {problem}", err=True)
+    return rows, problems
+
+
+_KEY_METRICS = 4  # metric columns shown by `models list NAME`; `models show` has them all
+
+
+def _versions_table(repository: Any, name: str) -> tuple[list[tuple[str, ...]], list[str]]:
+    from ..errors import ModelNotFoundError
+
+    scan = repository.scan_versions(name)
+    if not scan.versions and not scan.problems:
+        raise ModelNotFoundError(f"no model {name!r} in {repository.root}; models: "
+                                 f"[{', '.join(repository.models())}]")
+    labels, problems = _labels(repository, name)
+    problems += [f"{p.ref}: {p.error}" for p in scan.problems]
+    by_version: dict[int, list[str]] = {}
+    for label, number in sorted((labels or {}).items()):
+        by_version.setdefault(number, []).append(label)
+    metrics = sorted({m for v in scan.versions for m in v.manifest.metrics})[:_KEY_METRICS]
+    rows: list[tuple[str, ...]] = [("VERSION", "CREATED", "LABELS", *(m.upper() for m in metrics),
+                                    "ROWS", "TAGS", "DESCRIPTION")]
+    for v in scan.versions:
+        m = v.manifest
+        values = [f"{m.metrics[k]:.4g}" if isinstance(m.metrics.get(k), (int, float)) else "-" for k in metrics]
+        tags = ",".join(f"{k}={t}" for k, t in sorted(m.tags.items())) or "-"
+        rows.append((str(v.number), m.created, ",".join(by_version.get(v.number, [])) or "-", *values,
+                     str(m.row_count) if m.row_count is not None else "-", tags, _short(m.description)))
+    return rows, problems
+
+
+def _labels(repository: Any, name: str) -> tuple[dict[str, int] | None, list[str]]:
+    """The model's labels, or None and the problem when labels.json is unreadable."""
+    from ..errors import IntegrityError
+
+    try:
+        return repository.labels(name), []
+    except IntegrityError as e:
+        return None, [str(e)]
+
+
+def _short(text: str | None, width: int = 40) -> str:
+    if not text:
+        return "-"
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[:width - 3] + "..."
 
 
 @models_group.command("show")
@@ -102,31 +152,41 @@ def models_list(repo: str) -> None:
 @repo_option
 def models_show(model_ref: str, repo: str) -> None:
     """The manifest of a published version, as JSON."""
-    from ..repository.store import Repository
+    from ..repository.store import open_repository
 
-    version = Repository(repo).resolve(model_ref)
+    version = open_repository(repo, must_exist=True).resolve(model_ref)
     echo_json({"name": version.name, "version": version.number, "uri": version.uri,
                **version.manifest.as_dict()})
 
 
 @models_group.command("label")
 @click.argument("target", metavar="NAME@LABEL")
-@click.argument("rest", nargs=-1, metavar="VERSION", required=True)
+@click.argument("rest", nargs=-1, metavar="[VERSION]")
+@click.option("--remove", is_flag=True, help="Take the label off instead (no VERSION).")
 @repo_option
-def models_label(target: str, rest: tuple[str, ...], repo: str) -> None:
+def models_label(target: str, rest: tuple[str, ...], remove: bool, repo: str) -> None:
     """Point NAME@LABEL at VERSION: `models label ctr@stable 3` (or `models label ctr stable 3`).
 
-    A corrupt labels.json is kept as labels.json.corrupt-TIME and replaced, with a warning.
+    `models label ctr@stable --remove` takes a label off. Rolling back is moving a label:
+    `models label ctr@serving 2`; a server serving ctr@serving follows it. A corrupt
+    labels.json is kept as labels.json.corrupt-TIME and replaced, with a warning.
     """
-    from ..repository.store import Repository, parse_ref
+    from ..repository.store import open_repository, parse_ref
 
-    if len(rest) == 2:  # the older NAME LABEL VERSION form
+    if "@" not in target and len(rest) == (1 if remove else 2):  # the older NAME LABEL [VERSION] form
         target, rest = f"{target}@{rest[0]}", rest[1:]
     name, _, label = parse_ref(target)
-    if label is None or len(rest) != 1:
-        raise click.UsageError("expected NAME@LABEL VERSION, e.g. `pmmlkit models label ctr@stable 3`")
+    usage = ("expected NAME@LABEL --remove, e.g. `pmmlkit models label ctr@stable --remove`" if remove else
+             "expected NAME@LABEL VERSION, e.g. `pmmlkit models label ctr@stable 3`")
+    if label is None or len(rest) != (0 if remove else 1):
+        raise click.UsageError(usage)
+    repository = open_repository(repo, must_exist=True)
+    if remove:
+        number = repository.remove_label(name, label)
+        click.echo(f"removed {name}@{label} (was {name}:{number})")
+        return
     number = _version_number(rest[0])
-    Repository(repo).set_label(name, label, number)
+    repository.set_label(name, label, number)
     click.echo(f"{name}@{label} -> {name}:{number}")
 
 
@@ -136,15 +196,64 @@ def models_label(target: str, rest: tuple[str, ...], repo: str) -> None:
 @repo_option
 def models_delete(target: str, rest: tuple[str, ...], repo: str) -> None:
     """Unpublish NAME:VERSION (or NAME VERSION); refused while a label points at it."""
-    from ..repository.store import Repository, parse_ref
+    from ..repository.store import open_repository, parse_ref
 
     if len(rest) == 1:  # the older NAME VERSION form
         target = f"{target}:{_version_number(rest[0])}"
     name, number, _ = parse_ref(target)
     if number is None or len(rest) > 1:
         raise click.UsageError("expected NAME:VERSION, e.g. `pmmlkit models delete ctr:2`")
-    Repository(repo).delete(name, number)
+    open_repository(repo, must_exist=True).delete(name, number)
     click.echo(f"deleted {name}:{number}")
+
+
+@models_group.command("compare")
+@click.argument("ref_a", metavar="A")
+@click.argument("ref_b", metavar="B")
+@click.argument("data", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--rows", "max_rows", default=100_000, show_default=True, type=click.IntRange(min=1),
+              help="Compare predictions on at most this many rows of DATA.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@backend_option
+@repo_option
+def models_compare(ref_a: str, ref_b: str, data: str | None, max_rows: int, as_json: bool,
+                   backend: str, repo: str) -> None:
+    """Two versions side by side (`models compare ctr:1 ctr:3 [DATA]`): manifests and metrics.
+
+    Given DATA (CSV or Parquet), both versions score it and, per output, the table shows
+    the share of rows whose value changed and the mean |B - A| of numeric outputs.
+    """
+    from ..evaluator import Evaluator
+    from ..repository import compare
+    from ..repository.store import open_repository
+
+    repository = open_repository(repo, must_exist=True)
+    a, b = repository.resolve(ref_a), repository.resolve(ref_b)
+    rows = compare.manifest_rows(a, b)
+    diff = None
+    if data is not None:
+        frame = compare.read_data(data, max_rows=max_rows)
+        ev_a, ev_b = (Evaluator.from_bytes(repository.read_pmml(v), backend=backend, source=v.ref, version=v)
+                      for v in (a, b))
+        diff = compare.compare_predictions(ev_a, ev_b, frame)
+    if as_json:
+        echo_json({"a": a.ref, "b": b.ref, "manifest": [dict(zip(("what", "a", "b"), r)) for r in rows],
+                   "predictions": None if diff is None else dataclasses.asdict(diff)})
+        return
+    echo_table([("", a.ref, b.ref), *rows])
+    if diff is not None:
+        _echo_prediction_diff(diff, data=str(data), a=a.ref, b=b.ref)
+
+
+def _echo_prediction_diff(diff: Any, *, data: str, a: str, b: str) -> None:
+    click.echo(f"\npredictions on {data}: {diff.compared} of {diff.rows} rows scored by both "
+               f"({diff.rejected[0]} rejected by {a}, {diff.rejected[1]} by {b})")
+    echo_table([("OUTPUT", "CHANGED", "MEAN |DELTA|"),
+                *((o.name, f"{o.changed:.2%}", "-" if o.mean_abs_delta is None else f"{o.mean_abs_delta:.6g}")
+                  for o in diff.outputs)])
+    for ref, names in zip((a, b), diff.only_in):
+        if names:
+            click.echo(f"only {ref} has: {', '.join(names)}")
 
 
 def _version_number(text: str) -> int:

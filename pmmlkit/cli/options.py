@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from ..errors import PmmlkitError
 from ..extras import extra_of_module, missing_extra, require_extra
+from ..spark.session import VERBOSE_ENV, verbose  # no pyspark import: core installs have it
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +30,26 @@ backend_option = click.option(
     help="Evaluator backend; auto = native when the document compiles, else jpmml "
          "(jpmml and pypmml need the JVM extra).",
 )
+
+
+def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ[VERBOSE_ENV] = "1"
+
+
+verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, expose_value=False, is_eager=True, callback=_set_verbose,
+    help="On failure print the full trace (Python, Spark and Java), not only the one-line error; "
+         "Spark logs warnings.",
+)
+
+
+def print_trace(e: BaseException) -> None:
+    """The whole chain behind a one-line error, including what ``raise ... from None`` hid."""
+    import traceback
+
+    e.__suppress_context__ = False
+    traceback.print_exception(e, file=sys.stderr)
 
 
 def model_option(help: str = MODEL_HELP) -> Callable[[F], F]:
@@ -56,6 +79,8 @@ class ErrorBoundaryGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PmmlkitError as e:
+            if verbose():
+                print_trace(e)
             raise click.ClickException(str(e)) from None
         except ModuleNotFoundError as e:
             extra = extra_of_module(e.name)
@@ -63,6 +88,13 @@ class ErrorBoundaryGroup(click.Group):
                 raise
             command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
             raise click.ClickException(str(missing_extra(extra, what=command))) from None
+
+
+def echo_table(rows: Sequence[Sequence[str]]) -> None:
+    """Left-aligned columns, two spaces apart; the first row is the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
 
 
 def echo_json(obj: Any) -> None:

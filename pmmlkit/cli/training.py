@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .options import echo_published, needs_extra, repo_option
+from .options import echo_published, needs_extra, repo_option, verbose_option
 
 master_option = click.option(
     "--master", default=None,
@@ -18,19 +18,33 @@ master_option = click.option(
 @click.option("--label", help="Override the label column.")
 @click.option("--estimator", help="Override the estimator type (drops the spec's params).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Set an estimator parameter; repeat for several (values read as YAML).")
+              help="Set an estimator parameter; repeat for several (values read as YAML). "
+                   "Names and types are checked before Spark starts.")
+@click.option("--description", help="What this version is, for `models list NAME` and `models show`.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+              help="Tag the published version; repeat for several (e.g. --tag team=ads).")
 @master_option
 @repo_option
+@verbose_option
 @needs_extra("spark")
 def train_cmd(spec_path: str, data: str | None, name: str | None, label: str | None,
-              estimator: str | None, params: tuple[str, ...], master: str | None, repo: str) -> None:
-    """Train the pipeline described by SPEC_PATH (YAML/JSON), export PMML and publish it."""
+              estimator: str | None, params: tuple[str, ...], description: str | None,
+              tags: tuple[str, ...], master: str | None, repo: str) -> None:
+    """Train the pipeline described by SPEC_PATH (YAML/JSON), export PMML and publish it.
+
+    The data is checked against the spec before fitting (text in a numeric column, a text
+    label for a regressor): a problem is one line naming the column, a row and its value.
+    A terminal shows Spark's progress. The manifest records the description, tags, a run
+    id, the git commit of the spec's folder and an input example from the data.
+    """
+    from ..spark.provenance import parse_tags
     from ..spark.spec import parse_param
     from ..spark.training import train
 
     overrides = {"data": data, "name": name, "label": label, "estimator": estimator,
                  "params": dict(parse_param(p) for p in params)}
-    version = train(spec_path, repo=repo, master=master, overrides=overrides)
+    version = train(spec_path, repo=repo, master=master, overrides=overrides, description=description,
+                    tags=parse_tags(tags))
     echo_published(version)
 
 
@@ -43,6 +57,7 @@ def train_cmd(spec_path: str, data: str | None, name: str | None, label: str | N
 @click.option("--name", required=True, help="Model name in the repository.")
 @master_option
 @repo_option
+@verbose_option
 @needs_extra("spark")
 def convert_cmd(pipeline_dir: str, schema: str | None, sample: str | None, name: str,
                 master: str | None, repo: str) -> None:

@@ -32,6 +32,13 @@ class Manifest:
     spec: dict[str, Any] = field(default_factory=dict)
     #: files published with the version (report.html...): name -> {"size", "sha256"}
     files: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+    description: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    git_commit: str | None = None  # HEAD of the git checkout holding the spec, when there is one
+    git_dirty: bool | None = None  # that checkout had uncommitted changes under the spec's folder
+    #: one input record from the training data: the body of a predict request is {"instances": [it]}
+    input_example: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

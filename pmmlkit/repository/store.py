@@ -62,7 +62,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from ..durable import fsync_dir, owner_tag, replace_synced, write_synced
-from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError
+from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError, RepositoryNotFound
 from . import artifacts
 from .local import LABELS_TMP, TMP_PREFIX, labels_lock, refuse_links, sweep
 from .manifest import Manifest, sha256_hex, utc_now
@@ -79,9 +79,20 @@ _REF = re.compile(r"^(?P<name>[^:@]*)(?::(?P<number>[0-9]+)|@(?P<label>[^:@]*))?
 _MAX_CLAIMS = 1000
 
 
-def open_repository(repo: Repository | str | None) -> Repository:
-    """``repo`` itself when it is a Repository, else the Repository at that root (default ./models)."""
-    return repo if isinstance(repo, Repository) else Repository(repo)
+def open_repository(repo: Repository | str | None, *, must_exist: bool = False,
+                    create: bool = False) -> Repository:
+    """``repo`` itself when it is a Repository, else the Repository at that root (default ./models).
+
+    ``must_exist``: a root that does not exist (a typo, a missing bucket) is a RepositoryNotFound
+    instead of an empty repository; ``create`` makes the root instead (where that means anything:
+    a local folder; an object store needs only its bucket).
+    """
+    repository = repo if isinstance(repo, Repository) else Repository(repo)
+    if create:
+        repository.create_root()
+    elif must_exist:
+        repository.require_root()
+    return repository
 
 
 def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
@@ -103,6 +114,27 @@ class Repository:
         self._local = isinstance(self._fs, LocalFileSystem)
         self._base = path.rstrip("/") or "/"
         self.root: str = self._base if self._local else self._fs.unstrip_protocol(self._base)
+
+    def require_root(self) -> None:
+        """Raise RepositoryNotFound when the root folder (locally) or the bucket (object stores) is missing."""
+        where = self._base if self._local else self._base.split("/", 1)[0]
+        try:
+            found = self._fs.isdir(where) if self._local else self._fs.exists(where)
+        except OSError as e:  # permissions, network: the repository cannot be read at all
+            raise RepositoryError(f"cannot read the model repository {self.root}: {e}") from e
+        if found:
+            return
+        what = "no such folder" if self._local else f"bucket {where!r} does not exist"
+        raise RepositoryNotFound(f"model repository {self.root} not found ({what}); check --repo or "
+                                 "PMMLKIT_REPO for a typo (pmmlkit train creates a repository when it "
+                                 "first publishes)")
+
+    def create_root(self) -> None:
+        """Make the root folder (locally); on object stores the bucket must exist already."""
+        if self._local:
+            os.makedirs(self._base, exist_ok=True)
+        else:
+            self.require_root()
 
     # --- reading ----------------------------------------------------------
 
@@ -285,6 +317,26 @@ class Repository:
             self._update_labels(name, lambda labels: {k: v for k, v in labels.items()
                                                       if not (k == label and v == number)})
             raise ModelNotFoundError(f"{name}:{number} was deleted while label {label!r} was being set")
+
+    def remove_label(self, name: str, label: str) -> int:
+        """Take ``label`` off ``name``; returns the version it pointed at. No such label: ModelNotFoundError."""
+        check_name(label, kind="label")
+        removed: list[int] = []
+
+        def drop(labels: dict[str, int]) -> dict[str, int]:
+            if label not in labels:
+                raise ModelNotFoundError(f"model {name!r} has no label {label!r}; labels: {labels}")
+            removed.append(labels[label])
+            return {k: v for k, v in labels.items() if k != label}
+
+        self._load_any(name)
+        self._update_labels(name, drop)
+        return removed[-1]
+
+    def _load_any(self, name: str) -> None:
+        """ModelNotFoundError naming the models there when ``name`` has no published version."""
+        if not self._published(name):
+            raise ModelNotFoundError(self._missing(name, ""))
 
     def _update_labels(self, name: str, change: Callable[[dict[str, int]], dict[str, int]]) -> None:
         """Read-modify-write of labels.json that never loses a concurrent update.

@@ -69,6 +69,34 @@ def estimator_kind(name: str) -> EstimatorKind:
         raise ConfigError(f"unknown estimator {name!r}; supported: {', '.join(sorted(ESTIMATORS))}") from None
 
 
+# Parameters pmmlkit reads itself, before the Spark estimator sees the rest.
+_OWN_PARAMS = {"multilayer_perceptron": {"hidden_layers"}}
+
+
+def check_params(estimator: str, params: Mapping[str, Any]) -> None:
+    """Refuse an unknown parameter name or a value of the wrong type without starting Spark.
+
+    PySpark declares its Params on the class, each with a type converter: both can be
+    checked before a session exists. Ranges (maxDepth >= 0...) are Spark's to check.
+    """
+    from pyspark.ml.param import Param
+
+    kind = estimator_kind(estimator)
+    cls = kind.load_class()
+    declared = {n: p for n in dir(cls) if isinstance(p := getattr(cls, n, None), Param)}
+    for name, value in params.items():
+        if name in _OWN_PARAMS.get(estimator, ()):
+            continue
+        if name not in declared:
+            raise ConfigError(f"estimator.params.{name}: {estimator} ({cls.__name__}) has no parameter {name!r}; "
+                              f"valid: {', '.join(sorted(declared))}")
+        try:
+            declared[name].typeConverter(value)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"estimator.params.{name}={value!r}: not a valid value for {estimator} "
+                              f"({declared[name].doc}): {e}") from None
+
+
 def indexed_label(spec: TrainingSpec) -> str:
     """Column the estimator reads its label from when a string label is indexed."""
     return f"{spec.label}__idx"
@@ -176,15 +204,15 @@ def build_pipeline(spec: TrainingSpec, df: DataFrame) -> Pipeline:
         raise ConfigError("the spec has no 'estimator' (and no 'pipeline')")
     kind = estimator_kind(spec.estimator.type)
     stages = feature_stages(spec, one_hot=kind.one_hot)
-    label: str | None = spec.label
-    if kind.task == CLUSTERING:
-        label = None
-    elif kind.task == CLASSIFICATION and dict(df.dtypes)[spec.label] == "string":
+    label: str | None = None if kind.task == CLUSTERING else spec.label
+    if kind.task != CLUSTERING and spec.label is None:  # the spec check refuses this already
+        raise ConfigError(f"estimator {spec.estimator.type} needs a 'label' column")
+    if kind.task == CLASSIFICATION and spec.label is not None and dict(df.dtypes)[spec.label] == "string":
         # Spark classifiers need numeric labels; JPMML maps the index back to the strings.
         stages.insert(0, StringIndexer(inputCol=spec.label, outputCol=indexed_label(spec)))
         label = indexed_label(spec)
     params = dict(spec.estimator.params)
-    if spec.estimator.type == "multilayer_perceptron":
+    if spec.estimator.type == "multilayer_perceptron" and spec.label is not None:
         params = _mlp_layers(params, feature_stages(spec, one_hot=True), df, spec.label)
     elif spec.estimator.type == "generalized_linear_regression":
         params = _glr_params(params)

@@ -36,7 +36,7 @@ class ValidationSpec:
 class TrainingSpec:
     name: str
     data: str
-    label: str
+    label: str | None                # None only for clustering (kmeans), which learns no label
     format: str = "csv"
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
@@ -115,6 +115,12 @@ def _estimator(v: Any, source: str) -> EstimatorSpec | None:
     return EstimatorSpec(etype, dict(params))
 
 
+def _is_clustering(estimator: EstimatorSpec | None) -> bool:
+    from .pipeline import CLUSTERING, ESTIMATORS
+
+    return estimator is not None and ESTIMATORS[estimator.type].task == CLUSTERING
+
+
 def _validation(v: Any, source: str) -> ValidationSpec:
     if v is None:
         return ValidationSpec()
@@ -139,7 +145,8 @@ def from_dict(d: Mapping[str, Any], *, source: str = "<spec>") -> TrainingSpec:
                           f"known keys: {', '.join(sorted(_TOP_KEYS))}")
     name = _required_str(d, "name", source)
     data = _required_str(d, "data", source)
-    label = _required_str(d, "label", source)
+    estimator = _estimator(d.get("estimator"), source)
+    label = _str(d, "label", source, required=not _is_clustering(estimator))
     pipeline = _str(d, "pipeline", source, required=False)
     if pipeline is not None and (pipeline.count(":") != 1 or not all(pipeline.split(":"))):
         raise ConfigError(f"{_where(source, 'pipeline')}: expected 'module:function', got {pipeline!r}")
@@ -147,9 +154,8 @@ def from_dict(d: Mapping[str, Any], *, source: str = "<spec>") -> TrainingSpec:
     both = sorted(set(numeric) & set(categorical))
     if both:
         raise ConfigError(f"{source}: column(s) {', '.join(both)} are listed as both numeric and categorical")
-    if label in numeric + categorical:
+    if label is not None and label in numeric + categorical:
         raise ConfigError(f"{_where(source, 'label')}: the label {label!r} is also listed as a feature")
-    estimator = _estimator(d.get("estimator"), source)
     if pipeline is None:
         if not numeric and not categorical:
             raise ConfigError(f"{source}: keys 'numeric' and 'categorical' are both empty; "

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, PmmlkitError, TrainingError
+from ..errors import ConfigError, TrainingError
 from ..formats import data_format
 from . import spec as specs
 from .pipeline import CLASSIFICATION, CLUSTERING, ESTIMATORS, REGRESSION
@@ -58,16 +58,21 @@ def prepare(spec: TrainingSpec, df: DataFrame) -> DataFrame:
     """Keep the label and feature columns, typed: numeric -> double, categorical -> string."""
     from pyspark.sql import functions as F
 
-    needed = [spec.label, *spec.features]
+    from .datacheck import check_data
+
+    needed = [c for c in (spec.label, *spec.features) if c is not None]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise ConfigError(f"data {spec.data!r}: column(s) {', '.join(map(repr, missing))} named in the spec "
                           f"are not in the data; its columns are: {', '.join(df.columns)}")
     if spec.pipeline is not None:
         return df  # a user pipeline picks its own columns
+    task = ESTIMATORS[spec.estimator.type].task if spec.estimator is not None else None
+    check_data(spec, df, task=task)  # before the casts below, which fail on text in Spark's own words
     cols = [F.col(c).cast("double").alias(c) for c in spec.numeric]
     cols += [F.col(c).cast("string").alias(c) for c in spec.categorical]
-    task = ESTIMATORS[spec.estimator.type].task if spec.estimator is not None else None
+    if spec.label is None:  # clustering without a label
+        return df.select(*cols)
     label = F.col(spec.label).cast("double") if task == REGRESSION else F.col(spec.label)
     df = df.select(label.alias(spec.label), *cols)
     if task == CLUSTERING:
@@ -145,23 +150,19 @@ def holdout_metrics(model: PipelineModel, holdout: DataFrame) -> dict[str, float
 
 def fit(spec: TrainingSpec, *, spark: SparkSession) -> Fitted:
     """Read, split, fit, measure and export; nothing is published."""
-    from .export import java_failure, spark_errors, to_pmml
+    from .export import spark_failures, to_pmml
     from .pipeline import build_pipeline
 
-    data = prepare(spec, read_data(spark, spec.data, fmt=spec.format)).cache()
-    row_count = data.count()
-    if row_count == 0:
-        raise ConfigError(f"data {spec.data!r} has no rows")
-    v = spec.validation
-    train_df, holdout = data.randomSplit([1 - v.fraction, v.fraction], seed=v.seed)
-    try:
+    with spark_failures(f"training {spec.name!r}"):  # bad data fails in several ways
+        data = prepare(spec, read_data(spark, spec.data, fmt=spec.format)).cache()
+        row_count = data.count()
+        if row_count == 0:
+            raise ConfigError(f"data {spec.data!r} has no rows")
+        v = spec.validation
+        train_df, holdout = data.randomSplit([1 - v.fraction, v.fraction], seed=v.seed)
         pipeline = user_pipeline(spec.pipeline, spec) if spec.pipeline else build_pipeline(spec, train_df)
         model = pipeline.fit(train_df)
         metrics = holdout_metrics(model, holdout)
-    except PmmlkitError:
-        raise
-    except spark_errors(ValueError, TypeError) as e:  # bad data fails in several ways
-        raise java_failure(e, f"training {spec.name!r}") from None
     sample = holdout.limit(spec.verify_rows) if spec.verify_rows else None
     pmml = to_pmml(model, train_df, verify=sample)
     return Fitted(spec, model, data, train_df, holdout, pmml, row_count, metrics)
@@ -188,29 +189,67 @@ def build_manifest(pmml: bytes, *, spark_version: str, metrics: Mapping[str, flo
 
 def train(spec_or_path: TrainingSpec | Mapping[str, Any] | str | os.PathLike, *,
           repo: Repository | str | None = None, master: str | None = None,
-          overrides: Mapping[str, Any] | None = None, spark: SparkSession | None = None) -> Version:
-    """Train a spec (object, mapping or YAML/JSON path) and publish its PMML; returns the Version."""
-    if isinstance(spec_or_path, TrainingSpec):
-        spec = spec_or_path
-    elif isinstance(spec_or_path, Mapping):
-        spec = specs.from_dict(spec_or_path)
-    else:
-        spec = specs.load(spec_or_path)
-    from ..repository.store import open_repository
-    from .report import version_files
-    from .session import spark_session
+          overrides: Mapping[str, Any] | None = None, spark: SparkSession | None = None,
+          description: str | None = None, tags: Mapping[str, str] | None = None) -> Version:
+    """Train a spec (object, mapping or YAML/JSON path) and publish its PMML; returns the Version.
 
-    spec = specs.with_overrides(spec, overrides)
+    Everything that can be checked without Spark is checked first: the spec, the estimator's
+    parameter names and types, the repository, the master's address.
+    """
+    from ..repository.store import open_repository
+    from .pipeline import check_params
+    from .progress import spark_progress
+    from .provenance import run_info
+    from .session import require_jpmml, spark_session
+
+    spec = specs.with_overrides(_spec_of(spec_or_path), overrides)
+    if spec.estimator is not None:
+        check_params(spec.estimator.type, spec.estimator.params)
     repository = open_repository(repo)  # fail on a bad repository before spending time on Spark
+    spec_dir = None if isinstance(spec_or_path, (TrainingSpec, Mapping)) else os.path.dirname(
+        os.path.abspath(spec_or_path))
+    run = run_info(spec_dir=spec_dir, description=description, tags=tags)
     with spark_session(spark, master=master) as session:
-        fitted = fit(spec, spark=session)
-        manifest = build_manifest(fitted.pmml, spark_version=session.version, metrics=fitted.metrics,
-                                  data_source=spec.data, row_count=fitted.row_count, spec=spec.to_dict())
-        files = version_files(fitted.pmml, title=f"{spec.name}: training report", train=fitted.train,
-                              holdout=fitted.holdout, label=spec.label, metrics=fitted.metrics,
-                              rows={"all rows": fitted.row_count, "holdout": fitted.holdout.count()},
-                              model=fitted.model)
+        require_jpmml(session)  # spark-submit without --jars: say so now, not after training
+        with spark_progress(session, f"training {spec.name}"):
+            fitted = fit(spec, spark=session)
+            manifest = {**run, **_trained_manifest(fitted, session.version)}
+            files = _report_files(fitted)
         return repository.publish(spec.name, fitted.pmml, manifest=manifest, files=files)
+
+
+def _spec_of(spec_or_path: TrainingSpec | Mapping[str, Any] | str | os.PathLike) -> TrainingSpec:
+    if isinstance(spec_or_path, TrainingSpec):
+        return spec_or_path
+    if isinstance(spec_or_path, Mapping):
+        return specs.from_dict(spec_or_path)
+    return specs.load(spec_or_path)
+
+
+def _trained_manifest(fitted: Fitted, spark_version: str) -> dict[str, Any]:
+    """build_manifest's keys plus an input example taken from the training data."""
+    from .export import spark_failures
+    from .provenance import input_example
+
+    spec = fitted.spec
+    manifest = build_manifest(fitted.pmml, spark_version=spark_version, metrics=fitted.metrics,
+                              data_source=spec.data, row_count=fitted.row_count, spec=spec.to_dict())
+    with spark_failures(f"reading an input example for {spec.name!r}"):
+        inputs = [f["name"] for f in manifest["input_schema"]]
+        manifest["input_example"] = input_example(fitted.data, inputs)
+    return manifest
+
+
+def _report_files(fitted: Fitted) -> dict[str, bytes]:
+    from .export import spark_failures
+    from .report import version_files
+
+    spec = fitted.spec
+    with spark_failures(f"writing the training report of {spec.name!r}"):
+        return version_files(fitted.pmml, title=f"{spec.name}: training report", train=fitted.train,
+                             holdout=fitted.holdout, label=spec.label, metrics=fitted.metrics,
+                             rows={"all rows": fitted.row_count, "holdout": fitted.holdout.count()},
+                             model=fitted.model)
 
 
 # --- Converting a saved PipelineModel -----------------------------------------------
@@ -270,13 +309,15 @@ def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.Path
             master: str | None = None) -> Version:
     """Export a saved PipelineModel folder to PMML and publish it. Needs `schema` or `sample` data."""
     from ..repository.store import open_repository
-    from .export import java_failure, spark_errors, to_pmml
-    from .session import spark_session
+    from .export import java_failure, spark_errors, spark_failures, to_pmml
+    from .progress import spark_progress
+    from .session import require_jpmml, spark_session
 
     if (schema is None) == (sample is None):
         raise ConfigError("convert needs exactly one of --schema (JSON schema) or --sample (CSV/Parquet data)")
     repository = open_repository(repo)
     with spark_session(spark, master=master) as session:
+        require_jpmml(session)
         try:
             model = load_pipeline_model(pipeline_dir)
         except spark_errors(ValueError, OSError) as e:
@@ -284,12 +325,14 @@ def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.Path
         verify, rows, source = None, 0, ""
         if sample is not None:
             df = read_data(session, str(sample), fmt=data_format(str(sample), what="--sample"))
-            rows, source = df.count(), str(sample)
+            with spark_failures(f"reading --sample {sample}"):
+                rows, source = df.count(), str(sample)
             verify, struct = (df.limit(verify_rows) if verify_rows else None), df
         else:
             assert schema is not None  # exactly one of the two, checked above
             struct = schema_from_file(schema)
-        pmml = to_pmml(model, struct, verify=verify)
+        with spark_progress(session, f"converting {name}"):
+            pmml = to_pmml(model, struct, verify=verify)
         manifest = build_manifest(pmml, spark_version=session.version, metrics={}, data_source=source,
                                   row_count=rows, spec={"converted_from": str(pipeline_dir)})
         return repository.publish(name, pmml, manifest=manifest)

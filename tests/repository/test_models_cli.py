@@ -15,6 +15,7 @@ def run(*args: str, env: dict | None = None):
 
 
 def test_list_table(repo):
+    repo.create_root()  # an empty repository lists an empty table (a missing root is an error)
     assert run("models", "list", "--repo", repo.root).output.split() == \
         ["NAME", "LATEST", "VERSIONS", "LABELS", "CREATED"]
     for _ in range(3):

@@ -84,7 +84,8 @@ def test_data_problems_are_config_errors(spark, repo, ctr_spec, tmp_path):
         train({**ctr_spec, "numeric": ["nope"], "estimator": SMALL_GBT}, repo=repo, spark=spark)
     with pytest.raises(ConfigError, match="cannot read it as csv"):
         train({**ctr_spec, "data": str(tmp_path / "absent.csv"), "estimator": SMALL_GBT}, repo=repo, spark=spark)
-    with pytest.raises(ConfigError, match=r"GBTClassifier: bad params .*valid params: .*maxDepth"):
+    with pytest.raises(ConfigError, match=r"estimator.params.depth: gbt_classifier \(GBTClassifier\) has no "
+                                          r"parameter 'depth'; valid: .*maxDepth"):
         train({**ctr_spec, "estimator": {"type": "gbt_classifier", "params": {"depth": 3}}},
               repo=repo, spark=spark)
     assert repo.models() == []
@@ -223,3 +224,22 @@ def test_session_excludes_xgboost_and_lightgbm_jars(spark):
     assert jars == jpmml_jars() and any("pmml-sparkml-" in j for j in jars)
     assert not [j for j in jars if "xgboost" in j.lower() or "lightgbm" in j.lower()]
     assert spark.sparkContext.getConf().get("spark.ui.enabled") == "false"
+
+
+def test_jpmml_numeric_expected_names_the_column(spark, repo, ctr_csv, tmp_path):
+    """JPMML says "Expected numeric data type, got string" and no more: the error names the column."""
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+    from pmmlkit.spark import spec as specs
+    from pmmlkit.spark.export import to_pmml
+
+    spec = specs.from_dict({"name": "r", "data": ctr_csv, "label": "clicked", "numeric": ["age"],
+                            "estimator": {"type": "decision_tree_regressor", "params": {"maxDepth": 2}}})
+    fitted = fit(spec, spark=spark)
+    schema = StructType([StructField("clicked", StringType()), StructField("age", DoubleType())])
+    with pytest.raises(TrainingError) as caught:
+        to_pmml(fitted.model, schema)
+    assert str(caught.value) == (
+        "PMML export (JPMML-SparkML) failed: column(s) 'clicked' (read by DecisionTreeRegressionModel) have type "
+        "string but the pipeline uses them as numbers; give them a numeric type (double) in the data or in "
+        "--schema, or encode them as categories (JPMML: Expected numeric data type, got string)")
