@@ -141,3 +141,19 @@ def test_diff_reads_data_by_the_one_format_rule(tmp_path):
     (tmp_path / "d.json").write_text("{}")
     r = CliRunner().invoke(main, ["diff", "-m", str(tmp_path / "m.pmml"), str(tmp_path / "d.json")])
     assert r.exit_code == 1 and "cannot tell the format of the DATA" in r.output, r.output
+
+
+def test_serve_and_score_refuse_a_repository_root_that_does_not_exist(tmp_path):
+    """Issue 18 #5: a typo in --repo is an error, not a server (or a lookup) over nothing."""
+    from click.testing import CliRunner
+
+    from pmmlkit.cli import main
+
+    missing = str(tmp_path / "nowhere")
+    result = CliRunner().invoke(main, ["serve", "--repo", missing, "--port", "0"])
+    assert result.exit_code == 1 and "not found" in result.output and missing in result.output
+    data = tmp_path / "x.csv"
+    data.write_text("a\n1\n")
+    result = CliRunner().invoke(main, ["score", str(data), "-m", "ctr", "-o", str(tmp_path / "o.csv"),
+                                       "--repo", missing])
+    assert result.exit_code == 1 and "not found" in result.output, result.output

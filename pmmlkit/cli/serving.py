@@ -54,6 +54,8 @@ from .options import backend_option, repo_option
 @click.option("--no-drift", is_flag=True,
               help="Do not export the live PSI per input field (pmmlkit_serving_input_psi) of versions "
                    "published with a training profile.")
+@click.option("--create", is_flag=True, help="Create the repository root if it does not exist (else that is an "
+              "error: a typo in --repo would serve nothing).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="Server log level.")
 @click.option("--access-log", is_flag=True, help="Log every request (costs throughput).")
@@ -61,10 +63,10 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
               required: tuple[str, ...], poll_seconds: float, policy: str, versions: str | None, backend: str,
               admin_token: str | None, max_body_bytes: int, timeout: float | None, mlflow_model: str | None,
               max_batch_size: int, batch_timeout_micros: int, canary: tuple[str, ...], shadow: tuple[str, ...],
-              log_requests: str | None, log_sample: float, no_drift: bool, log_level: str,
+              log_requests: str | None, log_sample: float, no_drift: bool, create: bool, log_level: str,
               access_log: bool) -> None:
     """Serve models over a TF-Serving-compatible REST API; new versions load without restart."""
-    from ..repository.store import check_name
+    from ..repository.store import check_name, open_repository
     from ..serving.config import Policy, ServerConfig
     from ..serving.run import serve
 
@@ -76,5 +78,6 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
                           max_batch_size=max_batch_size, batch_timeout_micros=batch_timeout_micros,
                           canary=canary, shadow=shadow, log_requests=log_requests, log_sample=log_sample,
                           drift=not no_drift)
+    open_repository(repo, must_exist=not create, create=create)
     serve(repo=repo, config=config, host=host, port=port, workers=workers, log_level=log_level,
           access_log=access_log)
