@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: demo demo-embeddings test lint jars bench install clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml pmmlkit/evaluator/native/_ckernels.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

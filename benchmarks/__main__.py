@@ -5,7 +5,8 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("bench_evaluators", "bench_server", "bench_distributed", "bench_embeddings")
+BENCHMARKS = ("bench_evaluators", "bench_peers", "bench_score", "bench_server", "bench_protocols",
+              "bench_distributed", "bench_embeddings")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +115,8 @@ def main(argv: list[str] | None = None) -> None:
             u = users[[user_ids.index(x) for x in frame.user_id]].astype(np.float32)
             a = ads[[ad_ids.index(x) for x in frame.ad_id]].astype(np.float32)
             ready = frame.assign(**build_features(spec, {"user": u, "ad": a}))
-            fn = (lambda r=ready.iloc[0].to_dict(): plain.predict(r)) if len(frame) == 1 else \
-                (lambda r=ready: plain.predict_batch(r))
+            fn = partial(plain.predict, ready.iloc[0].to_dict()) if len(frame) == 1 else \
+                partial(plain.predict_batch, ready)
             rows.append(("no lookups", "in process", name, *timed(fn, iterations=args.iterations,
                                                                     max_seconds=args.max_seconds)))
         for kind, url in stores.items():
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> None:
             app = create_app(repo, config=ServerConfig(backend="native", poll_seconds=0))
             app.state.models.poll()
             for name, frame in cases(rng).items():
-                fn = (lambda r=frame.iloc[0].to_dict(): ev.predict(r)) if len(frame) == 1 else \
-                    (lambda f=frame: ev.predict_batch(f))
+                fn = partial(ev.predict, frame.iloc[0].to_dict()) if len(frame) == 1 else \
+                    partial(ev.predict_batch, frame)
                 rows.append((f"{kind} store", "in process", name,
                              *timed(fn, iterations=args.iterations, max_seconds=args.max_seconds)))
                 rows.append((f"{kind} store", "asgi", name, *timed(asgi_caller(app, frame),

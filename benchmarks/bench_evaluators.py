@@ -67,36 +67,12 @@ def _time_records(ev, records: list[dict]) -> tuple[float, float]:
     return lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
 
 
-def _score_cli(out: Path, pmml: bytes, rows: int) -> tuple[float, float]:
-    """`pmmlkit score` of a CSV end to end, in a fresh process: (seconds, peak RSS MiB)."""
-    import subprocess
-
-    from examples.generate_ctr import generate
-
-    data = out / f"ctr_{rows}.csv"
-    if not data.exists():
-        frames = (generate(min(250_000, rows - start), 100 + start) for start in range(0, rows, 250_000))
-        for k, frame in enumerate(frames):
-            frame.to_csv(data, mode="a", header=k == 0, index=False)
-    model = out / "lr.pmml"
-    model.write_bytes(pmml)
-    cmd = [sys.executable, "-m", "pmmlkit", "score", str(data), "-m", str(model), "-o", str(out / "scored.csv")]
-    # A fresh parent per run, so the peak RSS it reports is this run's alone.
-    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-             "subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    answer = subprocess.run([sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True)
-    seconds, kib = answer.stdout.split()
-    return float(seconds), int(kib) / 1024
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--train-rows", type=int, default=20_000)
     parser.add_argument("--records", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cli-rows", type=int, default=1_000_000, help="rows for the `pmmlkit score` run")
     parser.add_argument("--out", default="benchmarks/out", help="scratch folder")
     args = parser.parse_args(argv)
 
@@ -127,13 +103,6 @@ def main(argv: list[str] | None = None) -> None:
         for backend, (batch, p50, p99) in stats.items():
             print(f"| {model_name} | {backend} | {batch:.3f} | {args.rows / batch:,.0f} | {ref_batch / batch:.1f}× | "
                   f"{p50:.0f} | {p99:.0f} | {ref_p50 / p50:.1f}× |")
-    lr = models["logistic regression"]
-    print("\n`pmmlkit score` end to end, logistic regression, native backend "
-          "(flat memory: the peak must not grow with the input):\n")
-    print("| rows | seconds | rows/s | peak RSS (MiB) |\n|---:|---:|---:|---:|")
-    for rows in (args.cli_rows // 10, args.cli_rows, args.cli_rows * 5):
-        seconds, mib = _score_cli(out, lr, rows)
-        print(f"| {rows:,} | {seconds:.1f} | {rows / seconds:,.0f} | {mib:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import (ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlError, PmmlkitError,
-                      clip)
+from ..errors import ConfigError, EvaluationError, EvaluationTimeout, InputError, PmmlError, PmmlkitError, clip
+from ..extras import has_extra, missing_extra
 from ..pmml import loader
 from ..pmml.fields import Field
 from ..pmml.loader import PmmlDocument
 from .base import Backend
-from .contract import Contract, canonical_text
+from .contract import Contract, Prepared, canonical_text
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def backend_class(name: str) -> type[Backend]:
     if name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}; choose one of {['auto', *BACKENDS]}")
     module, cls = BACKENDS[name]
-    return getattr(importlib.import_module(module), cls)
+    found: type[Backend] = getattr(importlib.import_module(module), cls)
+    return found
 
 
 def _open_backend(doc: PmmlDocument, name: str) -> Backend:
@@ -64,20 +65,23 @@ def _open_backend(doc: PmmlDocument, name: str) -> Backend:
     except PmmlError as e:
         # Only "native cannot run this document" falls back; any other exception is a bug
         # of the native compiler and propagates, never hidden behind a quiet fallback.
+        if not has_extra("jvm"):
+            raise missing_extra("jvm", what=f"{doc.source}: the native backend cannot run it ({type(e).__name__}: "
+                                f"{e}), and the fallback backend {FALLBACK!r}") from e
         log.warning("native backend cannot run %s (%s: %s); falling back to %s",
                     doc.source, type(e).__name__, e, FALLBACK)
         return backend_class(FALLBACK)(doc)
 
 
-def read_ref(ref: str | os.PathLike, *, repo: str | None = None, max_bytes: int | None = None
+def read_ref(ref: str | os.PathLike[str], *, repo: str | None = None, max_bytes: int | None = None
              ) -> tuple[bytes, str, Any]:
     """PMML bytes for a reference: a .pmml path, or name[:version|@label] in the repository."""
     text = str(ref)
     if isinstance(ref, Path) or text.endswith((".pmml", ".xml")) or os.path.isfile(text):
         return loader.read_file(text, max_bytes=max_bytes), text, None
-    from ..repository.store import Repository
+    from ..repository.store import open_repository
 
-    repository = Repository(repo)
+    repository = open_repository(repo, must_exist=True)  # a typo in --repo is not "no such model"
     version = repository.resolve(text)
     return repository.read_pmml(version), version.ref, version
 
@@ -86,9 +90,13 @@ class Evaluator:
     """Scores records and batches with one PMML model."""
 
     def __init__(self, doc: PmmlDocument, backend: Backend, *, version: Any = None,
-                 timeout: float | None = None):
+                 timeout: float | None = None, threads: int | None = None):
+        from .native.parallel import check_threads
+
         self.document = doc
         self.timeout = timeout
+        #: threads a large native batch is split over (default: every core); answers are identical
+        self.threads = check_threads(threads)
         self.schema = doc.schema
         self.backend = backend
         self.version = version
@@ -100,22 +108,25 @@ class Evaluator:
         self.known_differences: list[Any] = []
 
     @classmethod
-    def load(cls, ref: str | os.PathLike, *, backend: str = "auto", repo: str | None = None,
-             verify: bool = True, max_bytes: int | None = None, timeout: float | None = None) -> Evaluator:
+    def load(cls, ref: str | os.PathLike[str], *, backend: str = "auto", repo: str | None = None,
+             verify: bool = True, max_bytes: int | None = None, timeout: float | None = None,
+             threads: int | None = None) -> Evaluator:
         """Load a model from a .pmml path or a repository reference (``name``, ``name:3``, ``name@stable``).
 
         ``timeout`` (seconds, per call) makes a slow backend raise EvaluationTimeout
-        instead of hanging the caller; the evaluator stays usable.
+        instead of hanging the caller; the evaluator stays usable. ``threads`` (default: all
+        cores) splits a large native batch over that many threads, with identical answers.
         """
         raw, source, version = read_ref(ref, repo=repo, max_bytes=max_bytes)
         return cls.from_bytes(raw, backend=backend, verify=verify, source=source, version=version,
-                              timeout=timeout)
+                              timeout=timeout, threads=threads)
 
     @classmethod
     def from_bytes(cls, raw: bytes, *, backend: str = "auto", verify: bool = True,
-                   source: str = "<bytes>", version: Any = None, timeout: float | None = None) -> Evaluator:
+                   source: str = "<bytes>", version: Any = None, timeout: float | None = None,
+                   threads: int | None = None) -> Evaluator:
         doc = loader.parse(raw, source=source)
-        ev = cls(doc, _open_backend(doc, backend), version=version, timeout=timeout)
+        ev = cls(doc, _open_backend(doc, backend), version=version, timeout=timeout, threads=threads)
         if verify and doc.schema.verification is not None:
             ev = ev._verified(fallback=backend == "auto")
         ev._declare_differences()
@@ -135,7 +146,7 @@ class Evaluator:
                         "falling back to %s", self.document.source, "; ".join(problems[:5]), FALLBACK)
             self.close()
             ev = type(self)(self.document, backend_class(FALLBACK)(self.document), version=self.version,
-                            timeout=self.timeout)
+                            timeout=self.timeout, threads=self.threads)
             problems = findings(ev)
         if problems:
             ev.close()
@@ -179,6 +190,17 @@ class Evaluator:
         return {name: _cast_scalar(out.get(name), self._types.get(name, "string"))
                 for name in self.result_names}
 
+    def predict_records(self, records: Any, *, rows: Any = None, outputs: Any = None) -> Any:
+        """Score parsed JSON records (a list of dicts, or a dict of equal-length columns) without pandas.
+
+        Returns ``records.Answers``: per record its results or its error, as
+        ``predict_batch(errors="column")`` answers them; ``rows`` are the row numbers errors name.
+        """
+        from .records import score_columns, score_records
+
+        score = score_columns if isinstance(records, dict) else score_records
+        return score(self, records, rows=rows, outputs=outputs)
+
     def predict_batch(self, df: pd.DataFrame, *, errors: str = "raise") -> pd.DataFrame:
         """Score a DataFrame. ``errors="column"`` reports bad rows in the ``error_column`` column."""
         if errors not in ("raise", "column"):
@@ -187,24 +209,10 @@ class Evaluator:
         if prepared.errors and errors == "raise":
             first = min(prepared.errors)
             raise _first_input_error(self.contract, df, first)
-        n_ok = int(prepared.ok.sum())
-        results, row_errors = (
-            self._bounded(self.backend.evaluate, prepared.columns, n_ok, prepared.levels) if n_ok
-            else ({name: [] for name in self.result_names}, None))
-        messages = np.full(len(df), None, dtype=object)
-        for i, msg in prepared.errors.items():
-            messages[i] = msg
-        ok_positions = np.flatnonzero(prepared.ok)
-        if row_errors:
-            for j, msg in enumerate(row_errors):
-                if msg:
-                    label = df.index[ok_positions[j]]
-                    if errors == "raise":
-                        raise EvaluationError(f"row {label}: {clip(msg)}")
-                    messages[ok_positions[j]] = f"row {label}: {clip(msg)}"  # backends echo values too
+        columns, messages = self.evaluate_prepared(prepared, df.index, raise_errors=errors == "raise")
         out = pd.DataFrame(index=df.index)
         for name in self.result_names:
-            out[name] = _result_column(results[name], ok_positions, len(df), self._types.get(name, "string"))
+            out[name] = columns[name]
         if errors == "column":
             failed = pd.notna(messages)
             for name in self.result_names:
@@ -212,6 +220,47 @@ class Evaluator:
                     out.loc[failed, name] = None
             out[self.error_column] = pd.Series(messages, index=df.index, dtype=object)
         return out
+
+    def evaluate_prepared(self, prepared: Prepared, labels: Any, *, raise_errors: bool = False
+                          ) -> tuple[dict[str, Any], np.ndarray]:
+        """Score the rows the contract passed: (typed result arrays over all rows, error messages).
+
+        ``labels`` number the rows in messages; a row the backend fails raises EvaluationError
+        with ``raise_errors``, else gets its message (its results are then meaningless).
+        """
+        n, n_ok = len(prepared.ok), int(prepared.ok.sum())
+        results, row_errors = (
+            self._bounded(self._evaluate, prepared.columns, n_ok, prepared.levels) if n_ok
+            else ({name: [] for name in self.result_names}, None))
+        messages = np.full(n, None, dtype=object)
+        for i, msg in prepared.errors.items():
+            messages[i] = msg
+        ok_positions = np.flatnonzero(prepared.ok)
+        if row_errors:
+            for j, msg in enumerate(row_errors):
+                if msg:
+                    label = labels[ok_positions[j]]
+                    if raise_errors:
+                        raise EvaluationError(f"row {label}: {clip(msg)}")
+                    messages[ok_positions[j]] = f"row {label}: {clip(msg)}"  # backends echo values too
+        columns = {name: _result_column(results[name], ok_positions, n, self._types.get(name, "string"))
+                   for name in self.result_names}
+        return columns, messages
+
+    def _evaluate(self, columns: Any, n_rows: int, levels: Any) -> Any:
+        """The backend's evaluate; a large native batch split over ``self.threads`` threads."""
+        if self.backend_name == "native" and self._splits(n_rows):
+            from .native.parallel import evaluate_split
+
+            return evaluate_split(self.backend.evaluate, columns, n_rows, levels, threads=self.threads)
+        return self.backend.evaluate(columns, n_rows, levels)
+
+    def _splits(self, n_rows: int) -> bool:
+        if self.threads == 1:
+            return False
+        from .native.parallel import splits
+
+        return splits(n_rows, self.threads)
 
     def _bounded(self, fn: Any, *args: Any) -> Any:
         """Call the backend, within ``self.timeout`` seconds when one is set."""

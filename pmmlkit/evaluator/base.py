@@ -32,7 +32,7 @@ from ..pmml.loader import PmmlDocument
 
 Columns = dict[str, np.ndarray]
 Levels = dict[str, tuple[np.ndarray, np.ndarray]]
-Results = dict[str, Sequence[Any]]
+Results = dict[str, Sequence[Any] | np.ndarray]  # array-likes, one value per row
 
 
 class Backend(ABC):

@@ -174,6 +174,14 @@ def children(el: Element, name: str) -> list[Element]:
     return [c for c in el if local(c.tag) == name]
 
 
+def required_child(el: Element, name: str, where: str) -> Element:
+    """The child ``name`` that PMML requires ``el`` to have; a document without it is refused."""
+    found = child(el, name)
+    if found is None:
+        raise InvalidPmmlError(f"<{local(el.tag)}> at {where} has no <{name}>, which PMML requires there; add it")
+    return found
+
+
 def model_element(root: Element) -> Element:
     for c in root:
         if local(c.tag) in MODEL_ELEMENTS:

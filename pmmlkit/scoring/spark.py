@@ -52,7 +52,8 @@ _EVALUATORS: dict[tuple[str, str], Evaluator] = {}
 def _evaluator(raw: bytes, backend: str) -> Evaluator:
     key = (hashlib.sha256(raw).hexdigest(), backend)
     if key not in _EVALUATORS:
-        _EVALUATORS[key] = Evaluator.from_bytes(raw, backend=backend, verify=False)  # checked on the driver
+        # One thread: Spark runs a task per core already (threads would oversubscribe every executor).
+        _EVALUATORS[key] = Evaluator.from_bytes(raw, backend=backend, verify=False, threads=1)  # checked on the driver
     return _EVALUATORS[key]
 
 

@@ -7,8 +7,9 @@ exit with this Python process, even on kill -9.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def launch(jars: Sequence[str], *, log: Path, heap: str = "-Xmx1g") -> Any:
@@ -20,7 +21,7 @@ def launch(jars: Sequence[str], *, log: Path, heap: str = "-Xmx1g") -> Any:
     # py4j puts its own jar first; a later -classpath wins, and JPMML-SkLearn reads its
     # build date from the first MANIFEST.MF on the classpath, which must be its own.
     cp = os.pathsep.join([*jars, find_jar_path()])
-    out = open(log, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the JVM
+    out = open(log, "a", encoding="utf-8")  # not closed here: it lives as long as the JVM
     port = launch_gateway(java_path=require_java(), javaopts=[heap, "-classpath", cp], die_on_exit=True,
                           redirect_stdout=out, redirect_stderr=out)
     return JavaGateway(gateway_parameters=GatewayParameters(port=port, auto_convert=True, auto_close=True))

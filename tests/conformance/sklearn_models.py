@@ -5,7 +5,8 @@ sklearn2pmml PMMLPipeline, as a user of sklearn2pmml writes them.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 SEED = 0
 
@@ -52,10 +53,9 @@ def _expression(final: Any) -> list:
 def _ordinal_city(final: Any, numeric: tuple[str, ...] = ("age", "income", "score32")) -> list:
     """City as integer codes, marked categorical for the boosting model."""
     from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import OrdinalEncoder
-
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
 
     city = make_pipeline(SimpleImputer(strategy="constant", fill_value="none"),
                          OrdinalEncoder())

@@ -15,7 +15,7 @@ Each entry: name -> (label column, factory of the stages).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 IMPUTED = ["i_imp", "d_imp"]
 
@@ -81,8 +81,15 @@ def _vector_indexed() -> list:
 
 def _buckets() -> list:
     """Bucketizer, QuantileDiscretizer, Binarizer, Interaction, PolynomialExpansion, ElementwiseProduct."""
-    from pyspark.ml.feature import (Binarizer, Bucketizer, ElementwiseProduct, Interaction, PolynomialExpansion,
-                                    QuantileDiscretizer, VectorAssembler)
+    from pyspark.ml.feature import (
+        Binarizer,
+        Bucketizer,
+        ElementwiseProduct,
+        Interaction,
+        PolynomialExpansion,
+        QuantileDiscretizer,
+        VectorAssembler,
+    )
     from pyspark.ml.linalg import Vectors
 
     return _base(one_hot=False, vector="base") + [

@@ -6,7 +6,7 @@ carry categories never seen in training.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

@@ -96,9 +96,9 @@ def test_invalid_value_treatments(backend):
 
 
 def test_dates_are_parsed_or_refused():
+    from pmmlkit.errors import TypeConversionError
     from pmmlkit.evaluator.contract import FieldRule
     from pmmlkit.pmml.fields import InputField
-    from pmmlkit.errors import TypeConversionError
 
     rule = FieldRule(InputField("when", "date", "continuous"))
     assert rule.check("2024-01-05", 0) == "2024-01-05"

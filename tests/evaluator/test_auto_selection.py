@@ -8,8 +8,8 @@ import pytest
 
 from pmmlkit import Evaluator
 from pmmlkit.errors import UnsupportedElement, VerificationError
-from pmmlkit.evaluator.native import backend as native_backend
 from pmmlkit.evaluator.native import NativeBackend
+from pmmlkit.evaluator.native import backend as native_backend
 from tests.docs import logistic_expected, logistic_pmml, x_to_y
 
 RECORD = {"x1": 0.5, "x2": 3, "device": "ios"}
@@ -19,7 +19,8 @@ P_YES = logistic_expected(0.5, 3, "ios")
 RULESET = x_to_y('RuleSetModel functionName="classification"', """<RuleSet defaultScore="lo" defaultConfidence="1">
       <RuleSelectionMethod criterion="firstHit"/>
       <SimpleRule score="hi" confidence="1"><SimplePredicate field="x" operator="greaterThan" value="1"/></SimpleRule>
-    </RuleSet>""", y='<DataField name="y" optype="categorical" dataType="string"><Value value="lo"/><Value value="hi"/></DataField>')
+    </RuleSet>""", y='<DataField name="y" optype="categorical" dataType="string">'
+                     '<Value value="lo"/><Value value="hi"/></DataField>')
 
 
 def _verified_logistic(p_yes: float) -> bytes:

@@ -63,7 +63,8 @@ def text_index(normalization: bool) -> bytes:
   </RegressionModel></PMML>""").encode()
 
 
-def replaced(replacement: str, *, data_type: str = "string", values: str = '<Value value="a"/><Value value="b"/>') -> bytes:
+def replaced(replacement: str, *, data_type: str = "string",
+             values: str = '<Value value="a"/><Value value="b"/>') -> bytes:
     """A field whose missing values are replaced by ``replacement`` before a regression reads it."""
     return (HEAD + f"""<DataDictionary>
     <DataField name="cat" optype="categorical" dataType="{data_type}">{values}</DataField>{Y}</DataDictionary>

@@ -2,9 +2,9 @@
 import numpy as np
 import pandas as pd
 
+from pmmlkit.pmml.loader import parse
 from tests.evaluator.conformance import check_backend
 from tests.evaluator.native_harness import native_results
-from pmmlkit.pmml.loader import parse
 
 
 def test_native_conformance():

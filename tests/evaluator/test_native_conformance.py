@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.evaluator.native_harness import assert_conforms, native_results, typed_columns
-from tests.evaluator.native_models import estimator_names, fit_pmml, make_frame
 from pmmlkit import Evaluator
 from pmmlkit.errors import RowEvaluationError, UnsupportedElement
 from pmmlkit.evaluator.native import NativeBackend
 from pmmlkit.pmml.loader import parse
+from tests.evaluator.native_harness import assert_conforms, native_results, typed_columns
+from tests.evaluator.native_models import estimator_names, fit_pmml, make_frame
 
 pytest.importorskip("jpmml_evaluator")
 

@@ -28,8 +28,11 @@ def documents(tmp_path_factory):
     from sklearn.pipeline import make_pipeline
     from sklearn2pmml.decoration import DateDomain, DateTimeDomain
     from sklearn2pmml.pipeline import PMMLPipeline
-    from sklearn2pmml.preprocessing import (DaysSinceYearTransformer, SecondsSinceMidnightTransformer,
-                                            SecondsSinceYearTransformer)
+    from sklearn2pmml.preprocessing import (
+        DaysSinceYearTransformer,
+        SecondsSinceMidnightTransformer,
+        SecondsSinceYearTransformer,
+    )
 
     from tests.conformance.sklearn_producer import SkLearn2PMML
 

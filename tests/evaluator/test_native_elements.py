@@ -120,7 +120,7 @@ def _pair_counts_nb(threshold: str = "0.001", variance: str = "2") -> bytes:
     </TargetValueStats></BayesInput>
   </BayesInputs>
   <BayesOutput fieldName="y">{counts(4, 5)}</BayesOutput>
-</NaiveBayesModel></PMML>'''.encode()
+</NaiveBayesModel></PMML>'''.encode()  # noqa: E501 - PMML text reads one element per line
 
 
 @pytest.mark.parametrize("threshold", ["0.001", "0", "0.5"])

@@ -16,7 +16,7 @@ from tests.evaluator.apply_docs import apply, const, expression_document, frame,
 
 pytest.importorskip("jpmml_evaluator")
 
-X, Z, I, J, S, T = (ref(n) for n in "xzijst")
+X, Z, I, J, S, T = (ref(n) for n in "xzijst")  # noqa: E741 - each is its field's name in capitals
 CASES = {
     # arithmetic: missing propagates; integer / and modulo are Java's int arithmetic
     "add": ("double", apply("+", X, Z)), "div": ("double", apply("/", X, Z)),
@@ -140,8 +140,8 @@ def test_strict_function_over_distinct_values_stays_vectorised(monkeypatch):
     """A derived field is computed once per distinct value, with a slot for the missing value that
     no row may hold; a strict function (lowercase) must not fail the batch because of that slot
     (it once sent every such batch row by row: 48 s for 2,000 texts instead of 0.06 s)."""
-    from pmmlkit.evaluator.native import backend as native_backend
     from pmmlkit.evaluator.native import NativeBackend
+    from pmmlkit.evaluator.native import backend as native_backend
     from pmmlkit.pmml.loader import parse
 
     derived = ('<DerivedField name="low" optype="categorical" dataType="string">'

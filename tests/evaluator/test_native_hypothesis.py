@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.evaluator.native_harness import assert_conforms
 from pmmlkit.pmml.loader import parse
+from tests.evaluator.native_harness import assert_conforms
 
 pytest.importorskip("jpmml_evaluator")
 
@@ -32,9 +32,11 @@ def predicates(draw):
     if kind == "set":
         members = draw(st.lists(st.sampled_from(CATS), min_size=1, max_size=3, unique=True))
         op = draw(st.sampled_from(["isIn", "isNotIn"]))
-        return f'<SimpleSetPredicate field="c" booleanOperator="{op}"><Array type="string">{" ".join(members)}</Array></SimpleSetPredicate>'
+        return (f'<SimpleSetPredicate field="c" booleanOperator="{op}">'
+                f'<Array type="string">{" ".join(members)}</Array></SimpleSetPredicate>')
     if kind == "eq":
-        return f'<SimplePredicate field="c" operator="{draw(st.sampled_from(["equal", "notEqual"]))}" value="{draw(st.sampled_from(CATS))}"/>'
+        return (f'<SimplePredicate field="c" operator="{draw(st.sampled_from(["equal", "notEqual"]))}" '
+                f'value="{draw(st.sampled_from(CATS))}"/>')
     if kind == "missing":
         return f'<SimplePredicate field="x1" operator="{draw(st.sampled_from(["isMissing", "isNotMissing"]))}"/>'
     if kind == "compound":

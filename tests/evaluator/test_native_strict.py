@@ -205,10 +205,10 @@ def test_every_error_of_the_native_compiler_is_a_pmmlkit_error():
 # --- the category vocabulary is complete before any compiler runs --------------------------------
 
 MAPPED = everything().replace(b"</TransformationDictionary>", (
-    '<DerivedField name="cm" optype="continuous" dataType="double"><MapValues outputColumn="out" '
-    'dataType="double" defaultValue="0"><FieldColumnPair field="c" column="in"/><InlineTable>'
-    '<row><in>u</in><out>1</out></row><row><in>late</in><out>2</out></row></InlineTable></MapValues>'
-    '</DerivedField></TransformationDictionary>').encode()).replace(
+    b'<DerivedField name="cm" optype="continuous" dataType="double"><MapValues outputColumn="out" '
+    b'dataType="double" defaultValue="0"><FieldColumnPair field="c" column="in"/><InlineTable>'
+    b'<row><in>u</in><out>1</out></row><row><in>late</in><out>2</out></row></InlineTable></MapValues>'
+    b'</DerivedField></TransformationDictionary>')).replace(
     b'<CategoricalPredictor name="c"', b'<NumericPredictor name="cm" coefficient="1"/><CategoricalPredictor name="c"')
 
 
@@ -251,8 +251,9 @@ def test_vocabulary_is_complete_before_compilation(monkeypatch, doc_name):
 def test_a_segment_trees_missing_value_replacement_is_applied():
     # Plain trees are stacked into one forest that reads raw inputs: a segment whose MiningField
     # replaces missing values must not join it, or the replacement would be ignored in silence.
-    from tests.evaluator.test_native_targets import assert_as_jpmml
     import pandas as pd
+
+    from tests.evaluator.test_native_targets import assert_as_jpmml
 
     top, *segments = REAL["sklearn_gbr"].split(b'<MiningField name="bmi"/>')
     raw = top + b'<MiningField name="bmi"/>' + segments[0] + b''.join(

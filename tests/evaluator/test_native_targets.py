@@ -9,8 +9,15 @@ from pmmlkit.errors import UnsupportedElement
 from pmmlkit.evaluator import Evaluator
 from pmmlkit.evaluator.native import NativeBackend
 from pmmlkit.pmml.loader import parse
-from tests.evaluator.native_docs import (HEAD, everything, linear_segment, mining_sum, real_documents,
-                                         tree_classification, tree_regression)
+from tests.evaluator.native_docs import (
+    HEAD,
+    everything,
+    linear_segment,
+    mining_sum,
+    real_documents,
+    tree_classification,
+    tree_regression,
+)
 
 REAL = real_documents()
 ROWS = pd.DataFrame({"x": [0.2, 0.7, None, 0.5]})

@@ -42,9 +42,17 @@ def _export(spark, stages: list, train: pd.DataFrame) -> bytes:
 
 def _pipelines():
     from pyspark.ml.classification import LogisticRegression, NaiveBayes
-    from pyspark.ml.feature import (Bucketizer, CountVectorizer, OneHotEncoder, QuantileDiscretizer,
-                                    RegexTokenizer, SQLTransformer, StopWordsRemover, Tokenizer,
-                                    VectorAssembler)
+    from pyspark.ml.feature import (
+        Bucketizer,
+        CountVectorizer,
+        OneHotEncoder,
+        QuantileDiscretizer,
+        RegexTokenizer,
+        SQLTransformer,
+        StopWordsRemover,
+        Tokenizer,
+        VectorAssembler,
+    )
     from pyspark.ml.regression import LinearRegression
 
     sql = ("SELECT *, length(lower(s)) AS l1, CASE WHEN upper(s) = 'ABC' THEN CAST(1 AS DOUBLE) "

@@ -58,7 +58,7 @@ def _float_classifier(method: str, n: int) -> bytes:
   <Output>{''.join(f'<OutputField name="p{i}" optype="continuous" dataType="float" feature="probability" value="{i}"/>'
                    for i in range(max(n, 2)))}</Output>
   {tables}
- </RegressionModel></PMML>""".encode()
+ </RegressionModel></PMML>""".encode()  # noqa: E501 - PMML text reads one element per line
 
 
 def test_binary_tie_and_extremes_equal_jpmml():

@@ -1,5 +1,5 @@
-from tests.evaluator.conformance import check_backend
 from tests.docs import x_to_y
+from tests.evaluator.conformance import check_backend
 
 
 def test_pypmml_conformance():

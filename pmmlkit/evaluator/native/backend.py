@@ -5,9 +5,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ...errors import RowEvaluationError
 from ...pmml.loader import PmmlDocument
 from ..base import Backend, Columns, Levels, Results
-from ...errors import RowEvaluationError
 from .compile import compile_document
 from .context import Env
 
@@ -50,14 +50,8 @@ class NativeBackend(Backend):
         return out
 
     def evaluate_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        cols = {}
-        for k, v in record.items():
-            if v is None or isinstance(v, str):
-                col = np.empty(1, dtype=object)
-                col[0] = v
-            else:
-                col = np.array([v], dtype=np.float64)
-            cols[k] = col
+        cols = {k: np.array([v], dtype=object if v is None or isinstance(v, str) else np.float64)
+                for k, v in record.items()}
         results = self._evaluate(cols, 1)
         return {k: _scalar(v[0]) for k, v in results.items()}
 

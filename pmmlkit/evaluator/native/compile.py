@@ -6,22 +6,24 @@ LocalTransformations before the element runs, and its Output fields after.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import numpy as np
 import pandas as pd
 
-from ...errors import RowEvaluationError, NativeCompileError, UnsupportedElement
+from ...errors import NativeCompileError, RowEvaluationError, UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
-from .context import NUMERIC_TYPES, Ctx, Env, category_codes
+from .context import NUMERIC_TYPES, Ctx, Env, Expr, category_codes
 from .expressions import define_functions, expression_of, is_missing
 from .result import ModelResult, labels_as
 from .strict import check_document
 from .targets import compile_targets
 
-
 Core = Callable[[Env], ModelResult]
+OutputFn = Callable[[Env, ModelResult, str | None], np.ndarray]  # (env, result, target type) -> column
+Treatment = Callable[[np.ndarray], np.ndarray]
 ElementCompiler = Callable[[Element, Ctx, str], Core]
 ELEMENTS: dict[str, ElementCompiler] = {}
 
@@ -97,7 +99,7 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
     return run
 
 
-def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
+def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict[str, Expr]:
     exprs = {}
     sources: dict[str, set[str]] = {}
     for df in children(parent, "DerivedField") if parent is not None else []:
@@ -112,7 +114,7 @@ def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict:
     return exprs
 
 
-def as_data_type(expr, data_type: str | None):
+def as_data_type(expr: Expr, data_type: str | None) -> Expr:
     """A float field holds 32-bit values (as JPMML does): its expression's result is rounded."""
     if data_type != "float":
         return expr
@@ -128,17 +130,17 @@ def _float32_column(out: np.ndarray) -> np.ndarray:
 _MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the record path
 
 
-def by_distinct_values(expr, source: str, name: str):
+def by_distinct_values(expr: Expr, source: str, name: str) -> Expr:
     """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them.
 
     Small batches (records) look each value up in a bounded memo instead: the result (and
     for a string field its category code) is a pure function of the one input value.
     """
-    memo: dict = {}  # input value -> (result, category code or None)
-    kind: list = []  # the result dtype, once known
-    single: dict = {}  # input value -> read-only 1-row (result, codes) columns, for records
+    memo: dict[object, tuple[object, object]] = {}  # input value -> (result, category code or None)
+    kind: list[np.dtype[Any]] = []  # the result dtype, once known
+    single: dict[object, tuple[np.ndarray, np.ndarray | None]] = {}  # value -> read-only 1-row columns, for records
 
-    def run(env: Env):
+    def run(env: Env) -> np.ndarray:
         col = env.get(source)
         if env.n == 1:
             v = col[0]
@@ -151,7 +153,7 @@ def by_distinct_values(expr, source: str, name: str):
             keys = [None if v is None or v != v else v for v in col.tolist()]
             if kind and all(k in memo for k in keys):
                 hits = [memo[k] for k in keys]
-                if kind[0] == object:
+                if kind[0] == object:  # noqa: E721 - a NumPy dtype against object dtype, not a type check
                     env._codes[name] = np.array([h[1] for h in hits])
                 return np.array([h[0] for h in hits], dtype=kind[0])
             out = expr(env)
@@ -192,7 +194,7 @@ def _frozen(col: np.ndarray) -> np.ndarray:
     return col
 
 
-def _mining_treatments(model: Element, ctx: Ctx) -> list:
+def _mining_treatments(model: Element, ctx: Ctx) -> list[tuple[str, Treatment]]:
     """MiningField missingValueReplacement and outliers, applied as JPMML does before scoring."""
     out = []
     ms = child(model, "MiningSchema")
@@ -203,13 +205,16 @@ def _mining_treatments(model: Element, ctx: Ctx) -> list:
             continue
         numeric = ctx.is_numeric(name)
         fill = ctx.encode(name, replacement) if numeric and replacement is not None else replacement
-        low, high = (float(mf.get(k)) if mf.get(k) is not None else None for k in ("lowValue", "highValue"))
+        low, high = (float(v) if (v := mf.get(k)) is not None else None for k in ("lowValue", "highValue"))
         out.append((name, _treatment(numeric, fill, outliers, low, high)))
     return out
 
 
-def _treatment(numeric: bool, fill: object, outliers: str, low: float | None, high: float | None):
+def _treatment(numeric: bool, fill: float | str | None, outliers: str, low: float | None,
+               high: float | None) -> Treatment:
     def treat(col: np.ndarray) -> np.ndarray:
+        if numeric and len(col) == 1 and outliers == "asIs":  # a record: no array calls (latency)
+            return col if fill is None or col[0] == col[0] else np.array([fill], dtype=np.float64)
         if numeric:
             if outliers in ("asMissingValues", "asExtremeValues"):
                 col = col.astype(np.float64, copy=True)
@@ -219,8 +224,10 @@ def _treatment(numeric: bool, fill: object, outliers: str, low: float | None, hi
                     col[lo | hi] = np.nan
                 else:
                     col[lo], col[hi] = low, high
-            missing = np.isnan(col) if fill is not None else None
-            return np.where(missing, fill, col) if missing is not None and missing.any() else col
+            if fill is None:
+                return col
+            missing = np.isnan(col)
+            return np.where(missing, fill, col) if missing.any() else col
         missing = pd.isna(col) if fill is not None else None
         if missing is None or not missing.any():
             return col  # the very column, so what is known about it (levels, codes) still holds
@@ -230,7 +237,7 @@ def _treatment(numeric: bool, fill: object, outliers: str, low: float | None, hi
     return treat
 
 
-def _outputs(model: Element, ctx: Ctx, path: str) -> list:
+def _outputs(model: Element, ctx: Ctx, path: str) -> list[tuple[str, OutputFn, bool]]:
     out = child(model, "Output")
     fields = []
     for of in children(out, "OutputField") if out is not None else []:
@@ -291,11 +298,11 @@ def _undefined_where(env: Env, name: str, col: np.ndarray, undefined: np.ndarray
     env.derived[name] = read
 
 
-def _as_float32(fn):
+def _as_float32(fn: OutputFn) -> OutputFn:
     return lambda env, r, target_type: _float32_column(fn(env, r, target_type))
 
 
-def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
+def _output_field(of: Element, model: Element, ctx: Ctx, path: str) -> OutputFn:
     feature, value, dtype = of.get("feature", "predictedValue"), of.get("value"), of.get("dataType")
     if feature == "predictedValue":
         def predicted(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
@@ -345,7 +352,7 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str):
                              ["predictedValue", "probability", "transformedValue", "entityId", "clusterAffinity"])
 
 
-def _nearest_output(of: Element, model: Element, feature: str, path: str):
+def _nearest_output(of: Element, model: Element, feature: str, path: str) -> OutputFn:
     """A k-NN model's entityId of rank k (the k-th nearest training instance); rank means nothing elsewhere."""
     rank = float(of.get("rank", "1"))
     if local(model.tag) != "NearestNeighborModel" or feature != "entityId" or rank < 1 or rank != int(rank):
@@ -356,12 +363,13 @@ def _nearest_output(of: Element, model: Element, feature: str, path: str):
     column, numeric = int(rank) - 1, of.get("dataType") in NUMERIC_TYPES
 
     def neighbor(env: Env, r: ModelResult, target_type: str | None) -> np.ndarray:
+        assert r.entities is not None  # every NearestNeighborModel result names its instances
         ids = r.entities[:, column]
         return np.array([float(v) for v in ids]) if numeric else ids
     return neighbor
 
 
-def compile_document(root: Element) -> tuple[Ctx, dict, Core]:
+def compile_document(root: Element) -> tuple[Ctx, dict[str, Expr], Core]:
     """The whole document: field types, TransformationDictionary and the model plan.
 
     Every failure is a PmmlkitError: what the strict check did not catch and a compiler
@@ -376,7 +384,7 @@ def compile_document(root: Element) -> tuple[Ctx, dict, Core]:
             "it") from e
 
 
-def _compile_document(root: Element) -> tuple[Ctx, dict, Core]:
+def _compile_document(root: Element) -> tuple[Ctx, dict[str, Expr], Core]:
     from . import elements  # noqa: F401  (registers the element compilers)
 
     scan = check_document(root)  # refuses what is not implemented, before anything compiles

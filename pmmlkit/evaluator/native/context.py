@@ -1,7 +1,7 @@
 """Compile-time field typing and the run-time column environment of a native plan."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ class Env:
     """
 
     def __init__(self, n: int, cols: dict[str, Column], ctx: Ctx, *,
-                 derived: dict[str, Expr] | None = None, parent: "Env | None" = None,
+                 derived: dict[str, Expr] | None = None, parent: Env | None = None,
                  levels: Levels | None = None):
         self.n = n
         self.cols = cols
@@ -113,7 +113,7 @@ class Env:
             self._codes[name] = col
         return col
 
-    def _owner(self, name: str) -> "Env | None":
+    def _owner(self, name: str) -> Env | None:
         env: Env | None = self
         while env is not None and name not in env.cols and name not in env.derived:
             env = env.parent

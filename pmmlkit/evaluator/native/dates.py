@@ -6,6 +6,8 @@ time-zone offset has no local date-time: that row fails, it is never shifted in 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ...errors import RowEvaluationError
@@ -58,5 +60,6 @@ def seconds_since_midnight(col: np.ndarray) -> np.ndarray:
     return _whole((instant - instant.astype("datetime64[D]")).astype(np.int64), _NS)
 
 
-BODIES = {"dateDaysSinceYear": (days_since_year, 2), "dateSecondsSinceYear": (seconds_since_year, 2),
-          "dateSecondsSinceMidnight": (seconds_since_midnight, 1)}
+BODIES: dict[str, tuple[Callable[..., np.ndarray], int]] = {
+    "dateDaysSinceYear": (days_since_year, 2), "dateSecondsSinceYear": (seconds_since_year, 2),
+    "dateSecondsSinceMidnight": (seconds_since_midnight, 1)}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -34,7 +34,7 @@ def expression_of(parent: Element, ctx: Ctx, path: str) -> Expr:
     raise UnsupportedElement("(no expression)", path, sorted(EXPRESSIONS))
 
 
-def typed_constant(text: str | None, data_type: str | None) -> object:
+def typed_constant(text: str | None, data_type: str | None) -> float | str | None:
     if text is None:
         return None
     if data_type == "boolean":  # booleans are 1/0 columns; PMML writes them true/false (or 1/0)
@@ -46,7 +46,7 @@ def typed_constant(text: str | None, data_type: str | None) -> object:
     return text
 
 
-def full(n: int, value: object) -> np.ndarray:
+def full(n: int, value: float | str | None) -> np.ndarray:
     if value is None or isinstance(value, str):
         out = np.empty(n, dtype=object)
         out[:] = value
@@ -287,4 +287,5 @@ def define_functions(td: Element | None, ctx: Ctx, path: str) -> None:
 EXPRESSIONS.update({"Constant": _constant, "FieldRef": _field_ref, "NormDiscrete": _norm_discrete,
                     "NormContinuous": _norm_continuous, "Discretize": _discretize, "MapValues": _map_values})
 
-from . import functions, text  # noqa: E402,F401  (register Apply and TextIndex)
+from . import functions as _functions  # noqa: E402,F401  (registers the Apply functions)
+from . import text as _text  # noqa: E402,F401  (registers TextIndex)

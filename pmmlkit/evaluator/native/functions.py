@@ -11,8 +11,9 @@ scores the batch row by row so that only the failing rows carry an error.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -20,11 +21,12 @@ import pandas as pd
 
 from ...errors import RowEvaluationError, UnsupportedElement
 from ...pmml.fields import local
-from .context import Ctx, Env, Expr
-from .expressions import EXPRESSIONS, compile_expression, data_type_of, full, is_missing, typed_constant
 from . import dates, normal, text
+from .context import Ctx, Env, Expr
+from .expressions import EXPRESSIONS, UserFunction, compile_expression, data_type_of, full, is_missing, typed_constant
 
 Fn = Callable[..., np.ndarray]
+Mapped = Callable[[np.ndarray | None, np.ndarray, int], np.ndarray]  # mapMissingTo: (kept rows' out, keep, n)
 PROPAGATE, SKIP, STRICT, OWN = "propagate", "skip", "strict", "own"
 
 
@@ -43,7 +45,7 @@ def _stack(xs: tuple[np.ndarray, ...]) -> np.ndarray:
     return np.vstack([np.asarray(x, dtype=np.float64) for x in xs])
 
 
-def _aggregate(reduce: Callable) -> Fn:
+def _aggregate(reduce: Fn) -> Fn:
     def run(*xs: np.ndarray) -> np.ndarray:
         stack = _stack(xs)
         with warnings.catch_warnings():  # a column of missing values only: handled below
@@ -53,7 +55,7 @@ def _aggregate(reduce: Callable) -> Fn:
     return run
 
 
-def _cmp(op: Callable) -> Fn:
+def _cmp(op: Callable[[Any, Any], Any]) -> Fn:
     def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.dtype == object or b.dtype == object:  # strings compare as strings, as JPMML does
             return np.array([op(x, y) for x, y in zip(a.tolist(), b.tolist())], dtype=np.float64)
@@ -161,7 +163,7 @@ def _args(el: Element) -> list[Element]:
     return [c for c in el if local(c.tag) != "Extension"]
 
 
-def ctx_functions(ctx: Ctx) -> dict:
+def ctx_functions(ctx: Ctx) -> dict[str, UserFunction]:
     """The document's DefineFunctions, compiled once (see expressions.define_functions)."""
     return getattr(ctx, "functions", {})
 
@@ -242,7 +244,7 @@ def _user_call(fn: Callable[[int, list[np.ndarray]], np.ndarray], args: list[Exp
     return _with_default(run, el)
 
 
-def _map_missing(el: Element):
+def _map_missing(el: Element) -> Mapped | None:
     value = el.get("mapMissingTo")
     if value is None:
         return None
@@ -258,7 +260,7 @@ def _map_missing(el: Element):
     return mapped
 
 
-def _map_rows(mapped, env: Env, keep: np.ndarray, run: Expr) -> np.ndarray:
+def _map_rows(mapped: Mapped, env: Env, keep: np.ndarray, run: Expr) -> np.ndarray:
     """mapMissingTo where a row's argument is missing; ``run`` computes the ``keep`` rows only."""
     return mapped(_call_rows(env, keep, run) if keep.any() else None, keep, env.n)
 

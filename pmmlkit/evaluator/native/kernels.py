@@ -1,11 +1,17 @@
 """Shared array kernels: vectorized tree descent and the small output transforms."""
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import math
-
 import numpy as np
+
+from . import compiled
+
+# One node for the compiled descent (_ckernels.c's Node): children by node index.
+NODE_DTYPE = np.dtype([("threshold", "f8"), ("feature", "i4"), ("left", "i4"), ("right", "i4"),
+                       ("missing", "i4")], align=True)
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,8 @@ class TreeTables:
     missing: np.ndarray    # intp [2 * nodes]: doubled child for a missing value
     roots: np.ndarray      # intp [trees], doubled
     steps: int             # longest root-to-terminal path
+    nodes: np.ndarray      # NODE_DTYPE [nodes]: the same tables, one record per node (compiled kernels)
+    columns: int           # rows XT must have: 1 + the largest feature tested
 
 
 def two_way_tables(feature: np.ndarray, threshold: np.ndarray, next4: np.ndarray, roots: np.ndarray,
@@ -42,8 +50,15 @@ def two_way_tables(feature: np.ndarray, threshold: np.ndarray, next4: np.ndarray
     left = np.where(low & (threshold == -np.inf), greater, less)
     next_ = np.empty(2 * len(less), dtype=np.intp)
     next_[0::2], next_[1::2] = 2 * left, 2 * greater
-    return TreeTables(np.repeat(np.asarray(feature, dtype=np.intp), 2), np.repeat(thr, 2), next_,
-                      np.repeat(2 * miss, 2), 2 * np.asarray(roots, dtype=np.intp), steps)
+    feature = np.asarray(feature, dtype=np.intp)
+    if len(less) >= 2 ** 30 or (len(feature) and (feature.min() < 0 or feature.max() >= 2 ** 31)):
+        raise ValueError("a forest of over 2**30 nodes or a feature id outside [0, 2**31)")
+    nodes = np.zeros(len(less), dtype=NODE_DTYPE)
+    nodes["threshold"], nodes["feature"] = thr, feature
+    nodes["left"], nodes["right"], nodes["missing"] = left, greater, miss
+    return TreeTables(np.repeat(feature, 2), np.repeat(thr, 2), next_, np.repeat(2 * miss, 2),
+                      2 * np.asarray(roots, dtype=np.intp), steps, nodes,
+                      int(feature.max()) + 1 if len(feature) else 1)
 
 
 CHUNK_ROWS = 512  # rows per pass: keeps the [rows, trees] working set in cache
@@ -55,6 +70,14 @@ def descend(XT: np.ndarray, t: TreeTables) -> np.ndarray:
     ``XT`` is [columns, rows] (one contiguous row per column), so extra columns stack cheaply.
     """
     n = XT.shape[1]
+    ckernels = compiled.kernels()
+    if ckernels is not None:
+        if XT.shape[0] < t.columns:  # the C loop trusts every feature id to index a row of XT
+            raise ValueError(f"descend: XT has {XT.shape[0]} rows; the trees test {t.columns}")
+        out = np.empty((n, len(t.roots)), dtype=np.int64)
+        ckernels.descend(np.ascontiguousarray(XT, dtype=np.float64), n, t.nodes,
+                         t.roots.astype(np.int64, copy=False), t.steps, out)
+        return out
     if n == 1:
         return _descend_record(XT[:, 0], t)[None, :]
     out = np.empty((n, len(t.roots)), dtype=np.intp)
@@ -107,7 +130,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
 
 def running_sum(values: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     """Row sums of [rows, columns], column after column (Java's order, not NumPy's pairwise one)."""
-    acc = np.zeros(len(values), dtype=dtype)
+    acc: np.ndarray = np.zeros(len(values), dtype=dtype)
     for column in values.T:
         acc = acc + column
     return acc
@@ -143,5 +166,6 @@ def cauchit(x: np.ndarray) -> np.ndarray:
     return 0.5 + np.arctan(x) / np.pi
 
 
-INVERSE_LINKS = {"logit": sigmoid, "probit": probit, "cloglog": cloglog, "loglog": loglog, "cauchit": cauchit,
-                 "exp": np.exp, "none": lambda x: x, "identity": lambda x: x, "log": np.exp}
+INVERSE_LINKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "logit": sigmoid, "probit": probit, "cloglog": cloglog, "loglog": loglog, "cauchit": cauchit,
+    "exp": np.exp, "none": lambda x: x, "identity": lambda x: x, "log": np.exp}

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from ...errors import UnsupportedElement
+from ...errors import InvalidPmmlError, UnsupportedElement
 from ...pmml.fields import child, children, local
 from .dates import DATE_FUNCTIONS
 from .supported import CATEGORIES, DATA_TYPES, KINDS, SPECS, Spec, parse_number
 
 MAX_NESTING = 200  # elements inside each other, Nodes excepted (trees are flattened without recursion)
+Link = tuple[Element, "Link | None"]  # (element, its parent's link): a path kept without strings
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Prescan:
 
     types: dict[str, str] = field(default_factory=dict)
     categories: list[tuple[str, str]] = field(default_factory=list)
-    reads: dict[str, tuple] = field(default_factory=dict)  # field -> path of its first reader
+    reads: dict[str, Link] = field(default_factory=dict)  # field -> path of its first reader
 
 
 def check_document(root: Element) -> Prescan:
@@ -36,7 +37,7 @@ def check_document(root: Element) -> Prescan:
     allowed_of: dict[str, set[str]] = {}
     local_of: dict[str, str] = {}  # tag -> local name: tags repeat, splitting them is the walk's cost
     # (element, link, nesting, inside a Segment?)
-    stack: list[tuple[Element, tuple, int, bool]] = [(root, (root, None), 0, False)]
+    stack: list[tuple[Element, Link, int, bool]] = [(root, (root, None), 0, False)]
     while stack:
         el, link, depth, nested = stack.pop()
         name = local_of[el.tag] if el.tag in local_of else local_of.setdefault(el.tag, local(el.tag))
@@ -93,7 +94,7 @@ def _allowed_children(spec: Spec) -> set[str]:
     return out
 
 
-def _check_attributes(el: Element, name: str, spec: Spec, link: tuple) -> None:
+def _check_attributes(el: Element, name: str, spec: Spec, link: Link) -> None:
     for attr, value in el.attrib.items():
         allowed = spec.enums.get(attr)
         if allowed is not None:
@@ -103,10 +104,10 @@ def _check_attributes(el: Element, name: str, spec: Spec, link: tuple) -> None:
             raise UnsupportedElement(f"{name} attribute {attr!r}", _path(link),
                                      sorted(spec.attrs | set(spec.enums)))
         elif attr in spec.numbers:
-            parse_number(value, f"attribute {attr}", _path(link))
+            _number(value, f"attribute {attr}", link)
 
 
-def _check_nested_mining_field(el: Element, link: tuple) -> None:
+def _check_nested_mining_field(el: Element, link: Link) -> None:
     """Inside a Segment only the native compiler treats values (the input contract is top-level)."""
     for attr, implemented in (("missingValueTreatment", ("asIs", "asMean", "asMode", "asMedian", "asValue")),
                               ("invalidValueTreatment", ("returnInvalid", "asIs"))):
@@ -115,15 +116,23 @@ def _check_nested_mining_field(el: Element, link: tuple) -> None:
             raise UnsupportedElement(f"MiningField {attr}={value!r} inside a Segment", _path(link), implemented)
 
 
-def _check_text(el: Element, name: str, spec: Spec, link: tuple) -> None:
+def _check_text(el: Element, name: str, spec: Spec, link: Link) -> None:
     if spec.text_numbers or (name == "Array" and el.get("type") in ("int", "real")):
         for token in (el.text or "").split():
-            parse_number(token, f"{name} text", _path(link))
+            _number(token, f"{name} text", link)
     elif name == "Constant" and el.get("dataType") in ("integer", "float", "double") and el.get("missing") != "true":
-        parse_number((el.text or "").strip(), "Constant text", _path(link))
+        _number((el.text or "").strip(), "Constant text", link)
 
 
-def _date_argument(el: Element, name: str, link: tuple) -> bool:
+def _number(text: str, what: str, link: Link) -> None:
+    """parse_number, the path spelled out only when the text is no number (a forest holds 100,000s)."""
+    try:
+        parse_number(text, what, "")
+    except InvalidPmmlError:
+        parse_number(text, what, _path(link))
+
+
+def _date_argument(el: Element, name: str, link: Link) -> bool:
     """A FieldRef that is a date function's first argument: the one way native reads a date field."""
     parent = link[1][0] if link[1] is not None else None
     return (name == "FieldRef" and parent is not None and local(parent.tag) == "Apply"
@@ -133,7 +142,7 @@ def _date_argument(el: Element, name: str, link: tuple) -> bool:
 _DEFAULT_TYPES = {"DataField": "string", "DerivedField": "double", "OutputField": "string"}
 
 
-def _scan(el: Element, name: str, scan: Prescan, link: tuple) -> None:
+def _scan(el: Element, name: str, scan: Prescan, link: Link) -> None:
     read = el.get(_READER_ATTRS.get(name, "field"))
     if read is not None and read not in scan.reads and not _date_argument(el, name, link):
         scan.reads[read] = link
@@ -156,7 +165,7 @@ def _step(el: Element, parent: Element | None) -> str:
     return f"{name}[{same.index(el) + 1}]" if len(same) > 1 else name
 
 
-def _path(link: tuple | None) -> str:
+def _path(link: Link | None) -> str:
     """The path of an element, spelled out only when an error names it."""
     steps = []
     while link is not None:

@@ -9,7 +9,8 @@ rescaleConstant the initial score.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import overload
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -19,8 +20,10 @@ from ...pmml.fields import child, children
 from .result import ModelResult
 
 Post = Callable[[ModelResult], ModelResult]
-_CASTS = {"round": lambda v: np.floor(v + 0.5),  # Java Math.round: half up, unlike NumPy
-          "ceiling": np.ceil, "floor": np.floor}
+Number = float | np.float32  # np.float32 under x-mathContext="float"
+_CASTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "round": lambda v: np.floor(v + 0.5),  # Java Math.round: half up, unlike NumPy
+    "ceiling": np.ceil, "floor": np.floor}
 
 
 def compile_targets(model: Element, target: str | None, data_type: str | None, path: str, *,
@@ -54,15 +57,18 @@ def _regression(spec: Element | None, data_type: str | None, path: str, float_ma
             or len(values) > 1:
         raise UnsupportedElement("TargetValue value/priorProbability in a regression model", path,
                                  ["one TargetValue with defaultValue"])
-    default = _number(values[0], "defaultValue") if values else None
-    low, high = _number(spec, "min"), _number(spec, "max")
-    factor, constant = _number(spec, "rescaleFactor", 1.0), _number(spec, "rescaleConstant", 0.0)
+    default: Number | None = _number(values[0], "defaultValue") if values else None
+    low: Number | None = _number(spec, "min")
+    high: Number | None = _number(spec, "max")
+    factor: Number = _number(spec, "rescaleFactor", 1.0)
+    constant: Number = _number(spec, "rescaleConstant", 0.0)
     cast = _CASTS.get(spec.get("castInteger", ""))
     if float_math:  # JPMML's float context: every step in 32 bits, constants too
-        low, high, factor, constant, default = (None if c is None else np.float32(c)
-                                                for c in (low, high, factor, constant, default))
+        low, high, default = (None if c is None else np.float32(c) for c in (low, high, default))
+        factor, constant = np.float32(factor), np.float32(constant)
 
     def post(r: ModelResult) -> ModelResult:
+        assert r.value is not None  # the result of a regression model has values
         v = r.value.astype(np.float32) if float_math else r.value
         if default is not None:
             v = np.where(np.isnan(v), default, v)
@@ -80,12 +86,14 @@ def _regression(spec: Element | None, data_type: str | None, path: str, float_ma
 
 
 def _as_float32(r: ModelResult) -> ModelResult:
+    assert r.value is not None  # the result of a regression model has values
     r.value = r.value.astype(np.float32).astype(np.float64)
     return r
 
 
 def _as_integer(r: ModelResult) -> ModelResult:
     """An integer target takes only whole numbers: JPMML refuses the row otherwise (TypeCheckException)."""
+    assert r.value is not None  # the result of a regression model has values
     with np.errstate(invalid="ignore"):
         bad = np.isfinite(r.value) & (r.value != np.floor(r.value))
     if bad.any():
@@ -105,7 +113,7 @@ def _classification(spec: Element, path: str) -> Post | None:
            for v in values):
         raise UnsupportedElement("TargetValue without value and priorProbability in a classification model",
                                  path, ["TargetValue value priorProbability"])
-    priors = {v.get("value", ""): _number(v, "priorProbability") for v in values}
+    priors = {v.get("value", ""): _number(v, "priorProbability", np.nan) for v in values}  # all given (above)
     total = sum(priors.values())
     if total == 0:
         raise InvalidPmmlError(f"the TargetValue priorProbability values at {path} sum to 0; "
@@ -124,6 +132,10 @@ def _classification(spec: Element, path: str) -> Post | None:
     return post
 
 
+@overload
+def _number(el: Element, attr: str, default: float) -> float: ...
+@overload
+def _number(el: Element, attr: str, default: None = None) -> float | None: ...
 def _number(el: Element, attr: str, default: float | None = None) -> float | None:
     text = el.get(attr)
     return default if text is None else float(text)  # checked by the strict walk (supported.py)

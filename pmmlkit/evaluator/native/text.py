@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Callable
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -24,7 +25,7 @@ Fn = Callable[..., np.ndarray]
 _JAVA_BLANKS = "".join(chr(c) for c in range(33))  # String.trim() strips every char <= U+0020
 
 
-def by_value(fn: Callable[[str], object], col: np.ndarray, *, numeric: bool = False) -> np.ndarray:
+def by_value(fn: Callable[[Any], Any], col: np.ndarray, *, numeric: bool = False) -> np.ndarray:
     """``fn`` on each distinct non-missing value of ``col``; missing stays missing."""
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     if numeric:
@@ -117,7 +118,7 @@ def _posix_classes(text: str) -> str:
     """Java's ASCII \\p{Punct}, \\p{Alpha}... as explicit classes (bare, inside a [...])."""
     depth = 0
 
-    def sub(m: re.Match) -> str:
+    def sub(m: re.Match[str]) -> str:
         nonlocal depth
         token = m.group(0)
         if token == "[":
@@ -130,7 +131,7 @@ def _posix_classes(text: str) -> str:
     return _POSIX_RE.sub(sub, text)
 
 
-def _pattern(text: str, path: str, flags: int = 0) -> re.Pattern:
+def _pattern(text: str, path: str, flags: int = 0) -> re.Pattern[str]:
     text = _posix_classes(text)
     if _JAVA_ONLY.search(text):
         raise UnsupportedElement(f"regular expression {text!r} (Java-only syntax)", path,
@@ -141,9 +142,9 @@ def _pattern(text: str, path: str, flags: int = 0) -> re.Pattern:
         raise UnsupportedElement(f"regular expression {text!r} ({e})", path) from None
 
 
-def _per_pattern(fn: Callable[[str, re.Pattern], object]) -> Fn:
+def _per_pattern(fn: Callable[[str, re.Pattern[str]], object]) -> Fn:
     """``fn(value, pattern)`` row by row, for a pattern that is not a constant (each compiled once)."""
-    cache: dict[str, re.Pattern] = {}
+    cache: dict[str, re.Pattern[str]] = {}
 
     def run(s: np.ndarray, pat: np.ndarray) -> np.ndarray:
         out = []
@@ -175,7 +176,7 @@ def _format_number(pattern: str, data_type: str, path: str) -> Callable[[float],
                                  ["%d for integers, %f or %e for decimals (Java refuses the others)"])
 
     def fmt(x: float) -> str:
-        def one(m: re.Match) -> str:
+        def one(m: re.Match[str]) -> str:
             flags, width, prec, c = m.groups()
             if c == "%":
                 return "%"
@@ -333,7 +334,7 @@ def _text_index(el: Element, ctx: Ctx, path: str) -> Expr:
     if term_el is None:
         raise UnsupportedElement("TextIndex without a term expression", path, ["<expression>"])
     term = compile_expression(term_el, ctx, path)
-    cache: dict[str, tuple[tuple[str, ...], Counter]] = {}  # text -> (tokens, word counts), bounded
+    cache: dict[str, tuple[tuple[str, ...], Counter[str]]] = {}  # text -> (tokens, word counts), bounded
     term_words: dict[str, tuple[str, ...]] = {}  # term -> its tokens, bounded
 
     def frequency(text: str, words: tuple[str, ...]) -> int:

@@ -1,3 +1,12 @@
 """Element compilers; importing this package registers every one of them by element name."""
-from . import clustering, general_regression, mining, neural_network, regression, tree  # noqa: F401
-from . import naive_bayes, nearest_neighbor, support_vector_machine  # noqa: F401
+from . import (  # noqa: F401  # noqa: F401
+    clustering,
+    general_regression,
+    mining,
+    naive_bayes,
+    nearest_neighbor,
+    neural_network,
+    regression,
+    support_vector_machine,
+    tree,
+)

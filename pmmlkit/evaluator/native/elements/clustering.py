@@ -7,13 +7,14 @@ import numpy as np
 
 from ....errors import InvalidPmmlError, UnsupportedElement
 from ....pmml.fields import child, children, local
-from ..compile import ModelResult, register
+from ..compile import Core, register
 from ..context import Ctx, Env
+from ..result import ModelResult
 
 MEASURES = ("squaredEuclidean", "euclidean", "cityBlock", "chebychev")
 
 
-def compile_clustering_model(model: Element, ctx: Ctx, path: str):
+def compile_clustering_model(model: Element, ctx: Ctx, path: str) -> Core:
     if model.get("modelClass", "centerBased") != "centerBased":
         raise UnsupportedElement("ClusteringModel modelClass=distributionBased", path, ["centerBased"])
     cm = child(model, "ComparisonMeasure")

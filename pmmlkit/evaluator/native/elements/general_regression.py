@@ -1,39 +1,44 @@
 """GeneralRegressionModel (generalizedLinear, regression, multinomialLogistic): eta through the link."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import UnsupportedElement
 from ....pmml.fields import child, children
-from ..compile import ModelResult, register, target_of
+from ..compile import Core, register, target_of
 from ..context import Ctx, Env
 from ..kernels import INVERSE_LINKS, softmax
+from ..result import ModelResult
 from ..supported import parse_number
 
 MODEL_TYPES = ("regression", "generalLinear", "generalizedLinear", "multinomialLogistic")
+Term = tuple[str, str, float]  # ("factor", field, category code) or ("covariate", field, exponent)
 
 
-def _inverse_link(model: Element, path: str):
+def _inverse_link(model: Element, path: str) -> Callable[[np.ndarray], np.ndarray]:
     link = model.get("linkFunction", "identity")
     if link == "power":
         d = float(model.get("linkParameter", "1"))
         return np.exp if d == 0 else (lambda eta: np.power(eta, 1.0 / d))
     if link not in INVERSE_LINKS:
-        raise UnsupportedElement(f"GeneralRegressionModel linkFunction={link!r}", path, sorted(INVERSE_LINKS) + ["power"])
+        raise UnsupportedElement(f"GeneralRegressionModel linkFunction={link!r}", path,
+                                 sorted(INVERSE_LINKS) + ["power"])
     return INVERSE_LINKS[link]
 
 
-def _design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list]]:
+def _design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list[Term]]]:
     """Parameters, and for each the terms (field, factor code or covariate exponent) it multiplies."""
     plist = child(model, "ParameterList")
     params = [p.get("name", "") for p in children(plist, "Parameter")] if plist is not None else []
     factors = {p.get("name", "") for p in children(child(model, "FactorList") or model, "Predictor")}
-    terms: dict[str, list] = {p: [] for p in params}
+    terms: dict[str, list[Term]] = {p: [] for p in params}
     pp = child(model, "PPMatrix")
     for cell in children(pp, "PPCell") if pp is not None else []:
         field, value = cell.get("predictorName", ""), cell.get("value", "")
+        term: Term
         if field in factors:
             term = ("factor", field, ctx.encode(field, value))
         else:
@@ -43,7 +48,7 @@ def _design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list]]:
     return params, terms
 
 
-def compile_general_regression(model: Element, ctx: Ctx, path: str):
+def compile_general_regression(model: Element, ctx: Ctx, path: str) -> Core:
     if model.get("modelType") not in MODEL_TYPES:
         raise UnsupportedElement(f"GeneralRegressionModel modelType={model.get('modelType')!r}", path, MODEL_TYPES)
     params, terms = _design(model, ctx)
@@ -64,6 +69,9 @@ def compile_general_regression(model: Element, ctx: Ctx, path: str):
         return out
 
     if model.get("functionName") != "classification":
+        if inverse is None:  # it would fail on the first row (None is not callable): refuse it here
+            raise UnsupportedElement("GeneralRegressionModel modelType=multinomialLogistic without "
+                                     "functionName=classification", path, ["functionName=classification"])
         beta = betas.get(None) or next(iter(betas.values()), {})
 
         def run_regression(env: Env) -> ModelResult:

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import warnings
-
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import MODEL_ELEMENTS, child, children, local
-from ..compile import ModelResult, compile_model, float_math, register
-from ..context import Ctx, Env
+from ..compile import Core, compile_model, float_math, register
+from ..context import Ctx, Env, Expr
 from ..kernels import running_sum
 from ..predicates import compile_predicate, predicate_element
+from ..result import ModelResult
 from .tree import CompiledForest, Forest
 
 METHODS = ("sum", "weightedSum", "average", "weightedAverage", "median", "majorityVote",
@@ -40,7 +40,7 @@ def _treats(mining_field: Element) -> bool:
         mining_field.get("outliers", "asIs") != "asIs"
 
 
-def compile_mining_model(model: Element, ctx: Ctx, path: str):
+def compile_mining_model(model: Element, ctx: Ctx, path: str) -> Core:
     seg = child(model, "Segmentation")
     if seg is None:
         raise UnsupportedElement("MiningModel without Segmentation", path, ["Segmentation"])
@@ -74,12 +74,15 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
         if in_float:  # XGBoost: 32-bit scores summed in 32 bits, tree after tree, as JPMML does
             compiled.value = compiled.value.astype(np.float32).astype(np.float64)
 
+        mean_weights = weights if method == "weightedAverage" else np.ones_like(weights)
+        mean = (mean_weights, mean_weights.sum())  # once, not per chunk (a record is one chunk)
+
         def run_forest(env: Env) -> ModelResult:
             if classification:
-                probs = [_forest_vote(method, weights, compiled, nodes, continue_votes)
+                probs = [_forest_vote(method, weights, compiled, nodes, continue_votes, mean)
                          for nodes in compiled.terminal_chunks(env)]
-                return ModelResult(labels=compiled.labels,
-                                   probs=np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
+                return ModelResult(labels=compiled.labels, probs=probs[0] if len(probs) == 1 else
+                                   np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
             combine = _float_sum if in_float else _combine
             values = [combine(method, weights, compiled.value.take(nodes), False)
                       for nodes in compiled.terminal_chunks(env)]
@@ -105,12 +108,14 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
             return _select_first(results, selected, classification)
         if classification:
             labels = tuple(dict.fromkeys(lab for r in results for lab in r.labels))
-            probs = [_align(r, labels) for r in results]
             idx = [np.where(s, _align_index(r, labels), -1) for r, s in zip(results, selected)]
-            probs = [np.where(s[:, None], p, np.nan) for p, s in zip(probs, selected)]
-            return _vote(method, weights, labels, probs, idx, continue_votes=continue_votes,
-                         applicable=np.column_stack(selected))
-        values = np.column_stack([np.where(s, r.value, np.nan) for r, s in zip(results, selected)])
+            # A vote counts labels only: its segments need no probabilities (a k-NN model has none).
+            probs = None if method in ("majorityVote", "weightedMajorityVote") else \
+                [np.where(s[:, None], _align(r, labels), np.nan) for r, s in zip(results, selected)]
+            return ModelResult(labels=labels, probs=_vote(method, weights, labels, probs, idx,
+                                                          continue_votes=continue_votes,
+                                                          applicable=np.column_stack(selected)))
+        values = np.column_stack([np.where(s, _values(r), np.nan) for r, s in zip(results, selected)])
         applicable = np.column_stack(selected)
         out = _combine(method, weights, np.where(applicable, values, np.nan), True)  # unselected: left out
         out[(np.isnan(values) & applicable).any(axis=1)] = np.nan  # a selected segment without prediction
@@ -118,7 +123,7 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str):
     return run
 
 
-def _segment_predicate(segment: Element, ctx: Ctx, path: str):
+def _segment_predicate(segment: Element, ctx: Ctx, path: str) -> Expr | None:
     pred = predicate_element(segment)
     if pred is None or local(pred.tag) == "True":
         return None
@@ -151,27 +156,27 @@ def _float_sum(method: str, weights: np.ndarray, values: np.ndarray, skip_missin
 
 
 def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,
-                 continue_votes: bool) -> np.ndarray:
+                 continue_votes: bool, mean: tuple[np.ndarray, np.float64]) -> np.ndarray:
     """Probabilities of a stacked forest from its [rows, trees] terminals.
 
     Averages take one gather and one weighted sum per label; a row where some tree gave no
-    prediction (NaN) has no average (as in JPMML).
+    prediction (NaN) has no average (as in JPMML). ``mean`` is (weights of the average, their sum).
     """
     if method not in ("average", "weightedAverage"):
         return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes),
-                     continue_votes=continue_votes).probs
-    w = weights if method == "weightedAverage" else np.ones_like(weights)
+                     continue_votes=continue_votes)
+    w, total = mean
     out = np.empty((len(nodes), len(forest.labels)))
     for k, column in enumerate(forest.prob_columns):
         out[:, k] = column.take(nodes) @ w
-    out /= w.sum()
+    out /= total
     return out  # NaN already where a tree gave no prediction
 
 
 def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.ndarray | list[np.ndarray] | None,
           idx: np.ndarray | list[np.ndarray], *, continue_votes: bool,
-          applicable: np.ndarray | None = None) -> ModelResult:
-    """Classification: average the segments' probabilities, or count their (weighted) votes.
+          applicable: np.ndarray | None = None) -> np.ndarray:
+    """Classification probabilities: the segments' probabilities averaged, or their (weighted) votes counted.
 
     ``probs`` is [rows, segments, labels] and ``idx`` [rows, segments] (lists of per-segment
     arrays are stacked); ``applicable`` [rows, segments] marks the segments whose predicate
@@ -179,16 +184,17 @@ def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.n
     prediction makes the row's result missing, except in a vote under "continue": there it
     is a vote for "missing", which wins only with strictly the most (weighted) votes.
     """
-    I = np.stack(idx, axis=1) if isinstance(idx, list) else idx
+    voted = np.stack(idx, axis=1) if isinstance(idx, list) else idx
     w = weights if method.startswith("weighted") else np.ones_like(weights)
-    selected = np.ones(I.shape, bool) if applicable is None else applicable
-    counted = (I >= 0) & selected
-    missing = (I < 0) & selected
+    selected = np.ones(voted.shape, bool) if applicable is None else applicable
+    counted = (voted >= 0) & selected
+    missing = (voted < 0) & selected
     if method in ("majorityVote", "weightedMajorityVote"):
-        acc = np.stack([((I == c) & selected) @ w for c in range(len(labels))], axis=1) if labels \
-            else np.zeros((len(I), 0))
+        acc = np.stack([((voted == c) & selected) @ w for c in range(len(labels))], axis=1) if labels \
+            else np.zeros((len(voted), 0))
     else:
         P = np.stack(probs, axis=1) if isinstance(probs, list) else probs
+        assert P is not None  # only votes come without probabilities
         acc = np.einsum("rsk,s->rk", np.where(counted[:, :, None] & ~np.isnan(P), P, 0.0), w)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = acc / (counted @ w)[:, None]
@@ -200,14 +206,25 @@ def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.n
     else:
         lost = missing.any(axis=1)
     out[lost] = np.nan
-    return ModelResult(labels=labels, probs=out)
+    return out
 
 
 def _align(r: ModelResult, labels: tuple[str, ...]) -> np.ndarray:
+    if r.probs is None:
+        raise RowEvaluationError("a segment gave a label without probabilities (a NearestNeighborModel does), so "
+                                 "the MiningModel cannot average or select them; use majorityVote, or score with "
+                                 "backend='jpmml'")
     out = np.zeros((len(r.probs), len(labels)))
     for j, lab in enumerate(r.labels):
         out[:, labels.index(lab)] = r.probs[:, j]
     return out
+
+
+def _values(r: ModelResult) -> np.ndarray:
+    if r.value is None:
+        raise RowEvaluationError("a segment of a regression MiningModel gave a label, not a number, so it cannot "
+                                 "be combined; make every segment a regression model")
+    return r.value
 
 
 def _align_index(r: ModelResult, labels: tuple[str, ...]) -> np.ndarray:
@@ -228,7 +245,7 @@ def _select_first(results: list[ModelResult], selected: list[np.ndarray], classi
         return ModelResult(labels=labels, probs=probs)
     values = np.full(n, np.nan)
     for j, r in enumerate(results):
-        values[choice == j] = r.value[choice == j]
+        values[choice == j] = _values(r)[choice == j]
     return ModelResult(value=values)
 
 

@@ -8,17 +8,21 @@ input, or a category no PairCounts lists, contributes nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import UnsupportedElement
-from ....pmml.fields import child, children
-from ..compile import ModelResult, register
+from ....pmml.fields import child, children, required_child
+from ..compile import Core, register
 from ..context import Ctx, Env
 from ..kernels import softmax
+from ..result import ModelResult
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+Contribution = Callable[[Env, float], np.ndarray]  # (rows, threshold) -> log-probability per class
 
 
 def _counts(el: Element | None, labels: tuple[str, ...], path: str) -> np.ndarray:
@@ -32,11 +36,11 @@ def _counts(el: Element | None, labels: tuple[str, ...], path: str) -> np.ndarra
     return out
 
 
-def _gaussian(bi: Element, labels: tuple[str, ...], path: str):
+def _gaussian(bi: Element, labels: tuple[str, ...], path: str) -> Contribution:
     field = bi.get("fieldName", "")
     mean, var = np.zeros(len(labels)), np.zeros(len(labels))  # a class without a stat is not multiplied
     used = np.zeros(len(labels), dtype=bool)
-    for stat in children(child(bi, "TargetValueStats"), "TargetValueStat"):
+    for stat in children(required_child(bi, "TargetValueStats", path), "TargetValueStat"):
         dist = child(stat, "GaussianDistribution")
         if dist is None or stat.get("value") not in labels:
             raise UnsupportedElement("TargetValueStat without a GaussianDistribution of a known class",
@@ -59,7 +63,7 @@ def _gaussian(bi: Element, labels: tuple[str, ...], path: str):
     return contribution
 
 
-def _pair_counts(bi: Element, labels: tuple[str, ...], ctx: Ctx, threshold: float, path: str):
+def _pair_counts(bi: Element, labels: tuple[str, ...], ctx: Ctx, threshold: float, path: str) -> Contribution:
     field = bi.get("fieldName", "")
     if child(bi, "DerivedField") is not None:
         raise UnsupportedElement("BayesInput DerivedField", f"{path}/BayesInput[@fieldName={field!r}]",
@@ -81,7 +85,7 @@ def _pair_counts(bi: Element, labels: tuple[str, ...], ctx: Ctx, threshold: floa
     return contribution
 
 
-def compile_naive_bayes(model: Element, ctx: Ctx, path: str):
+def compile_naive_bayes(model: Element, ctx: Ctx, path: str) -> Core:
     if model.get("functionName") != "classification" or model.get("threshold") is None:
         raise UnsupportedElement("NaiveBayesModel without functionName=classification and a threshold", path,
                                  ["classification with threshold"])
@@ -94,7 +98,7 @@ def compile_naive_bayes(model: Element, ctx: Ctx, path: str):
     with np.errstate(divide="ignore"):
         prior = np.log(_counts(out, labels, path))
     parts = []
-    for bi in children(child(model, "BayesInputs"), "BayesInput"):
+    for bi in children(required_child(model, "BayesInputs", path), "BayesInput"):
         if child(bi, "TargetValueStats") is not None:
             parts.append(_gaussian(bi, labels, path))
         else:

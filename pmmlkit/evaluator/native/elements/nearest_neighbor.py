@@ -6,15 +6,18 @@ table order (a stable sort); votes tied first on the training frequency, then on
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import InvalidPmmlError, RowEvaluationError, UnsupportedElement
 from ....pmml.fields import child, children, local
-from ..compile import ModelResult, register, target_of
+from ..compile import Core, register, target_of
 from ..context import NUMERIC_TYPES, Ctx, Env
 from ..kernels import running_sum
+from ..result import ModelResult
 
 # measure -> (power of each |x - y| term, inverse power of the sum; None: none)
 MEASURES = {"euclidean": (2.0, 2.0), "squaredEuclidean": (2.0, None), "cityBlock": (1.0, None),
@@ -30,14 +33,14 @@ def _measure(model: Element, path: str) -> tuple[str, float, float | None]:
     if name not in MEASURES or kind != "distance":
         raise UnsupportedElement(f"ComparisonMeasure {name or '(none)'!r} kind={kind!r}", f"{path}/ComparisonMeasure",
                                  sorted(MEASURES))
-    if name == "minkowski":
+    if name == "minkowski" and el is not None:  # el is there whenever name is
         p = float(el.get("p-parameter", "nan"))
         if not p > 0:
             raise InvalidPmmlError(f"minkowski p-parameter={el.get('p-parameter')!r} at {path}/ComparisonMeasure: "
                                    "write a positive number")
         return name, p, p
     power, inverse = MEASURES[name]
-    return name, power, inverse
+    return name, cast(float, power), inverse  # None only for minkowski, returned above
 
 
 def _table(model: Element, path: str) -> tuple[dict[str, str], list[dict[str, str]]]:
@@ -59,7 +62,7 @@ def _column(rows: list[dict[str, str]], column: str | None) -> list[str | None]:
     return [row.get(column) if column is not None else None for row in rows]
 
 
-def _numbers(cells: list[str | None], data_type: str, where: str) -> np.ndarray:
+def _numbers(cells: Sequence[str | None], data_type: str, where: str) -> np.ndarray:
     try:
         out = np.array([float(c) if c not in (None, "") else np.nan for c in cells])
     except ValueError as e:
@@ -86,7 +89,8 @@ class Instances:
         columns, rows = _table(model, path)
         _check_treatments(model, columns, path)
         self.size = len(rows)
-        inputs = children(child(model, "KNNInputs"), "KNNInput") if child(model, "KNNInputs") is not None else []
+        knn = child(model, "KNNInputs")
+        inputs = children(knn, "KNNInput") if knn is not None else []
         if not inputs:
             raise UnsupportedElement("NearestNeighborModel without KNNInputs", path, ["KNNInputs/KNNInput"])
         self.fields, weights, coords = [], [], []
@@ -111,10 +115,11 @@ class Instances:
                                      ["one distinct id per training instance"])
         self.ids = np.array(ids + [None], dtype=object)  # index -1: no instance
         target = target_of(model)
-        self.target = _column(rows, columns.get(target or "")) if target in columns else [None] * self.size
-        if None in self.target or "" in self.target:
+        cells = _column(rows, columns.get(target or "")) if target in columns else [None] * self.size
+        if None in cells or "" in cells:
             raise UnsupportedElement("TrainingInstances rows without a target value", f"{path}/TrainingInstances",
                                      [f"a {target!r} value in every row"])
+        self.target = [c for c in cells if c is not None]  # every cell: None is refused above
 
 
 def _distances(inst: Instances, X: np.ndarray, measure: str, power: float, inverse: float | None) -> np.ndarray:
@@ -151,7 +156,7 @@ class Scoring:
             return
         numeric = target_type in NUMERIC_TYPES
         key = (lambda v: float(v)) if numeric else (lambda v: v)
-        first: dict = {}
+        first: dict[float | str, str] = {}
         for v in inst.target:
             first.setdefault(key(v), v)
         self.labels = tuple(first.values())
@@ -186,7 +191,7 @@ class Scoring:
         return ModelResult(labels=self.labels, index=index)
 
 
-def compile_nearest_neighbor_model(model: Element, ctx: Ctx, path: str):
+def compile_nearest_neighbor_model(model: Element, ctx: Ctx, path: str) -> Core:
     measure, power, inverse = _measure(model, path)
     inst = Instances(model, ctx, path)
     k = int(model.get("numberOfNeighbors", "0"))

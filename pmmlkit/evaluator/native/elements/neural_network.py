@@ -1,18 +1,20 @@
 """NeuralNetwork: inputs as derived fields, then dense layers as matrix products."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import InvalidPmmlError, UnsupportedElement
-from ....pmml.fields import child, children, local
-from ..compile import ModelResult, register
+from ....pmml.fields import child, children, local, required_child
+from ..compile import Core, register
 from ..context import Ctx, Env
 from ..expressions import expression_of
 from ..kernels import sigmoid, softmax
+from ..result import ModelResult
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "logistic": sigmoid, "tanh": np.tanh, "identity": lambda z: z, "rectifier": lambda z: np.maximum(z, 0.0),
     "exponential": np.exp, "reciprocal": lambda z: 1.0 / z, "square": lambda z: z * z,
     "Gauss": lambda z: np.exp(-z * z), "sine": np.sin, "cosine": np.cos, "arctan": np.arctan,
@@ -20,13 +22,13 @@ ACTIVATIONS = {
 }
 
 
-def compile_neural_network(model: Element, ctx: Ctx, path: str):
+def compile_neural_network(model: Element, ctx: Ctx, path: str) -> Core:
     inputs = child(model, "NeuralInputs")
     ids, exprs = [], []
     for i, ni in enumerate(children(inputs, "NeuralInput") if inputs is not None else []):
-        df = child(ni, "DerivedField")
+        where = f"{path}/NeuralInputs/NeuralInput[{i + 1}]"
         ids.append(ni.get("id", ""))
-        exprs.append(expression_of(df, ctx, f"{path}/NeuralInputs/NeuralInput[{i + 1}]/DerivedField"))
+        exprs.append(expression_of(required_child(ni, "DerivedField", where), ctx, f"{where}/DerivedField"))
     position = {nid: j for j, nid in enumerate(ids)}
     layers = []
     for li, layer in enumerate(children(model, "NeuralLayer")):
@@ -39,23 +41,22 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str):
                     float(con.get("weight", "0"))
         act = layer.get("activationFunction", model.get("activationFunction", "logistic"))
         if act not in ACTIVATIONS:
-            raise UnsupportedElement(f"activationFunction={act!r}", f"{path}/NeuralLayer[{li + 1}]", sorted(ACTIVATIONS))
+            raise UnsupportedElement(f"activationFunction={act!r}", f"{path}/NeuralLayer[{li + 1}]",
+                                     sorted(ACTIVATIONS))
         norm = layer.get("normalizationMethod", model.get("normalizationMethod", "none"))
         layers.append((W, bias, ACTIVATIONS[act], norm))
         position = {nr.get("id", ""): j for j, nr in enumerate(neurons)}
-    outputs = children(child(model, "NeuralOutputs"), "NeuralOutput")
+    outputs = children(required_child(model, "NeuralOutputs", path), "NeuralOutput")
     out_cols = [_neuron(position, o.get("outputNeuron"), f"{path}/NeuralOutputs/NeuralOutput") for o in outputs]
     classification = model.get("functionName") == "classification"
     labels = []
     for o in outputs:
         df = child(o, "DerivedField")
         inner = next((c for c in df if local(c.tag) != "Extension"), None) if df is not None else None
-        if classification and (inner is None or local(inner.tag) != "NormDiscrete"):
+        expected = "NormDiscrete" if classification else "FieldRef"
+        if inner is None or local(inner.tag) != expected:
             raise UnsupportedElement(local(inner.tag) if inner is not None else "NeuralOutput",
-                                     f"{path}/NeuralOutputs", ["NormDiscrete"])
-        if not classification and (inner is None or local(inner.tag) != "FieldRef"):
-            raise UnsupportedElement(local(inner.tag) if inner is not None else "NeuralOutput",
-                                     f"{path}/NeuralOutputs", ["FieldRef"])
+                                     f"{path}/NeuralOutputs", [expected])
         labels.append(inner.get("value", "") if classification else "")
 
     def run(env: Env) -> ModelResult:

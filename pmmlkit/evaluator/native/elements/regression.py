@@ -7,9 +7,10 @@ import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import children, local
-from ..compile import ModelResult, float_math, register
+from ..compile import Core, float_math, register
 from ..context import Ctx, Env
 from ..kernels import INVERSE_LINKS, java_winner, running_sum, softmax
+from ..result import ModelResult
 
 BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit", "none")
 CLASSIFICATION_METHODS = ("softmax", "simplemax", "logit", "none")  # for any number of tables
@@ -177,7 +178,7 @@ def float_classify(values: np.ndarray, method: str, binomial: bool) -> np.ndarra
     return np.where((total == 1)[:, None], e, e / total[:, None])
 
 
-def _float_model(model: Element, tables: list[Element], method: str, path: str):
+def _float_model(model: Element, tables: list[Element], method: str, path: str) -> Core:
     """A RegressionModel with x-mathContext="float": XGBoost's logit/softmax over its float sums."""
     linear = FloatTables(tables, path)
     if model.get("functionName") == "classification":
@@ -206,7 +207,7 @@ def _float_model(model: Element, tables: list[Element], method: str, path: str):
     return run_float_regression
 
 
-def compile_regression_model(model: Element, ctx: Ctx, path: str):
+def compile_regression_model(model: Element, ctx: Ctx, path: str) -> Core:
     tables = [t for t in model if local(t.tag) == "RegressionTable"]
     method = model.get("normalizationMethod", "none")
     if float_math(model, path):

@@ -8,20 +8,22 @@ insertion order). A missing input fails the row, as in JPMML.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
-from ....pmml.fields import child, children, local
-from ..compile import ModelResult, register
+from ....pmml.fields import child, children, local, required_child
+from ..compile import Core, register
 from ..context import Ctx, Env
+from ..result import ModelResult
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType", "SigmoidKernelType")
 _CHUNK = 4096  # rows per block: [rows, vectors, fields] differences stay small
 
 
-def _kernel(model: Element, path: str):
+def _kernel(model: Element, path: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     el = next((c for c in model if local(c.tag) in KERNELS), None)
     if el is None:
         raise UnsupportedElement("SupportVectorMachineModel without a kernel", path, KERNELS)
@@ -47,7 +49,7 @@ def _kernel(model: Element, path: str):
 def _vectors(model: Element, path: str) -> tuple[list[str], dict[str, np.ndarray]]:
     vd = child(model, "VectorDictionary")
     vf = child(vd, "VectorFields") if vd is not None else None
-    if vf is None:
+    if vd is None or vf is None:
         raise UnsupportedElement("SupportVectorMachineModel without VectorDictionary/VectorFields", path,
                                  ["VectorFields of FieldRefs"])
     fields = [c.get("field", "") for c in vf if local(c.tag) == "FieldRef"]
@@ -63,8 +65,8 @@ def _vectors(model: Element, path: str) -> tuple[list[str], dict[str, np.ndarray
 
 
 def _machine(svm: Element, vectors: dict[str, np.ndarray], path: str) -> tuple[np.ndarray, np.ndarray, float]:
-    ids = [sv.get("vectorId", "") for sv in children(child(svm, "SupportVectors"), "SupportVector")]
-    coefs = child(svm, "Coefficients")
+    ids = [sv.get("vectorId", "") for sv in children(required_child(svm, "SupportVectors", path), "SupportVector")]
+    coefs = required_child(svm, "Coefficients", path)
     alphas = np.array([float(c.get("value", "0")) for c in children(coefs, "Coefficient")])
     if len(ids) != len(alphas) or any(i not in vectors for i in ids):
         raise UnsupportedElement("SupportVectorMachine whose support vectors and coefficients do not match",
@@ -73,7 +75,7 @@ def _machine(svm: Element, vectors: dict[str, np.ndarray], path: str) -> tuple[n
     return V, alphas, float(coefs.get("absoluteValue", "0"))
 
 
-def compile_support_vector_machine(model: Element, ctx: Ctx, path: str):
+def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
     kernel = _kernel(model, path)
     fields, vectors = _vectors(model, path)
     machines = children(model, "SupportVectorMachine")

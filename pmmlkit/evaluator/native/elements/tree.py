@@ -1,18 +1,22 @@
 """TreeModel: nodes flattened into TreeTables (see kernels.py); many trees share one set of tables."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import UnsupportedElement
 from ....pmml.fields import children
-from ..compile import ModelResult, float_math, register
-from ..context import Ctx, Env
+from .. import compiled
+from ..compile import Core, float_math, register
+from ..context import Ctx, Env, Expr
 from ..kernels import CHUNK_ROWS, descend, two_way_tables
 from ..predicates import compile_predicate, predicate_element, set_values
+from ..result import ModelResult
 from ..supported import parse_number
 
+DESCENT_CHUNKS = 16  # CHUNK_ROWS blocks per compiled descent call (8192 rows: [rows, trees] stays ~MBs)
 SET_COLUMN = 1 << 30  # feature ids from here on name membership columns of set tests
 MISSING_STRATEGIES = ("nullPrediction", "lastPrediction", "defaultChild", "none")
 # outcome of a numeric test for k = less, equal, greater: 1 true, 0 false
@@ -30,7 +34,7 @@ class Forest:
         self.next_: list[list[int]] = []
         self.slot_of: list[int] = []
         self.columns: dict[str, int] = {}
-        self.virtual: list = []            # compiled predicates standing in as extra columns
+        self.virtual: list[Expr] = []      # compiled predicates standing in as extra columns
         self.sets: dict[tuple[str, tuple[float, ...], bool], int] = {}  # unique set tests -> index
         self.scores: list[str | None] = []
         self.dists: list[dict[str, float]] = []
@@ -64,9 +68,11 @@ class Forest:
     def _slot(self, node: Element) -> int:
         score = node.get("score")
         dist = {}
-        for sd in children(node, "ScoreDistribution"):
+        sds = _kids(node, "ScoreDistribution")
+        for sd in sds:
             label = sd.get("value", "")
-            dist[label] = float(sd.get("probability") or sd.get("recordCount", "0"))
+            count = sd.get("recordCount", "0")
+            dist[label] = float(sd.get("probability") or count)
             if label not in self.labels:
                 self.labels.append(label)
         if self.classification and score is None and dist:  # JPMML would pick the likeliest; not done here
@@ -76,7 +82,7 @@ class Forest:
             self.labels.append(score)
         if not self.classification and score is not None:
             parse_number(score, "Node score", f"{self.path}/Node[@id={node.get('id')!r}]")
-        total = sum(dist.values()) if not any(sd.get("probability") for sd in children(node, "ScoreDistribution")) else 1.0
+        total = sum(dist.values()) if not any(sd.get("probability") for sd in sds) else 1.0
         self.scores.append(score)
         self.dists.append({k: v / total for k, v in dist.items()} if total else {})
         return len(self.scores) - 1
@@ -93,7 +99,7 @@ class Forest:
             key = id(node)
             if key in self.memo:
                 continue
-            kids = children(node, "Node")
+            kids = _kids(node, "Node")
             if not ready:
                 terms[key] = self._terminal(self._slot(node))
                 if kids:
@@ -121,7 +127,7 @@ class Forest:
             kind = pred.tag.rsplit("}", 1)[-1] if pred is not None else "True"
             if kind == "True":
                 after = self.memo[id(kid)]
-            elif kind != "False":
+            elif kind != "False" and pred is not None:  # (pred is None only for kind True)
                 after = self._test(pred, self.memo[id(kid)], after, after if unknown < 0 else unknown)
         return after
 
@@ -150,9 +156,12 @@ class Forest:
             self._column(field)
             values = set_values(pred) if kind == "SimpleSetPredicate" else [pred.get("value", "")]
             inside = pred.get("booleanOperator", "isIn") == "isIn" if kind == "SimpleSetPredicate" else op == "equal"
-            key = (field, tuple(sorted(self.ctx.encode(field, v) for v in values)), inside)
+            # "not in S" reads the column of "in S" with the outcomes swapped: one column for both,
+            # so a test and its complement share a column and thread_tests can join them.
+            key = (field, tuple(sorted(self.ctx.encode(field, v) for v in values)), True)
             idx = self._node(SET_COLUMN + self.sets.setdefault(key, len(self.sets)), 0.5, -1)
-            self.next_[idx] = [on_false, on_false, on_true, on_unknown]
+            yes, no = (on_true, on_false) if inside else (on_false, on_true)
+            self.next_[idx] = [no, no, yes, on_unknown]
             return idx
         # Anything else (CompoundPredicate, numeric equality...) becomes a precomputed 1/0/NaN column.
         self.virtual.append(compile_predicate(pred, self.ctx, self.path))
@@ -160,7 +169,7 @@ class Forest:
         self.next_[idx] = [on_false, on_false, on_true, on_unknown]
         return idx
 
-    def finish(self) -> "CompiledForest":
+    def finish(self) -> CompiledForest:
         return CompiledForest(self)
 
 
@@ -185,8 +194,9 @@ class CompiledForest:
         self.n_sets = len(f.sets)
         self._set_keys = [key for key, _ in order]
         self._groups: list[tuple[int, int, int, np.ndarray]] | None = None
-        self.tables = two_way_tables(np.array(feature), np.array(f.threshold), np.array(f.next_),
-                                     np.array(f.roots), _steps(f.next_, f.roots))
+        next4 = thread_tests(np.array(feature), np.array(f.threshold), np.array(f.next_, dtype=np.intp))
+        self.tables = two_way_tables(np.array(feature), np.array(f.threshold), next4,
+                                     np.array(f.roots), _steps(next4, f.roots))
         slot = np.repeat(np.array(f.slot_of, dtype=np.intp), 2)  # slot -1: the null terminal
         self.labels = tuple(f.labels)
         scores = f.scores + [None]
@@ -208,18 +218,38 @@ class CompiledForest:
 
     def features(self, env: Env) -> np.ndarray:
         """[columns, rows] the trees test, as numbers (category codes for strings)."""
+        if env.n == 1 and not self.virtual:
+            return np.array([self._number(env, name) for name in self.fields])[:, None]
         cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
         return np.concatenate(cols).reshape(len(cols), env.n) if cols else np.zeros((1, env.n))
+
+    def _number(self, env: Env, name: str) -> float:
+        """A record's value of ``name`` as env.num gives it, without its per-column cost (latency)."""
+        col = env.get(name)
+        if self.ctx.is_numeric(name):
+            return col[0]
+        if col.dtype != object:
+            return env.num(name)[0]
+        v = col[0]
+        return np.nan if v is None else self.ctx.vocab.get(name, {}).get(v, -1)
 
     def terminals(self, env: Env) -> np.ndarray:
         """[rows, trees] doubled terminal node of every row in every tree."""
         return np.concatenate(list(self.terminal_chunks(env)))
 
-    def terminal_chunks(self, env: Env):
-        """The same, CHUNK_ROWS rows at a time: big ensembles never hold [rows, trees] at once."""
+    def terminal_chunks(self, env: Env) -> Iterator[np.ndarray]:
+        """The same, CHUNK_ROWS rows at a time: big ensembles never hold [rows, trees] at once.
+
+        The compiled descent takes DESCENT_CHUNKS of them per call: fewer GIL hand-overs when
+        threads share a batch. Callers still get (and combine) CHUNK_ROWS rows at a time, so
+        their arithmetic is the same on both kernel paths.
+        """
         XT = self.features(env)
-        for start in range(0, max(env.n, 1), CHUNK_ROWS):
-            yield descend(self._with_sets(XT[:, start:start + CHUNK_ROWS]), self.tables)
+        step = CHUNK_ROWS * (DESCENT_CHUNKS if compiled.kernels() is not None else 1)
+        for start in range(0, max(env.n, 1), step):
+            nodes = descend(self._with_sets(XT[:, start:start + step]), self.tables)
+            for at in range(0, max(len(nodes), 1), CHUNK_ROWS):
+                yield nodes[at:at + CHUNK_ROWS]
 
     def _with_sets(self, XT: np.ndarray) -> np.ndarray:
         """XT plus one membership row per distinct set test: 1 in, 0 out, NaN missing."""
@@ -262,22 +292,49 @@ class CompiledForest:
         return self._groups
 
 
-def _steps(next_: list[list[int]], roots: list[int]) -> int:
-    depth: dict[int, int] = {}
-    for start in roots:  # iterative DFS for the longest path; terminals point to themselves
-        stack = [(start, False)]
-        while stack:
-            node, done = stack.pop()
-            succ = [s for s in set(next_[node]) if s != node]
-            if done:
-                depth[node] = 1 + max((depth[s] for s in succ), default=-1)
-            elif node not in depth:
-                stack.append((node, True))
-                stack.extend((s, False) for s in succ if s not in depth)
-    return max((depth[r] for r in roots), default=0) + 1
+def _kids(node: Element, name: str) -> list[Element]:
+    """children(node, name) for a Node, in C: a PMML Node's children share its namespace."""
+    tag = node.tag
+    return node.findall(tag[:tag.index("}") + 1] + name if tag.startswith("{") else name)
 
 
-def compile_tree_model(model: Element, ctx: Ctx, path: str):
+def thread_tests(feature: np.ndarray, threshold: np.ndarray, next4: np.ndarray) -> np.ndarray:
+    """Per-node [less, equal, greater, missing] successors with repeated tests skipped.
+
+    A test whose outcome leads to a test of the same column against the same threshold
+    (PMML trees write "x <= t" then "x > t", "= v" then "!= v") already knows that test's
+    outcome: it goes straight to where that test would send the row. Every row reaches the
+    terminal it reached before, in about half the steps.
+    """
+    out = next4.copy()
+    live = ~np.isnan(threshold)  # terminals have no test (NaN threshold)
+    own = np.arange(len(out))
+    for _ in range(len(out)):  # each pass joins one more test of a chain; chains are short
+        joined = out.copy()
+        for k in range(4):
+            succ = out[:, k]
+            same = live & live[succ] & (feature[succ] == feature) & (threshold[succ] == threshold) & (succ != own)
+            joined[same, k] = out[succ[same], k]
+        # Only where "equal" still goes with one side: the descent has two-way tests (two_way_tables).
+        better = ((joined[:, 1] == joined[:, 0]) | (joined[:, 1] == joined[:, 2])) & (joined != out).any(axis=1)
+        if not better.any():
+            break
+        out[better] = joined[better]
+    return out
+
+
+def _steps(next4: np.ndarray, roots: list[int]) -> int:
+    """1 + the longest root-to-terminal path: level after level over the DAG (terminals loop to themselves)."""
+    frontier, steps = np.unique(np.asarray(roots, dtype=np.intp)), 1
+    while True:
+        succ = next4[frontier].ravel()
+        succ = np.unique(succ[succ != np.repeat(frontier, next4.shape[1])])
+        if not len(succ):
+            return steps
+        frontier, steps = succ, steps + 1
+
+
+def compile_tree_model(model: Element, ctx: Ctx, path: str) -> Core:
     classification = model.get("functionName") == "classification"
     forest = Forest(ctx, classification=classification)
     forest.add_tree(model, path)

@@ -1,0 +1,102 @@
+"""Large batches scored on several cores: row chunks evaluated concurrently, results joined in order.
+
+The compiled kernels and NumPy's large array loops release the GIL, so threads of one process
+share the work without copying the model. Only the backend's part is split: the input contract
+before it is GIL-bound (pandas factorising strings), and splitting it too measured slower (threads
+waiting on each other's GIL). Chunks start at multiples of kernels.CHUNK_ROWS, the rows the tree
+kernels take at a time, so every row meets the very same arithmetic as in a single-threaded call:
+the answers are identical, bit for bit.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ...errors import ConfigError
+from ..base import Columns, Levels, Results
+from .kernels import CHUNK_ROWS
+
+MIN_ROWS_PER_THREAD = 16 * CHUNK_ROWS  # below ~8k rows a thread costs more than it saves
+
+Evaluate = Callable[[Columns, int, "Levels | None"], "tuple[Results, list[str | None] | None]"]
+
+_pool: tuple[ThreadPoolExecutor, int] | None = None  # (pool, workers), shared by every evaluator
+_pool_lock = threading.Lock()
+
+
+def cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_threads(threads: int | None) -> int:
+    """``threads=`` of an Evaluator: None means every core this process may use."""
+    if threads is None:
+        return cores()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"threads={threads!r}; expected a whole number of threads >= 1 (or None: all cores)")
+    return threads
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The process's pool, grown when an evaluator asks for more threads. Its tasks never wait on it."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[1] < workers:
+            if _pool is not None:
+                _pool[0].shutdown(wait=False)  # its running chunks finish; new ones go to the larger pool
+            _pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pmmlkit-native"), workers)
+        return _pool[0]
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = None  # a forked child has none of its parent's threads: it starts a pool of its own
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def splits(n_rows: int, threads: int) -> bool:
+    """Whether a batch of ``n_rows`` is split over ``threads``."""
+    return threads > 1 and len(bounds(n_rows, threads)) > 1
+
+
+def bounds(n_rows: int, threads: int) -> list[tuple[int, int]]:
+    """Row ranges for up to ``threads`` workers, each starting at a multiple of CHUNK_ROWS."""
+    parts = min(threads, n_rows // MIN_ROWS_PER_THREAD)
+    if parts <= 1:
+        return [(0, n_rows)]
+    step = -(-n_rows // parts)
+    step = -(-step // CHUNK_ROWS) * CHUNK_ROWS
+    return [(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+
+
+def evaluate_split(evaluate: Evaluate, columns: Columns, n_rows: int, levels: Levels | None, *,
+                   threads: int) -> tuple[Results, list[str | None] | None]:
+    """``evaluate(columns, n_rows, levels)`` over row chunks on ``threads`` threads, joined in order."""
+    if not splits(n_rows, threads):
+        return evaluate(columns, n_rows, levels)
+    parts = bounds(n_rows, threads)
+
+    def run(a: int, b: int) -> tuple[Results, list[str | None] | None]:
+        return evaluate({k: v[a:b] for k, v in columns.items()}, b - a,
+                        {k: (slots[a:b], values) for k, (slots, values) in levels.items()} if levels else None)
+
+    futures = [_executor(len(parts)).submit(run, a, b) for a, b in parts]
+    answers = [f.result() for f in futures]  # the first failure propagates, as in one call
+    results: Results = {name: np.concatenate([np.asarray(r[name]) for r, _ in answers])
+                        for name in answers[0][0]}
+    if all(errors is None for _, errors in answers):
+        return results, None
+    joined: list[str | None] = []
+    for (a, b), (_, errors) in zip(parts, answers):
+        joined.extend(errors if errors is not None else [None] * (b - a))
+    return results, joined

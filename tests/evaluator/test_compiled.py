@@ -1,0 +1,176 @@
+"""The compiled kernels against the NumPy fallback (bit for bit), the kernel switch, and multi-core batches."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pmmlkit import Evaluator
+from pmmlkit.errors import ConfigError
+from pmmlkit.evaluator.native import compiled, kernels, parallel
+from pmmlkit.evaluator.native.elements.tree import thread_tests
+from pmmlkit.evaluator.probe import probe_rows
+from pmmlkit.pmml.loader import parse
+from tests.evaluator.kernels import available
+from tests.evaluator.native_docs import real_documents, tree_regression
+
+REAL = real_documents()
+needs_c = pytest.mark.skipif(not available("c"), reason="the compiled kernels are not built or turned off")
+
+
+@pytest.fixture(autouse=True)
+def _restore_kernels():
+    before = compiled.name()
+    yield
+    compiled.use(before)
+
+
+def _scores(raw: bytes, frame: pd.DataFrame, kind: str, *, threads: int = 1) -> pd.DataFrame:
+    compiled.use(kind)
+    return Evaluator.from_bytes(raw, backend="native", threads=threads).predict_batch(frame, errors="column")
+
+
+@needs_c
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_compiled_equals_numpy_bit_for_bit(name):
+    """Every real document (forests, boosted trees, GLMs) on rows probing each split from both sides."""
+    raw = REAL[name]
+    frame = probe_rows(parse(raw), max_rows=3_000)
+    c, numpy = _scores(raw, frame, "c"), _scores(raw, frame, "numpy")
+    pd.testing.assert_frame_equal(c, numpy, check_exact=True)
+    for record in frame.head(40).to_dict("records"):  # records take their own short cuts
+        record = {k: None if v is None or v != v else v for k, v in record.items()}
+        compiled.use("c")
+        try:
+            got = Evaluator.from_bytes(raw, backend="native").predict(record)
+        except Exception as e:  # noqa: BLE001 - the other path must fail alike
+            compiled.use("numpy")
+            with pytest.raises(type(e)):
+                Evaluator.from_bytes(raw, backend="native").predict(record)
+            continue
+        compiled.use("numpy")
+        assert Evaluator.from_bytes(raw, backend="native").predict(record) == got
+
+
+@pytest.mark.parametrize("name", ["sklearn_rfc", "sklearn_gbc", "sklearn_dtr", "both_sides"])
+def test_joined_tests_reach_the_same_terminals(name, monkeypatch):
+    """thread_tests skips a test whose outcome is known: every row ends where it did, in fewer steps.
+
+    ``both_sides`` writes "x <= t" and "x > t" (as sklearn2pmml's compact=False does); the real
+    documents here are compacted (one test per split), so they take as many steps as before.
+    """
+    from pmmlkit.evaluator.native.elements import tree
+
+    compiled.use("numpy")
+    raw = tree_regression() if name == "both_sides" else REAL[name]
+    frame = probe_rows(parse(raw), max_rows=2_000)
+    steps: list[int] = []
+    count_steps = tree._steps
+    monkeypatch.setattr(tree, "_steps", lambda next4, roots: steps.append(count_steps(next4, roots)) or steps[-1])
+    with monkeypatch.context() as m:
+        m.setattr(tree, "thread_tests", lambda feature, threshold, next4: next4)  # the tables as written
+        plain = Evaluator.from_bytes(raw, backend="native", verify=False).predict_batch(frame, errors="column")
+    before, steps[:] = max(steps), []
+    joined = Evaluator.from_bytes(raw, backend="native", verify=False).predict_batch(frame, errors="column")
+    pd.testing.assert_frame_equal(joined, plain, check_exact=True)
+    assert max(steps) < before if name == "both_sides" else max(steps) <= before
+
+
+def test_thread_tests_keeps_tests_two_way():
+    """x < 1 then x <= 1: joining both would tell equal apart from both sides, so it is not done."""
+    feature = np.array([0, 0, 0, 0, 0])
+    threshold = np.array([1.0, 1.0, np.nan, np.nan, np.nan])
+    next4 = np.array([[2, 1, 1, 2], [3, 3, 4, 2], [2, 2, 2, 2], [3, 3, 3, 3], [4, 4, 4, 4]])
+    out = thread_tests(feature, threshold, next4)
+    assert ((out[:, 1] == out[:, 0]) | (out[:, 1] == out[:, 2])).all()
+    np.testing.assert_array_equal(out[0], [2, 1, 1, 2])  # unchanged: "equal" would go to a third place
+
+
+@needs_c
+def test_descent_refuses_tables_wider_than_the_inputs():
+    compiled.use("c")
+    t = kernels.two_way_tables(np.array([3, 0, 0]), np.array([0.5, np.nan, np.nan]),
+                               np.array([[1, 1, 2, 1], [1, 1, 1, 1], [2, 2, 2, 2]]), np.array([0]), 2)
+    with pytest.raises(ValueError, match="XT has 2 rows; the trees test 4"):
+        kernels.descend(np.zeros((2, 5)), t)
+
+
+def test_kernel_switch(monkeypatch):
+    assert compiled.use("numpy") == "numpy"
+    with pytest.raises(ConfigError, match="PMMLKIT_NATIVE_KERNELS='fast'; expected one of"):
+        compiled.use("fast")
+    monkeypatch.setitem(sys.modules, "pmmlkit.evaluator.native._ckernels", None)  # as if never built
+    assert compiled.use("auto") == "numpy"
+    with pytest.raises(ConfigError, match="compiled kernels are not built"):
+        compiled.use("c")
+
+
+def test_a_stale_build_is_never_used(monkeypatch, caplog):
+    """An extension built from another _ckernels.c (another node layout) would answer wrongly."""
+    import types
+
+    stale = types.ModuleType("_ckernels")
+    stale.ABI = compiled.ABI - 1
+    monkeypatch.setitem(sys.modules, "pmmlkit.evaluator.native._ckernels", stale)
+    assert compiled.use("auto") == "numpy"
+    assert "stale build" in caplog.text
+    with pytest.raises(ConfigError, match="stale build"):
+        compiled.use("c")
+
+
+def test_environment_variable_chooses_the_fallback(monkeypatch):
+    monkeypatch.setenv(compiled.ENV, "numpy")
+    monkeypatch.setattr(compiled, "_chosen", False)  # resolved again, from the environment
+    assert compiled.name() == "numpy"
+
+
+def test_threads_option_is_checked():
+    raw = REAL["sklearn_rfc"]
+    assert Evaluator.from_bytes(raw, backend="native").threads == parallel.cores()
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ConfigError, match="threads="):
+            Evaluator.from_bytes(raw, backend="native", threads=bad)
+
+
+def test_bounds_start_at_chunk_multiples_and_small_batches_stay_whole():
+    assert parallel.bounds(5_000, 8) == [(0, 5_000)]
+    parts = parallel.bounds(100_001, 3)
+    assert len(parts) == 3 and parts[0][0] == 0 and parts[-1][1] == 100_001
+    assert all(a % kernels.CHUNK_ROWS == 0 for a, _ in parts)
+    assert all(b == c for (_, b), (c, _) in zip(parts, parts[1:]))
+
+
+@pytest.mark.parametrize("name", ["sklearn_rfc", "sklearn_gbr", "sklearn_logreg"])
+def test_threads_give_the_answers_of_one_thread(name):
+    """A batch split over 3 threads (odd size, bad rows among them) equals the single-threaded one."""
+    raw = REAL[name]
+    probe = probe_rows(parse(raw), max_rows=4_000)
+    rng = np.random.default_rng(7)
+    n = 3 * parallel.MIN_ROWS_PER_THREAD + 77
+    frame = probe.iloc[rng.integers(0, len(probe), n)].reset_index(drop=True)
+    one = Evaluator.from_bytes(raw, backend="native", threads=1).predict_batch(frame, errors="column")
+    ev = Evaluator.from_bytes(raw, backend="native", threads=3)
+    assert len(parallel.bounds(n, 3)) == 3
+    pd.testing.assert_frame_equal(ev.predict_batch(frame, errors="column"), one, check_exact=True)
+
+
+def test_threads_raise_what_one_thread_raises():
+    """errors="raise": the first bad row's InputError, even when a later chunk holds it (the contract
+    checks every row before any is scored), as in one thread."""
+    from pmmlkit.errors import InputError
+
+    raw = REAL["sklearn_rfc"]
+    probe = probe_rows(parse(raw), max_rows=4_000)
+    clean = probe.dropna().head(1)
+    n = 3 * parallel.MIN_ROWS_PER_THREAD
+    frame = pd.concat([clean] * n, ignore_index=True)
+    frame.loc[n - 5, frame.columns[0]] = "not a number"
+    frame.loc[n - 2, frame.columns[0]] = "nor this"
+    raised = []
+    for threads in (1, 3):
+        with pytest.raises(InputError) as caught:
+            Evaluator.from_bytes(raw, backend="native", threads=threads).predict_batch(frame)
+        raised.append(str(caught.value))
+    assert raised[0] == raised[1] and f"row {n - 5}" in raised[0]
