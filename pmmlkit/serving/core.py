@@ -215,7 +215,7 @@ class ScoringCore:
             scored = Scored(loaded.version.name, loaded.number, answers.results, found,
                             loaded.evaluator.error_column, keep,
                             (*loaded.evaluator.target_fields, *loaded.evaluator.output_fields))
-            if self.monitoring.enabled:
+            if self.monitoring.wants(loaded.version):
                 self.monitoring.observe(loaded.version, latency_ms(start), _records(data), scored.results, found)
             if errors == "raise" and scored.rejected:
                 raise RecordRejected(scored.first_error())

@@ -74,10 +74,14 @@ class Monitoring:
         if self.request_log is not None:
             self.request_log.close()
 
+    def wants(self, version: Version) -> bool:
+        """Is there anything to record of ``version``'s requests? (No log, no profile: nothing.)"""
+        return self.request_log is not None or (self.drift and PROFILE in version.manifest.files)
+
     def observe(self, version: Version, latency_ms: float, records: list[dict[str, Any]],
                 results: list[dict[str, Any] | None], errors: list[str | None]) -> None:
         """Queue one request's records (cheap: the work happens in the drain)."""
-        if not self.enabled or not records:
+        if not records:
             return
         with self._lock:
             if self._queued + len(records) > QUEUE_RECORDS:
