@@ -110,9 +110,10 @@ def test_a_java_error_without_a_message_is_still_reported():
     silent = PySparkException(message="")
     err = java_failure(silent, "PMML export (JPMML-SparkML)")
     assert isinstance(err, TrainingError)
+    hint = " (pmmlkit --verbose shows the full trace)"
     assert str(err) == ("PMML export (JPMML-SparkML) failed: PySparkException: "
-                        "(no message; see the Spark driver log)")
+                        "(no message; see the Spark driver log)" + hint)
     try:
         raise silent from ValueError("the cause says why")
     except PySparkException as chained:
-        assert str(java_failure(chained, "export")).endswith("PySparkException: the cause says why")
+        assert str(java_failure(chained, "export")).endswith("PySparkException: the cause says why" + hint)

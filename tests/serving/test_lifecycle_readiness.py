@@ -66,12 +66,12 @@ def test_require_must_be_served():
     assert ServerConfig.from_json(config.to_json()) == config
 
 
-def test_cli_require_option_reaches_the_config(monkeypatch):
+def test_cli_require_option_reaches_the_config(monkeypatch, tmp_path):
     from pmmlkit.cli import main
 
     seen = {}
     monkeypatch.setattr("pmmlkit.serving.run.serve", lambda **kw: seen.update(kw))
-    result = CliRunner().invoke(main, ["serve", "--repo", "r", "--require", "a", "--require", "b"])
+    result = CliRunner().invoke(main, ["serve", "--repo", str(tmp_path), "--require", "a", "--require", "b"])
     assert result.exit_code == 0, result.output
     assert seen["config"].required == ("a", "b")
 
