@@ -25,7 +25,7 @@ from ..evaluator import Evaluator, own_column
 from ..evaluator.native.parallel import check_threads
 from ..formats import STDIO, compression, data_format
 from .output import OutputLayout
-from .pipeline import ordered_map
+from .pipeline import ordered_map, prefetched
 from .readers import DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_ROWS, DEFAULT_MAX_CELL_BYTES, Chunk, Reject, open_input
 from .sink import Sink, is_special
 
@@ -118,7 +118,8 @@ def score_file(evaluator: Evaluator, input_path: str, output_path: str, *,
         rej = Sink(rejects_path, "csv", what="rejects file")
         stack.callback(rej.discard)
         bar = stack.enter_context(_progress(progress))
-        work = ((chunk, reader.take_rejects()) for chunk in reader.chunks())
+        # Read in a thread of its own: the next chunk is parsed while this thread writes.
+        work = prefetched((chunk, reader.take_rejects()) for chunk in reader.chunks())
         for done in ordered_map(scorer, work, workers=_workers(evaluator, threads)):
             out.write_payload(done.output)
             if len(done.rejects):

@@ -113,3 +113,37 @@ def test_threads_must_be_a_positive_number(tmp_path, ev):
     src.write_text("id,x1,x2,device\n1,0.5,3,ios\n")
     with pytest.raises(ConfigError, match="threads=0"):
         score_file(ev, str(src), str(tmp_path / "out.csv"), threads=0)
+
+
+def test_prefetched_keeps_order_raises_in_order_and_stops_its_reader():
+    import threading
+
+    from pmmlkit.scoring.pipeline import prefetched
+
+    assert list(prefetched(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("bad chunk")
+
+    got = []
+    with pytest.raises(ValueError, match="bad chunk"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    gen = prefetched(endless(), depth=1)
+    assert next(gen) == 0
+    gen.close()  # the consumer stops early: the reader thread ends too, a bounded number of items later
+    assert not any(t.name == "pmmlkit-read" for t in threading.enumerate())
+    assert len(produced) <= 4
