@@ -11,6 +11,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -55,7 +56,8 @@ def _time_batch(ev, df: pd.DataFrame, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _time_records(ev, records: list[dict]) -> tuple[float, float]:
+def time_records(ev: Any, records: list[dict[str, Any]]) -> tuple[float, float]:
+    """Single-record ``predict`` latency over ``records`` after a warm-up: (p50, p99) in µs."""
     for r in records[:50]:
         ev.predict(r)
     lat = []
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         for backend in BACKENDS:
             ev = Evaluator.from_bytes(raw, backend=backend, verify=False)
             batch = _time_batch(ev, score, args.repeats)
-            p50, p99 = _time_records(ev, records)
+            p50, p99 = time_records(ev, records)
             stats[backend] = (batch, p50, p99)
             print(f"{model_name} / {backend}: batch {batch:.3f}s, p50 {p50:.0f}µs, p99 {p99:.0f}µs", file=sys.stderr)
         rows.append((model_name, stats))

@@ -28,6 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.bench_evaluators import time_records
 from benchmarks.peer_models import MODELS, fitted, raw_rows
 
 SLOW = ("jpmml", "pypmml")
@@ -102,14 +103,7 @@ def _record_p50(raw: bytes, df: pd.DataFrame, n: int) -> float:
 
     ev = Evaluator.from_bytes(raw, backend="native", verify=False)
     records = [{k: None if v != v else v for k, v in r.items()} for r in df.head(n).to_dict("records")]
-    for r in records[:100]:
-        ev.predict(r)
-    lat = []
-    for r in records:
-        start = time.perf_counter()
-        ev.predict(r)
-        lat.append(time.perf_counter() - start)
-    return statistics.median(lat) * 1e6
+    return time_records(ev, records)[0]
 
 
 _COLD = """
