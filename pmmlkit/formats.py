@@ -8,8 +8,12 @@ would write a CSV into ``x.json``.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("csv", "parquet")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -49,3 +53,22 @@ def data_format(path: str, explicit: str | None = None, *, what: str = "data") -
         f"cannot tell the format of the {what} {str(path)!r} from its extension; name a {csv_names} file "
         f"(optionally compressed: {', '.join(COMPRESSION_SUFFIXES)}), a .parquet/.pq file or folder, "
         f"or give the format explicitly ({', '.join(FORMATS)})")
+
+
+def read_frame(path: str, *, what: str, as_text: bool = False) -> pd.DataFrame:
+    """A whole CSV (compressed or not) or Parquet file as a DataFrame, its format by ``data_format``.
+
+    ``as_text`` reads CSV cells as text (``"01"`` stays ``"01"``, an empty cell is missing), as
+    the input contract sees them; otherwise pandas infers the column types.
+    """
+    import pandas as pd
+
+    fmt = data_format(path, what=what)
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        if as_text:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{what} {path!r}: cannot read it as {fmt} ({e})") from None

@@ -66,7 +66,7 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
               log_requests: str | None, log_sample: float, no_drift: bool, create: bool, log_level: str,
               access_log: bool) -> None:
     """Serve models over a TF-Serving-compatible REST API; new versions load without restart."""
-    from ..repository.store import check_name, open_repository
+    from ..repository.store import check_name
     from ..serving.config import Policy, ServerConfig
     from ..serving.run import serve
 
@@ -78,6 +78,5 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
                           max_batch_size=max_batch_size, batch_timeout_micros=batch_timeout_micros,
                           canary=canary, shadow=shadow, log_requests=log_requests, log_sample=log_sample,
                           drift=not no_drift)
-    open_repository(repo, must_exist=not create, create=create)
     serve(repo=repo, config=config, host=host, port=port, workers=workers, log_level=log_level,
-          access_log=access_log)
+          access_log=access_log, create=create)

@@ -9,17 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..formats import data_format
+from ..formats import read_frame
 from .store import key_text
-
-
-def read_frame(path: str, *, what: str) -> pd.DataFrame:
-    """A whole CSV (compressed or not) or Parquet file as a DataFrame, its format by ``pmmlkit.formats``."""
-    fmt = data_format(path, what=what)
-    try:
-        return pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{what} {path!r}: cannot read it as {fmt} ({e})") from None
 
 
 def read_table(path: str | os.PathLike, *, id_column: str = "id", vector_column: str | None = None,

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError, InputFileError
-from ..formats import compression, data_format
+from ..formats import data_format, read_frame
 
 LOG_SUFFIXES = (".jsonl", ".jsonl.gz")
 
@@ -53,9 +53,7 @@ def _known(name: str) -> bool:
 def _read_one(path: str) -> pd.DataFrame:
     if path.lower().endswith(LOG_SUFFIXES):
         return _read_log(path)
-    if data_format(path, what="data") == "parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], compression=compression(path))
+    return read_frame(path, what="data", as_text=True)
 
 
 def _read_log(path: str) -> pd.DataFrame:

@@ -7,7 +7,6 @@ Missing values are a bin of their own in both: a column that starts arriving emp
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..evaluator.contract import canonical_text, is_missing
 
 FORMAT = 1
 BINS = 10          # deciles
@@ -170,14 +170,8 @@ def _numbers(col: pd.Series) -> np.ndarray:
 
 
 def _texts(col: pd.Series) -> pd.Series:
-    """Categories as PMML's canonical text (1.0 and "1" are the same category); missing as NA."""
-    def text(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == "":
-            return None
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        return str(v)
-    return col.map(text).astype(object)
+    """Categories as PMML's canonical text (1.0 and "1" are the same category); missing as None."""
+    return col.map(lambda v: None if v is pd.NA or is_missing(v) else canonical_text(v)).astype(object)
 
 
 def input_columns(fields: Iterable[Any]) -> list[tuple[str, str]]:

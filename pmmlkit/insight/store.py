@@ -11,21 +11,20 @@ REPORT = "report.html"
 
 def model_profile(ref: str, *, repo: str | None = None) -> tuple[Profile, str]:
     """The training profile published with the version ``ref`` resolves to, and that version's ref."""
-    repository = open_repository(repo)
-    version = repository.resolve(ref)
-    if PROFILE not in version.manifest.files:
-        raise ModelNotFoundError(f"{version.ref} was published without a training profile ({PROFILE}); "
+    raw, version = _version_file(ref, repo, PROFILE, "a training profile",
                                  "train it again with this pmmlkit, or pass --profile PATH")
-    raw = repository.read_file(version, PROFILE)
-    return Profile.from_json(raw, source=f"{version.ref}/{PROFILE}"), version.ref
+    return Profile.from_json(raw, source=f"{version}/{PROFILE}"), version
 
 
 def model_report(ref: str, *, repo: str | None = None) -> tuple[bytes, str]:
     """The report.html published with the version ``ref`` resolves to, and that version's ref."""
-    repository = open_repository(repo)
+    return _version_file(ref, repo, REPORT, "a training report",
+                         "train it again with this pmmlkit (and the report extra: pip install 'pmmlkit[report]')")
+
+
+def _version_file(ref: str, repo: str | None, file: str, what: str, fix: str) -> tuple[bytes, str]:
+    repository = open_repository(repo, must_exist=True)
     version = repository.resolve(ref)
-    if REPORT not in version.manifest.files:
-        raise ModelNotFoundError(f"{version.ref} was published without a training report ({REPORT}): "
-                                 "train it again with this pmmlkit (and the report extra: "
-                                 "pip install 'pmmlkit[report]')")
-    return repository.read_file(version, REPORT), version.ref
+    if file not in version.manifest.files:
+        raise ModelNotFoundError(f"{version.ref} was published without {what} ({file}): {fix}")
+    return repository.read_file(version, file), version.ref

@@ -34,10 +34,11 @@ def digests(files: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
     return {name: {"size": len(data), "sha256": sha256_hex(data)} for name, data in sorted(files.items())}
 
 
-def verify(ref: str, name: str, uri: str, data: bytes, expected: Mapping[str, Any]) -> bytes:
+def verify(ref: str, uri: str, data: bytes, expected: Mapping[str, Any]) -> bytes:
+    """``data`` read from ``uri`` when it has the manifest's ``size`` and ``sha256``, else IntegrityError."""
     digest = sha256_hex(data)
     if len(data) != expected.get("size") or digest != expected.get("sha256"):
         raise IntegrityError(f"{ref}: {uri} has size {len(data)} and sha256 {digest}; the manifest expects "
                              f"size {expected.get('size')} and sha256 {expected.get('sha256')}. The file "
-                             "changed after publishing: publish the model again")
+                             "changed after publishing: publish the model again.")
     return data

@@ -65,7 +65,7 @@ from ..durable import fsync_dir, owner_tag, replace_synced, write_synced
 from ..errors import IntegrityError, InvalidModelName, ModelNotFoundError, RepositoryError, RepositoryNotFound
 from . import artifacts
 from .local import LABELS_TMP, TMP_PREFIX, labels_lock, refuse_links, sweep
-from .manifest import Manifest, sha256_hex, utc_now
+from .manifest import Manifest, utc_now
 from .objectstore import is_s3, update_labels_s3
 from .version import _NAME, _NUMBER, VersionProblem, VersionScan
 from .version import Version as Version
@@ -210,19 +210,8 @@ class Repository:
 
     def read_pmml(self, version: Version) -> bytes:
         """The model bytes, checked against the manifest's size and sha256."""
-        path = self._path(version.name, version.number, MODEL)
-        try:
-            data: bytes = self._fs.cat_file(path)
-        except FileNotFoundError:
-            raise ModelNotFoundError(f"{version.ref}: {self._uri(path)} is gone (deleted?)") from None
-        expected = version.manifest
-        digest = sha256_hex(data)
-        if len(data) != expected.size or digest != expected.sha256:
-            raise IntegrityError(
-                f"{version.ref}: {self._uri(path)} has size {len(data)} and sha256 {digest}; "
-                f"the manifest expects size {expected.size} and sha256 {expected.sha256}. "
-                "The file changed after publishing: publish the model again.")
-        return data
+        m = version.manifest
+        return self._read_checked(version, MODEL, {"size": m.size, "sha256": m.sha256})
 
     def read_file(self, version: Version, file: str) -> bytes:
         """A file published with ``version`` (see publish's ``files``), checked against the manifest."""
@@ -230,14 +219,18 @@ class Repository:
         if not isinstance(expected, dict):
             raise ModelNotFoundError(f"{version.ref} was published without a file {file!r}; "
                                      f"its files: {sorted(version.manifest.files)}")
-        path = self._path(version.name, version.number, file)
         if self._local:
             refuse_links(self._path(version.name, version.number), (file,), ref=version.ref)
+        return self._read_checked(version, file, expected)
+
+    def _read_checked(self, version: Version, file: str, expected: dict[str, Any]) -> bytes:
+        """``file`` of ``version``: its bytes when they have the size and sha256 the manifest recorded."""
+        path = self._path(version.name, version.number, file)
         try:
             data: bytes = self._fs.cat_file(path)
         except FileNotFoundError:
             raise ModelNotFoundError(f"{version.ref}: {self._uri(path)} is gone (deleted?)") from None
-        return artifacts.verify(version.ref, file, self._uri(path), data, expected)
+        return artifacts.verify(version.ref, self._uri(path), data, expected)
 
     def labels(self, name: str) -> dict[str, int]:
         """Label -> version number; IntegrityError when labels.json is not valid."""

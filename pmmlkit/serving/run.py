@@ -56,12 +56,18 @@ def app_from_env():
 
 
 def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int = 8501,
-          workers: int = 1, log_level: str = "info", access_log: bool = False) -> None:
-    """Run until SIGINT/SIGTERM."""
+          workers: int = 1, log_level: str = "info", access_log: bool = False, create: bool = False) -> None:
+    """Run until SIGINT/SIGTERM.
+
+    A repository root that does not exist is refused (a typo would serve nothing); ``create`` makes it.
+    """
     import uvicorn
+
+    from ..repository.store import open_repository
 
     if workers < 1:
         raise ConfigError(f"--workers {workers}: expected 1 or more")
+    open_repository(repo, must_exist=not create, create=create)
     configure_logging(log_level)
     _check_fast_stack()
     options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, access_log=access_log,

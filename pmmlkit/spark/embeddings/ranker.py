@@ -21,8 +21,8 @@ import pandas as pd
 
 from ...embeddings.features import LookupSpec, build_features, feature_names
 from ...embeddings.store import EmbeddingStore, key_text, open_store
-from ...embeddings.tables import read_frame
 from ...errors import ConfigError
+from ...formats import read_frame
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
