@@ -28,10 +28,11 @@ def compression(path: str) -> str | None:
     return COMPRESSION_SUFFIXES.get(ext)
 
 
-def data_format(path: str, explicit: str | None = None, *, what: str = "data") -> str:
+def data_format(path: str, explicit: str | None = None, *, what: str = "data", default: str | None = None) -> str:
     """``csv`` or ``parquet`` for ``path``: ``explicit`` when given, else from the extension.
 
-    ``what`` names the path in errors ("input", "output", "spec key 'data'"...).
+    ``what`` names the path in errors ("input", "output", "spec key 'data'"...). ``default``
+    answers for a path without a known extension (Spark's folders and globs), instead of an error.
     """
     if explicit is not None:
         fmt = str(explicit).lower()
@@ -48,6 +49,8 @@ def data_format(path: str, explicit: str | None = None, *, what: str = "data") -
         return "parquet"
     if text.endswith(CSV_SUFFIXES):
         return "csv"
+    if default is not None:
+        return default
     csv_names = ", ".join(CSV_SUFFIXES)
     raise ConfigError(
         f"cannot tell the format of the {what} {str(path)!r} from its extension; name a {csv_names} file "

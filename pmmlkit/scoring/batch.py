@@ -50,13 +50,6 @@ class ScoreSummary:
         return self.input_rows / self.seconds if self.seconds else 0.0
 
 
-def _format(path: str, explicit: str | None) -> str:
-    fmt = explicit or ("parquet" if str(path).lower().endswith((".parquet", ".pq")) else "csv")
-    if fmt not in ("csv", "parquet"):
-        raise ConfigError(f"unknown format {fmt!r} for {path}; expected csv or parquet")
-    return fmt
-
-
 @dataclass(frozen=True)
 class RejectColumns:
     """Names of the rejects file's own columns: ``row``, ``error``, ``raw`` unless an input has one.

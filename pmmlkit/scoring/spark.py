@@ -36,7 +36,8 @@ import pandas as pd
 
 from ..errors import ConfigError, TooManyRejectsError
 from ..evaluator import ERROR_COLUMN, Evaluator, own_column
-from .batch import RAW, ROW, RejectColumns, ScoreSummary, _format
+from ..formats import data_format
+from .batch import RAW, ROW, RejectColumns, ScoreSummary
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -70,8 +71,9 @@ def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: SparkSe
     started = time.perf_counter()
     # Checks the document (and its ModelVerification) once, on the driver, before any job starts.
     evaluator = Evaluator.from_bytes(raw, backend=backend, source=source, verify=verify)
-    in_fmt = _format(input_path, input_format)
-    out_fmt = _format(output_path, output_format)
+    # Spark reads and writes folders and globs: a path without a known extension is CSV.
+    in_fmt = data_format(input_path, input_format, what="input", default="csv")
+    out_fmt = data_format(output_path, output_format, what="output", default="csv")
     rejects_path = rejects_path or default_rejects(output_path)
     df, inputs = _read(spark, input_path, in_fmt)
     missing = [c for c in keep if c not in inputs]

@@ -147,14 +147,14 @@ def by_distinct_values(expr: Expr, source: str, name: str) -> Expr:
             hit = single.get(None if v is None or v != v else v)
             if hit is not None:
                 if hit[1] is not None:
-                    env._codes[name] = hit[1]
+                    env.set_codes(name, hit[1])
                 return hit[0]
         if env.n < 256:
             keys = [None if v is None or v != v else v for v in col.tolist()]
             if kind and all(k in memo for k in keys):
                 hits = [memo[k] for k in keys]
                 if kind[0] == object:  # noqa: E721 - a NumPy dtype against object dtype, not a type check
-                    env._codes[name] = np.array([h[1] for h in hits])
+                    env.set_codes(name, np.array([h[1] for h in hits]))
                 return np.array([h[0] for h in hits], dtype=kind[0])
             out = expr(env)
             if len(memo) < _MEMO_LIMIT:
@@ -183,7 +183,7 @@ def by_distinct_values(expr: Expr, source: str, name: str) -> Expr:
         except RowEvaluationError:  # slot 0 (missing) or a value no row may hold: the rows decide
             return expr(env)
         if out.dtype == object:  # a string field: its category codes come cheap from the small set
-            env._codes[name] = category_codes(out, env.ctx.vocab.get(name, {}))[slots]
+            env.set_codes(name, category_codes(out, env.ctx.vocab.get(name, {}))[slots])
         return out[slots]
     return run
 

@@ -96,6 +96,10 @@ class Env:
         chain = self.parent.all_derived() if self.parent is not None else {}
         return {**chain, **self.derived}
 
+    def set_codes(self, name: str, codes: Column) -> None:
+        """The category codes of ``name``, known to whoever computed the field (saves ``num`` the lookup)."""
+        self._codes[name] = codes
+
     def num(self, name: str) -> Column:
         """The field as float64: numbers as they are, strings as category codes (-1 unseen, NaN missing)."""
         if self.ctx.is_numeric(name):
