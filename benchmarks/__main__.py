@@ -6,7 +6,8 @@ import sys
 import time
 
 BENCHMARKS = ("bench_evaluators", "bench_peers", "bench_score", "bench_server", "bench_protocols",
-              "bench_distributed", "bench_embeddings")
+              "bench_distributed", "bench_embeddings", "bench_scorecard", "bench_explain_api",
+              "bench_explain")
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ RF 100x8, GBT 50x5 or logistic regression; exported with sklearn2pmml. Runners: 
 pipeline (raw rows), the scikit-learn estimator alone on the pre-encoded matrix, treelite GTIL
 (pre-encoded, all cores), JPMML-Evaluator through jpmml_evaluator, and pypmml. Every runner's
 probability of class 1 is compared with the estimator's (max abs diff). Ratios are against the
-estimator alone; throughput is the median of the repeats (a single run for the JVM peers).
+estimator alone; throughput is the median of the repeats, taken round the runners (a single run
+for the JVM peers), and the last column says how far apart a runner's repeats were.
 """
 from __future__ import annotations
 
@@ -35,14 +36,23 @@ SLOW = ("jpmml", "pypmml")
 JPMML_ROWS = 10_000  # one run each: a 100k-row batch takes them seconds to minutes
 
 
-def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """(median seconds, last answer)."""
-    times, answer = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        answer = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), answer
+def _timed(runners: dict[str, Callable[[], Any]], repeats: int) -> dict[str, tuple[list[float], Any]]:
+    """Per runner (seconds of each run, last answer); repeats go round the runners, so a noisy
+    spell of the machine slows every runner alike instead of one runner's whole series."""
+    stats: dict[str, tuple[list[float], Any]] = {name: ([], None) for name in runners}
+    for r in range(repeats):
+        for name, fn in runners.items():
+            if r and name.startswith(SLOW):
+                continue  # one run each: they take seconds to minutes
+            start = time.perf_counter()
+            answer = fn()
+            stats[name] = (stats[name][0] + [time.perf_counter() - start], answer)
+    return stats
+
+
+def _spread(times: list[float]) -> str:
+    """How noisy a runner's repeats were: slowest over fastest."""
+    return f"{max(times) / min(times):.2f}" if len(times) > 1 else "–"
 
 
 def _positive(answer: Any) -> np.ndarray:
@@ -147,24 +157,24 @@ def main(argv: list[str] | None = None) -> None:
     table, latency = [], []
     for name in MODELS:
         pipe, raw = models[name]
-        runners = _runners(name, pipe, raw, df, skip)
         stats = {}
-        for runner, fn in runners.items():
-            seconds, answer = _timed(fn, 1 if runner.startswith(SLOW) else args.repeats)
-            stats[runner] = (seconds, _positive(answer))
-            print(f"{name} / {runner}: {args.rows / seconds:,.0f} rows/s", file=sys.stderr, flush=True)
+        for runner, (times, answer) in _timed(_runners(name, pipe, raw, df, skip), args.repeats).items():
+            stats[runner] = (statistics.median(times), _positive(answer), _spread(times))
+            print(f"{name} / {runner}: {args.rows / stats[runner][0]:,.0f} rows/s", file=sys.stderr, flush=True)
         table.append((name, stats))
         pmml = out / f"{MODELS.index(name)}.pmml"
         pmml.write_bytes(raw)
         latency.append((name, _record_p50(raw, df, args.records), *_cold_start(pmml, record)))
     print(f"\nkernels: {compiled.name()}; {args.rows:,} raw rows; ratios against the scikit-learn estimator "
           "alone on the pre-encoded matrix\n")
-    print("| model | runner | rows/s | × estimator alone | max abs diff vs estimator |\n|---|---|---:|---:|---:|")
+    print("| model | runner | rows/s | × estimator alone | max abs diff vs estimator | slowest / fastest run |\n"
+          "|---|---|---:|---:|---:|---:|")
     for name, stats in table:
-        base_seconds, base = stats["sklearn estimator alone (pre-encoded)"]
-        for runner, (seconds, answer) in stats.items():
+        base_seconds, base, _ = stats["sklearn estimator alone (pre-encoded)"]
+        for runner, (seconds, answer, spread) in stats.items():
             diff = np.nanmax(np.abs(answer - base)) if len(answer) == len(base) else float("nan")
-            print(f"| {name} | {runner} | {args.rows / seconds:,.0f} | {base_seconds / seconds:.2f}× | {diff:.1e} |")
+            print(f"| {name} | {runner} | {args.rows / seconds:,.0f} | {base_seconds / seconds:.2f}× | {diff:.1e} "
+                  f"| {spread} |")
     print("\n| model | record p50, `Evaluator.predict` (µs) | import pmmlkit (s) | load + first prediction (s) |\n"
           "|---|---:|---:|---:|")
     for name, p50, imported, cold in latency:
@@ -176,7 +186,7 @@ def _targets(table: list, latency: list, rows: int) -> None:
     """The issue's targets, measured in this run."""
     print("\n| target | measured |\n|---|---|")
     for name, stats in table:
-        seconds = {runner.split(" (")[0]: s for runner, (s, _) in stats.items()}
+        seconds = {runner.split(" (")[0]: s for runner, (s, _, _) in stats.items()}
         one = next(s for r, s in seconds.items() if r.endswith("1 thread"))
         every = next(s for r, s in seconds.items() if r.startswith("pmmlkit native") and not r.endswith("1 thread"))
         if name.startswith("logistic"):

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Every row number pmmlkit shows counts from 0: the first data record (after a CSV
+#: header) is row 0, as in a DataFrame's default index and a JSON request's array.
+#: Error messages, rejects files, the CLI, Python, Spark scoring and the server all use it.
+FIRST_ROW = 0
+
 
 class PmmlkitError(Exception):
     """Base class of every error pmmlkit raises on purpose."""
@@ -246,3 +251,7 @@ class EmbeddingStoreError(RepositoryError):
 
 class StoreUnavailable(EmbeddingStoreError):
     """The embedding store did not answer in time (down, unreachable or timing out)."""
+
+
+class ExplanationError(PmmlkitError):
+    """A model, or a backend, cannot be explained exactly: the message names the element or backend and why."""

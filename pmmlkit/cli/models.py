@@ -16,13 +16,15 @@ from .options import ErrorBoundaryGroup, backend_option, echo_json, echo_table, 
 def inspect_cmd(model_ref: str, as_json: bool, repo: str) -> None:
     """Model type, input fields, targets and outputs of a PMML file or repository model."""
     from ..evaluator import read_ref
+    from ..evaluator.names import result_schema
     from ..pmml import loader
 
     raw, source, _ = read_ref(model_ref, repo=repo)
     s = loader.parse(raw, source=source).schema
+    results = result_schema(s)  # the names every output uses: predicted_<target>, then the outputs
     info = {"source": source, "model_type": s.model_type, "function": s.function_name,
             "inputs": [f.as_dict() for f in s.inputs], "targets": [f.as_dict() for f in s.targets],
-            "outputs": [f.as_dict() for f in s.outputs],
+            "outputs": [f.as_dict() for f in s.outputs], "results": results,
             "verification_records": len(s.verification.rows) if s.verification else 0}
     if as_json:
         echo_json(info)
@@ -33,6 +35,7 @@ def inspect_cmd(model_ref: str, as_json: bool, repo: str) -> None:
         for f in fields:
             allowed = f" {list(f.values)}" if f.values else ""
             click.echo(f"  {f.name}: {f.data_type} {f.op_type}{allowed}")
+    click.echo("result columns: " + ", ".join(r["name"] for r in results))
     click.echo(f"verification records: {info['verification_records']}")
 
 

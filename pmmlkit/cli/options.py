@@ -12,7 +12,6 @@ import click
 
 from ..errors import PmmlkitError
 from ..extras import extra_of_module, missing_extra, require_extra
-from ..spark.session import VERBOSE_ENV, verbose  # no pyspark import: core installs have it
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +33,8 @@ backend_option = click.option(
 
 def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
+        from ..spark.session import VERBOSE_ENV  # here, not at the top: `pmmlkit score` starts faster
+
         os.environ[VERBOSE_ENV] = "1"
 
 
@@ -79,6 +80,8 @@ class ErrorBoundaryGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PmmlkitError as e:
+            from ..spark.session import verbose  # no pyspark import, but not needed before a failure
+
             if verbose():
                 print_trace(e)
             raise click.ClickException(str(e)) from None

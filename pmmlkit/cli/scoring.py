@@ -29,6 +29,11 @@ from .options import backend_option, model_option, repo_option
                    "read and the last written; the output is the same for any number "
                    "[default: every core].")
 @click.option("--no-verify", is_flag=True, help="Skip the model's ModelVerification check.")
+@click.option("--explain", is_flag=True,
+              help="Add raw_score, base_score and contribution_<field> columns (native backend; the "
+                   "background is the version's background.parquet, or --background).")
+@click.option("--background", "background_path", default=None, type=click.Path(dir_okay=False),
+              help="CSV/Parquet rows explanations are measured against (at most 200, a seeded sample).")
 @click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "spark"]),
               help="local: stream in this process; spark: score on Spark executors (OUTPUT is a "
                    "directory, rejects go to OUTPUT_rejects/).")
@@ -38,14 +43,17 @@ from .options import backend_option, model_option, repo_option
 @repo_option
 def score(input_path: str, model_ref: str, output_path: str, rejects_path: str | None,
           keep: tuple[str, ...], max_errors: int, chunk_rows: int, max_cell_bytes: int, delimiter: str | None,
-          threads: int | None, no_verify: bool, engine: str, master: str | None, backend: str, repo: str) -> None:
+          threads: int | None, no_verify: bool, engine: str, master: str | None, backend: str, repo: str,
+          explain: bool = False, background_path: str | None = None) -> None:
     """Score a CSV or Parquet file in chunks; bad rows go to a rejects file."""
     from ..errors import TooManyRejectsError
     from ..evaluator import Evaluator
     from ..scoring.batch import score_file
 
+    if background_path is not None and not explain:
+        raise click.BadParameter("needs --explain", param_hint="--background")
     if engine == "spark":
-        for name, value in (("--threads", threads), ("--delimiter", delimiter)):
+        for name, value in (("--threads", threads), ("--delimiter", delimiter), ("--explain", explain or None)):
             if value is not None:
                 raise click.BadParameter("applies to --engine local", param_hint=name)
         _score_on_spark(input_path, model_ref, output_path, rejects_path=rejects_path, keep=keep,
@@ -54,11 +62,12 @@ def score(input_path: str, model_ref: str, output_path: str, rejects_path: str |
     if master is not None:
         raise click.BadParameter("--master needs --engine spark", param_hint="--master")
     # The pipeline scores chunks in parallel: one thread per chunk, not a split of each chunk too.
-    ev = Evaluator.load(model_ref, backend=backend, repo=repo, verify=not no_verify, threads=1)
+    ev = Evaluator.load(model_ref, backend=backend, repo=repo, verify=not no_verify, threads=1,
+                        background=background_path)
     try:
         s = score_file(ev, input_path, output_path, rejects_path=rejects_path, keep=keep,
                        max_errors=max_errors, chunk_rows=chunk_rows, max_cell_bytes=max_cell_bytes,
-                       threads=threads, delimiter="\t" if delimiter == "\\t" else delimiter)
+                       threads=threads, delimiter="\t" if delimiter == "\\t" else delimiter, explain=explain)
     except TooManyRejectsError as e:
         click.echo(f"scored with {ev.backend_name}: see {output_path}", err=True)
         raise click.ClickException(str(e)) from None

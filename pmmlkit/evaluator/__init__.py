@@ -24,6 +24,8 @@ from ..pmml.fields import Field
 from ..pmml.loader import PmmlDocument
 from .base import Backend
 from .contract import Contract, Prepared, canonical_text
+from .names import own_column as own_column  # re-exported: scoring names its columns by it
+from .names import published, result_fields
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +36,6 @@ BACKENDS = {
 }
 FALLBACK = "jpmml"
 ERROR_COLUMN = "error"
-
-
-def own_column(base: str, taken: Any) -> str:
-    """A column of pmmlkit's own (``error``, ``row``...) that no model or input field can shadow.
-
-    The rule, the same in every output: the plain name when it is free, else the name with
-    as many leading underscores as it takes to be free (``error``, ``_error``, ``__error``...).
-    """
-    names = set(taken)
-    name = base
-    while name in names:
-        name = "_" + name
-    return name
 
 
 def backend_class(name: str) -> type[Backend]:
@@ -87,7 +76,12 @@ def read_ref(ref: str | os.PathLike[str], *, repo: str | None = None, max_bytes:
 
 
 class Evaluator:
-    """Scores records and batches with one PMML model."""
+    """Scores records and batches with one PMML model.
+
+    Results are published under names that cannot be misread as inputs (names.py): a target
+    field ``T`` as ``predicted_T``, an OutputField under its PMML name. ``result_fields`` maps
+    each published name to its PMML field; backends answer in PMML names, this facade translates.
+    """
 
     def __init__(self, doc: PmmlDocument, backend: Backend, *, version: Any = None,
                  timeout: float | None = None, threads: int | None = None):
@@ -101,35 +95,49 @@ class Evaluator:
         self.backend = backend
         self.version = version
         self.contract = Contract(doc.schema)
-        self._types = {f.name: f.data_type for f in (*doc.schema.targets, *doc.schema.outputs)}
+        #: published result name -> the PMML field behind it (targets first, then outputs)
+        self.result_fields = result_fields(doc.schema)
+        #: the same results as Fields named by their published names (what signatures declare)
+        self.published_fields = published(doc.schema)
         #: the name of predict_batch's error column: "error" unless a field has that name
         self.error_column = own_column(ERROR_COLUMN, (*self.result_names, *self.schema.input_names))
         #: where this backend is known to answer this document differently (see differences.py)
         self.known_differences: list[Any] = []
+        #: explanations' background: explaining.Background, a loader of one (a repository version's), or None
+        self._background: Any = None
 
     @classmethod
     def load(cls, ref: str | os.PathLike[str], *, backend: str = "auto", repo: str | None = None,
              verify: bool = True, max_bytes: int | None = None, timeout: float | None = None,
-             threads: int | None = None) -> Evaluator:
+             threads: int | None = None, background: Any = None) -> Evaluator:
         """Load a model from a .pmml path or a repository reference (``name``, ``name:3``, ``name@stable``).
 
         ``timeout`` (seconds, per call) makes a slow backend raise EvaluationTimeout
         instead of hanging the caller; the evaluator stays usable. ``threads`` (default: all
         cores) splits a large native batch over that many threads, with identical answers.
+        ``background`` (a DataFrame or CSV/Parquet path) is what explanations are measured against;
+        a repository version published by ``pmmlkit train`` brings its own (read on first use).
         """
         raw, source, version = read_ref(ref, repo=repo, max_bytes=max_bytes)
-        return cls.from_bytes(raw, backend=backend, verify=verify, source=source, version=version,
-                              timeout=timeout, threads=threads)
+        ev = cls.from_bytes(raw, backend=backend, verify=verify, source=source, version=version,
+                            timeout=timeout, threads=threads, background=background)
+        if background is None and version is not None:
+            from .explaining import use_version_background
+
+            use_version_background(ev, repo, version)
+        return ev
 
     @classmethod
     def from_bytes(cls, raw: bytes, *, backend: str = "auto", verify: bool = True,
                    source: str = "<bytes>", version: Any = None, timeout: float | None = None,
-                   threads: int | None = None) -> Evaluator:
+                   threads: int | None = None, background: Any = None) -> Evaluator:
         doc = loader.parse(raw, source=source)
         ev = cls(doc, _open_backend(doc, backend), version=version, timeout=timeout, threads=threads)
         if verify and doc.schema.verification is not None:
             ev = ev._verified(fallback=backend == "auto")
         ev._declare_differences()
+        if background is not None:
+            ev.set_background(background)
         return ev
 
     def _verified(self, *, fallback: bool) -> Evaluator:
@@ -161,6 +169,20 @@ class Evaluator:
         for d in self.known_differences:
             log.warning("%s: %s; use backend='jpmml' for the reference answers", self.document.source, d)
 
+    # --- explanations --------------------------------------------------------
+    @property
+    def background(self) -> Any:
+        """The rows explanations are measured against (explaining.Background), or None."""
+        if callable(self._background):  # a repository version's, read on first use
+            self._background = self._background()
+        return self._background
+
+    def set_background(self, data: Any) -> None:
+        """Background rows (DataFrame or CSV/Parquet path; at most 200, a seeded sample) for explanations."""
+        from .explaining import prepare
+
+        self._background = prepare(self, data)
+
     # --- description -------------------------------------------------------
     @property
     def backend_name(self) -> str:
@@ -180,39 +202,76 @@ class Evaluator:
 
     @property
     def result_names(self) -> tuple[str, ...]:
-        return self.schema.result_names
+        """The published result names, in order: ``predicted_<target>``..., then the outputs."""
+        return tuple(self.result_fields)
+
+    def result_name(self, pmml_name: str) -> str:
+        """The published name of the result PMML calls ``pmml_name`` (a target or output field)."""
+        for name, f in self.result_fields.items():
+            if f.name == pmml_name:
+                return name
+        raise ConfigError(f"{pmml_name!r} is not a result field of {self.document.source}; "
+                          f"its results are {[f.name for f in self.result_fields.values()]}")
 
     # --- scoring -----------------------------------------------------------
-    def predict(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Score one record; raises InputError naming the field and value."""
+    def predict(self, record: dict[str, Any], *, explain: bool = False) -> dict[str, Any]:
+        """Score one record; raises InputError naming the field and value.
+
+        ``explain=True`` adds ``"explanation"``: ``{"of", "raw", "base", "contributions"}`` (see explaining.py).
+        """
+        if explain:
+            from .explaining import require_native
+
+            require_native(self)
         typed = self.contract.check_record(record)
         out = self._bounded(self.backend.evaluate_record, typed)
-        return {name: _cast_scalar(out.get(name), self._types.get(name, "string"))
-                for name in self.result_names}
+        answer = {name: _cast_scalar(out.get(f.name), f.data_type) for name, f in self.result_fields.items()}
+        if explain:
+            from .explaining import explain_record
 
-    def predict_records(self, records: Any, *, rows: Any = None, outputs: Any = None) -> Any:
+            answer[own_column("explanation", answer)] = explain_record(self, typed)  # never hides a result
+        return answer
+
+    def predict_records(self, records: Any, *, rows: Any = None, outputs: Any = None, explain: bool = False) -> Any:
         """Score parsed JSON records (a list of dicts, or a dict of equal-length columns) without pandas.
 
         Returns ``records.Answers``: per record its results or its error, as
         ``predict_batch(errors="column")`` answers them; ``rows`` are the row numbers errors name.
+        ``explain=True`` fills ``Answers.explanations`` (per record, as ``predict`` gives it).
         """
         from .records import score_columns, score_records
 
-        score = score_columns if isinstance(records, dict) else score_records
-        return score(self, records, rows=rows, outputs=outputs)
+        if explain:
+            from .explaining import require_native
 
-    def predict_batch(self, df: pd.DataFrame, *, errors: str = "raise") -> pd.DataFrame:
-        """Score a DataFrame. ``errors="column"`` reports bad rows in the ``error_column`` column."""
+            require_native(self)
+        score = score_columns if isinstance(records, dict) else score_records
+        return score(self, records, rows=rows, outputs=outputs, explain=explain)
+
+    def predict_batch(self, df: pd.DataFrame, *, errors: str = "raise", explain: bool = False) -> pd.DataFrame:
+        """Score a DataFrame. ``errors="column"`` reports bad rows in the ``error_column`` column.
+
+        ``explain=True`` adds, after the results, ``raw_score``, ``base_score`` and ``contribution_<field>``
+        per input field (``reason_code_<k>`` for scorecards), each through ``own_column``.
+        """
         if errors not in ("raise", "column"):
             raise ConfigError(f"errors={errors!r}; expected 'raise' or 'column'")
-        prepared = self.contract.check_frame(df)
+        if explain:
+            from .explaining import require_native
+
+            require_native(self)
+        prepared = self.contract.check_frame(df, threads=self.threads)
         if prepared.errors and errors == "raise":
             first = min(prepared.errors)
             raise _first_input_error(self.contract, df, first)
         columns, messages = self.evaluate_prepared(prepared, df.index, raise_errors=errors == "raise")
-        out = pd.DataFrame(index=df.index)
-        for name in self.result_names:
-            out[name] = columns[name]
+        # One constructor call: inserting the columns one by one costs ~1 ms each on 100k rows.
+        out = pd.DataFrame({name: columns[name] for name in self.result_names}, index=df.index)
+        if explain:
+            from .explaining import explain_prepared
+
+            for name, col in explain_prepared(self, prepared, messages).items():
+                out[name] = col
         if errors == "column":
             failed = pd.notna(messages)
             for name in self.result_names:
@@ -223,7 +282,7 @@ class Evaluator:
 
     def evaluate_prepared(self, prepared: Prepared, labels: Any, *, raise_errors: bool = False
                           ) -> tuple[dict[str, Any], np.ndarray]:
-        """Score the rows the contract passed: (typed result arrays over all rows, error messages).
+        """Score the rows the contract passed: (typed result arrays by published name, error messages).
 
         ``labels`` number the rows in messages; a row the backend fails raises EvaluationError
         with ``raise_errors``, else gets its message (its results are then meaningless).
@@ -231,7 +290,7 @@ class Evaluator:
         n, n_ok = len(prepared.ok), int(prepared.ok.sum())
         results, row_errors = (
             self._bounded(self._evaluate, prepared.columns, n_ok, prepared.levels) if n_ok
-            else ({name: [] for name in self.result_names}, None))
+            else ({f.name: [] for f in self.result_fields.values()}, None))
         messages = np.full(n, None, dtype=object)
         for i, msg in prepared.errors.items():
             messages[i] = msg
@@ -243,8 +302,8 @@ class Evaluator:
                     if raise_errors:
                         raise EvaluationError(f"row {label}: {clip(msg)}")
                     messages[ok_positions[j]] = f"row {label}: {clip(msg)}"  # backends echo values too
-        columns = {name: _result_column(results[name], ok_positions, n, self._types.get(name, "string"))
-                   for name in self.result_names}
+        columns = {name: _result_column(results[f.name], ok_positions, n, f.data_type)
+                   for name, f in self.result_fields.items()}
         return columns, messages
 
     def _evaluate(self, columns: Any, n_rows: int, levels: Any) -> Any:

@@ -10,10 +10,11 @@ arrays, one per input field, holding only rows that passed the contract:
 - boolean: float64 1.0 / 0.0, NaN for missing;
 - string (and anything else): object array of ``str`` or ``None``.
 
-A backend returns a dict keyed by the schema's ``result_names`` (targets first,
-then the final output fields) of array-likes, one value per row, ``None`` or
+A backend returns a dict keyed by the schema's ``result_names`` (PMML names: targets
+first, then the final output fields) of array-likes, one value per row, ``None`` or
 NaN where the model produced no value; plus an optional list of per-row error
-strings (``None`` where the row scored). The facade types and orders them.
+strings (``None`` where the row scored). The facade types and orders them, and
+publishes them under their user-facing names (names.py: ``predicted_<target>``).
 
 With a batch the contract may also hand over ``levels``: for a column it checked
 value by value, ``(slots, values)`` such that ``column == values[slots]``, slot 0

@@ -87,6 +87,11 @@ RULES: dict[tuple[str, str], _Rule] = {
         "fill_value=\"none\"): on rows where the field is missing, PMML4S takes the replacement for an "
         "invalid value, and a model such as LightGBM's MiningModel then answers no prediction where "
         "JPMML answers with the replacement"),
+    ("pypmml", "Scorecard"): (  # found comparing the native Scorecard (tests/evaluator/test_scorecard.py)
+        lambda el, fields: el.get("useReasonCodes", "true") == "true",
+        "PMML4S ranks a Scorecard's reason codes otherwise: it leaves out codes with 0 points (PMML and "
+        "JPMML keep every code with points >= 0), and a reasonCode output of a rank past the last code "
+        "repeats the last one where JPMML answers missing"),
 }
 
 

@@ -39,6 +39,8 @@ class Answers:
 
     results: list[dict[str, Any] | None]
     errors: list[str | None]
+    #: with ``explain=True``: per record its explanation (``Evaluator.predict``'s), None where it failed
+    explanations: list[dict[str, Any] | None] | None = None
 
 
 def json_type(v: Any) -> str:
@@ -62,7 +64,7 @@ def first_non_scalar(row: Any, items: Any) -> TypeConversionError | None:
 
 
 def score_records(ev: Evaluator, records: Sequence[dict[str, Any]], *, rows: Sequence[Any] | None = None,
-                  outputs: Sequence[str] | None = None) -> Answers:
+                  outputs: Sequence[str] | None = None, explain: bool = False) -> Answers:
     """Score ``records``; ``rows`` are the row numbers errors name (default 0, 1, ...)."""
     n = len(records)
     rows = range(n) if rows is None else rows
@@ -75,11 +77,11 @@ def score_records(ev: Evaluator, records: Sequence[dict[str, Any]], *, rows: Seq
         elif not record.keys() >= needed:
             errors[i] = _alone_error(ev, record, rows[i])
     raw = {name: [r.get(name) for r in records] for name in names}
-    return _score(ev, raw, errors, rows, outputs)
+    return _score(ev, raw, errors, rows, outputs, explain)
 
 
 def score_columns(ev: Evaluator, columns: dict[str, list[Any]], *, rows: Sequence[Any] | None = None,
-                  outputs: Sequence[str] | None = None) -> Answers:
+                  outputs: Sequence[str] | None = None, explain: bool = False) -> Answers:
     """Score equal-length ``columns`` (field -> values); an absent input column fails the call."""
     if any(name not in columns for name in ev.schema.input_names):
         import pandas as pd  # only to raise the batch path's own error, word for word
@@ -93,7 +95,7 @@ def score_columns(ev: Evaluator, columns: dict[str, list[Any]], *, rows: Sequenc
             for i in range(n):
                 if errors[i] is None and type(values[i]) not in _SCALAR_TYPES:
                     errors[i] = str(first_non_scalar(rows[i], ((k, v[i]) for k, v in columns.items())))
-    return _score(ev, {name: columns[name] for name in ev.schema.input_names}, errors, rows, outputs)
+    return _score(ev, {name: columns[name] for name in ev.schema.input_names}, errors, rows, outputs, explain)
 
 
 def _alone_error(ev: Evaluator, record: dict[str, Any], row: Any) -> str:
@@ -106,7 +108,7 @@ def _alone_error(ev: Evaluator, record: dict[str, Any], row: Any) -> str:
 
 
 def _score(ev: Evaluator, raw: dict[str, list[Any]], errors: list[str | None], rows: Sequence[Any],
-           outputs: Sequence[str] | None) -> Answers:
+           outputs: Sequence[str] | None, explain: bool = False) -> Answers:
     live = [i for i, e in enumerate(errors) if e is None]
     typed: dict[str, np.ndarray] = {}
     for rule in ev.contract.rules:
@@ -127,6 +129,10 @@ def _score(ev: Evaluator, raw: dict[str, list[Any]], errors: list[str | None], r
                 errors[i] = f"row {rows[i]}: {clip(why)}"  # backends echo values too
             else:
                 results[i] = {name: columns[name][j] for name in names}
+    if explain:
+        from .explaining import explain_answers
+
+        return Answers(results, errors, explain_answers(ev, typed, scored, errors))
     return Answers(results, errors)
 
 
@@ -194,16 +200,17 @@ def _by_value(rule: FieldRule, values: list[Any], live: list[int], errors: list[
 
 def _evaluate(ev: Evaluator, typed: dict[str, np.ndarray], n: int,
               names: tuple[str, ...]) -> tuple[dict[str, list[Any]], list[str | None] | None]:
-    """Backend results as JSON-ready lists per result field, and the per-row backend errors."""
+    """Backend results as JSON-ready lists per published result name, and the per-row backend errors."""
+    fields = ev.result_fields  # the backend answers in PMML names
     if n == 1:  # the backend's record path: what Evaluator.predict answers a lone record
         record = {k: (v[0].item() if isinstance(v[0], np.generic) else v[0]) for k, v in typed.items()}
         try:
             out = ev._bounded(ev.backend.evaluate_record, record)
         except EvaluationError as e:
             return {}, [str(e)]
-        return {name: [_json_value(out.get(name), ev._types.get(name, "string"))] for name in names}, None
+        return {name: [_json_value(out.get(fields[name].name), fields[name].data_type)] for name in names}, None
     results, failed = ev._bounded(ev.backend.evaluate, typed, n, None)
-    return {name: _json_column(results[name], ev._types.get(name, "string")) for name in names}, failed
+    return {name: _json_column(results[fields[name].name], fields[name].data_type) for name in names}, failed
 
 
 def _json_column(values: Any, data_type: str) -> list[Any]:

@@ -26,14 +26,15 @@ def findings(ev: Evaluator) -> list[str]:
     got = ev.predict_batch(frame, errors="column")
     problems = []
     errors = got[ev.error_column]
+    published = {f.name: name for name, f in ev.result_fields.items()}  # records name PMML fields
     for i, row in enumerate(v.rows):
         if errors.iloc[i]:
             problems.append(f"verification record {i + 1}: {errors.iloc[i]}")
             continue
         for name, col in v.columns.items():
-            if name in inputs or name not in got.columns:
+            if name in inputs or name not in published:
                 continue
-            expected, actual = row.get(col), got[name].iloc[i]
+            expected, actual = row.get(col), got[published[name]].iloc[i]
             precision, zero = v.tolerances.get(name, (1e-6, 1e-16))
             if not _agrees(expected, actual, precision, zero):
                 problems.append(f"verification record {i + 1}: field {name!r}: expected {expected!r}, "

@@ -32,7 +32,7 @@ def holdout_answers(evaluator: Any, rows: pd.DataFrame, label: str) -> Holdout |
     inputs = rows[[c for c in evaluator.schema.input_names if c in rows.columns]]
     out = evaluator.predict_batch(inputs, errors="column")
     keep = out[evaluator.error_column].isna().to_numpy() & rows[label].notna().to_numpy()
-    predicted = out[targets[0].name].to_numpy()[keep]
+    predicted = out[evaluator.result_name(targets[0].name)].to_numpy()[keep]  # predicted_<target>
     actual = rows[label].to_numpy()[keep]
     if task == "regression":
         return Holdout(actual.astype(np.float64), predicted.astype(np.float64))

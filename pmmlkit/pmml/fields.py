@@ -155,7 +155,10 @@ class ModelSchema:
 
     @property
     def result_names(self) -> tuple[str, ...]:
-        """Result columns in their fixed order: targets first, then final output fields."""
+        """The PMML names of the results, in their fixed order: targets first, then final output fields.
+
+        What backends answer in; users see them published by ``evaluator.names`` (``predicted_<target>``).
+        """
         names = [t.name for t in self.targets]
         names += [o.name for o in self.outputs if o.name not in names]
         return tuple(names)

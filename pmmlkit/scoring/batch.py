@@ -4,7 +4,7 @@ Memory stays flat: the input is read in Arrow chunks bounded by rows and bytes (
 ``readers``), scored by a few threads at once (see ``pipeline``) and appended, in input
 order, to a temporary output that is renamed into place at the end (see ``output`` and
 ``sink``). Every input row ends up either in the output or in the rejects file, with its
-original row number (1 = the first data row), so output + rejects = input.
+original row number (0 = the first data row, ``errors.FIRST_ROW``), so output + rejects = input.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ..errors import ConfigError, TooManyRejectsError
 from ..evaluator import Evaluator, own_column
+from ..evaluator.names import check_kept
 from ..evaluator.native.parallel import check_threads
 from ..formats import STDIO, compression, data_format
 from .output import OutputLayout
@@ -68,12 +69,34 @@ class RejectColumns:
         return cls(row, reason, own_column(RAW, [*inputs, row, reason]))
 
 
+class _NoProgress:
+    """What _progress gives when no bar is shown."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def update(self, rows: int) -> None:
+        pass
+
+
 def _progress(enabled: bool | None) -> Any:
+    # Off when stderr is not a terminal (quiet when piped), as tqdm's disable=None decides;
+    # decided here so that a run without a bar does not import tqdm (start-up time).
+    if not (enabled or (enabled is None and _is_terminal(sys.stderr))):
+        return _NoProgress()
     from tqdm import tqdm
 
-    # tqdm's disable=None turns the bar off when stderr is not a terminal (quiet when piped).
-    return tqdm(unit=" rows", unit_scale=True, desc="scoring", file=sys.stderr, leave=False,
-                disable=None if enabled is None else not enabled)
+    return tqdm(unit=" rows", unit_scale=True, desc="scoring", file=sys.stderr, leave=False, disable=False)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
 
 
 def score_file(evaluator: Evaluator, input_path: str, output_path: str, *,
@@ -81,15 +104,21 @@ def score_file(evaluator: Evaluator, input_path: str, output_path: str, *,
                chunk_rows: int = DEFAULT_CHUNK_ROWS, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES, input_format: str | None = None,
                output_format: str | None = None, progress: bool | None = None,
-               threads: int | None = None, delimiter: str | None = None) -> ScoreSummary:
+               threads: int | None = None, delimiter: str | None = None, explain: bool = False) -> ScoreSummary:
     """Score a file into ``output_path``; bad rows go to ``rejects_path`` (default: beside it).
 
     A run without rejects leaves no rejects file: one left by an earlier run is removed.
     ``threads`` score chunks at once (default: every core); the output is the same for any number.
     A CSV input may be compressed (``.csv.gz``...); its ``delimiter`` is sniffed from the header
-    unless given. ``output_path`` ``-`` is standard output (CSV).
+    unless given. ``output_path`` ``-`` is standard output (CSV). ``explain`` adds the explanation
+    columns of ``Evaluator.predict_batch(explain=True)`` after the results (native backend only).
     """
     started = time.perf_counter()
+    if explain:
+        from ..evaluator.explaining import require_native
+
+        require_native(evaluator)
+    check_kept(keep, evaluator.result_names)
     in_fmt = _local_format(input_path, input_format, what="input")
     out_fmt = _local_format(output_path, output_format, what="output")
     reader = open_input(input_path, in_fmt, chunk_rows=chunk_rows, chunk_bytes=chunk_bytes,
@@ -104,7 +133,7 @@ def score_file(evaluator: Evaluator, input_path: str, output_path: str, *,
         summary.input_note = f"{input_path}: {header.describe()}"
     names = RejectColumns.beside(reader.columns)
     reject_columns = [names.row, names.reason, *reader.columns, names.raw]
-    scorer = _ChunkScorer(evaluator, keep=keep, names=names, fmt=out_fmt)
+    scorer = _ChunkScorer(evaluator, keep=keep, names=names, fmt=out_fmt, explain=explain)
     with ExitStack() as stack:
         out = Sink(output_path, out_fmt)
         stack.callback(out.discard)
@@ -125,7 +154,7 @@ def score_file(evaluator: Evaluator, input_path: str, output_path: str, *,
             rej.write(tail.reindex(columns=reject_columns))
         summary.input_rows += len(reader.rejects)
         summary.output_rows, summary.rejected_rows = out.rows, rej.rows
-        out.commit([*keep, *evaluator.result_names])
+        out.commit([*keep, *scorer.columns])
         _finish_rejects(rej, reject_columns, summary)
         stack.pop_all()
     summary.seconds = time.perf_counter() - started
@@ -150,9 +179,16 @@ class _Scored:
 class _ChunkScorer:
     """Scores one chunk into its output payload and its rejects; safe to call from several threads."""
 
-    def __init__(self, evaluator: Evaluator, *, keep: tuple[str, ...], names: RejectColumns, fmt: str):
-        self.evaluator, self.keep, self.names, self.fmt = evaluator, keep, names, fmt
-        self._types = {f.name: f.data_type for f in (*evaluator.target_fields, *evaluator.output_fields)}
+    def __init__(self, evaluator: Evaluator, *, keep: tuple[str, ...], names: RejectColumns, fmt: str,
+                 explain: bool = False):
+        self.evaluator, self.keep, self.names, self.fmt, self.explain = evaluator, keep, names, fmt, explain
+        self._types = {name: f.data_type for name, f in evaluator.result_fields.items()}
+        if explain:
+            from ..evaluator.explaining import column_types
+
+            self._types.update(column_types(evaluator, keep))
+        #: the output's columns after the kept ones: results, then any explanation columns
+        self.columns = tuple(self._types)
         self._layout: OutputLayout | None = None
         self._lock = threading.Lock()
 
@@ -161,6 +197,10 @@ class _ChunkScorer:
         ev = self.evaluator
         prepared = ev.contract.check_table(chunk.table, chunk.rows)
         results, messages = ev.evaluate_prepared(prepared, chunk.rows)
+        if self.explain:
+            from ..evaluator.explaining import explain_prepared
+
+            results = {**results, **explain_prepared(ev, prepared, messages, self.keep)}
         failed = pd.notna(messages)
         table = self.layout(chunk.table.schema).table(chunk.table, results, ~failed)
         frames = [_reader_rejects(early, self.names)] if early else []
@@ -179,8 +219,7 @@ class _ChunkScorer:
         """The output's columns and types, fixed by the first chunk (every chunk has its schema)."""
         with self._lock:
             if self._layout is None:
-                names = self.evaluator.result_names
-                self._layout = OutputLayout(self.keep, inputs, {n: self._types.get(n, "string") for n in names})
+                self._layout = OutputLayout(self.keep, inputs, {n: self._types.get(n, "string") for n in self.columns})
             return self._layout
 
 

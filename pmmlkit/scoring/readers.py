@@ -1,7 +1,7 @@
 """Input of batch scoring: CSV and Parquet read in chunks bounded by rows *and* bytes.
 
-A reader yields Arrow chunks: a table and each row's original number (1 = the first
-data row). Rows that never reach the model are the reader's own rejects, each a
+A reader yields Arrow chunks: a table and each row's original number (0 = the first
+data row, ``errors.FIRST_ROW``). Rows that never reach the model are the reader's own rejects, each a
 ``(row, reason, raw line)``: a CSV line with the wrong number of fields, a row with bytes
 that are not UTF-8, a row with a cell larger than ``max_cell_bytes``. A file that cannot
 be read as a table at all (empty, no header, duplicate column names, not Parquet) is an
@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ..errors import ConfigError, InputFileError
+from ..errors import FIRST_ROW, ConfigError, InputFileError
 from ..formats import compression
 from .csvsource import DECOMPRESSION_ERRORS, open_bytes, read_header
 
@@ -120,7 +120,7 @@ class CsvReader(InputReader):
         super().__init__(path, **options)
         self.header = read_header(path, delimiter)
         self._check_columns(self.header.names, where="header")
-        self._next_row = 1
+        self._next_row = FIRST_ROW
         self._numbered_upto = 0  # self.rejects[:_numbered_upto] are behind _next_row
         self._stream: _MarkedUtf8 | None = None
 
@@ -129,8 +129,9 @@ class CsvReader(InputReader):
 
     def chunks(self) -> Iterator[Chunk]:
         def on_invalid(row: Any) -> str:
-            # Physical line 1 is the header; without multi-line values a line is a row.
-            number = (row.number - 1) if row.number is not None else -1
+            # Physical line 1 is the header, line 2 the first data row; without multi-line values
+            # a line is a row.
+            number = (row.number - 2 + FIRST_ROW) if row.number is not None else -1
             self.rejects.append((number, f"malformed CSV line: expected {row.expected_columns} fields, "
                                          f"found {row.actual_columns}", _unmarked(row.text)))
             return "skip"
@@ -202,7 +203,7 @@ class ParquetReader(InputReader):
 
     def chunks(self) -> Iterator[Chunk]:
         meta = self._file.metadata
-        start = 1
+        start = FIRST_ROW
         for group in range(meta.num_row_groups):
             info = meta.row_group(group)
             per_row = -(-info.total_byte_size // max(info.num_rows, 1))

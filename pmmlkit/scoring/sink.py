@@ -86,7 +86,7 @@ class Sink:
 
     def _write_table(self, table: pa.Table) -> None:
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.tmp, table.schema)
+            self._writer = pq.ParquetWriter(self.tmp, table.schema, use_dictionary=_dictionary_columns(table.schema))
         self._writer.write_table(table.cast(self._writer.schema))
 
     def commit(self, empty_columns: list[str]) -> None:
@@ -153,6 +153,15 @@ def sweep_stale(path: str) -> list[str]:
             remove_tree(leftover)
             removed.append(leftover)
     return removed
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: all but floating point ones.
+
+    Scores and probabilities rarely repeat, so a dictionary for them is built only to be
+    dropped: it took 60% of the writer's time (1M rows, 4 results), for a file 1.6% smaller.
+    """
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
 
 
 def _tmp_prefix(path: str) -> str:

@@ -5,7 +5,7 @@ model's sha256) from PMML bytes shipped once per executor as a broadcast, and
 scores Arrow batches through ``mapInPandas``. So results equal local scoring,
 row for row.
 
-Row numbers (1 = first data row of its file, as in ``score_file``) come from
+Row numbers (0 = first data row of its file, as in ``score_file``) come from
 ``monotonically_increasing_id``, which encodes (partition, position in
 partition), and from the file block each row was read from. A first cheap pass
 counts the rows of every block; blocks of one file are put in the order of their
@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, TooManyRejectsError
+from ..errors import FIRST_ROW, ConfigError, TooManyRejectsError
 from ..evaluator import ERROR_COLUMN, Evaluator, own_column
+from ..evaluator.names import check_kept
 from ..formats import data_format
 from .batch import RAW, ROW, RejectColumns, ScoreSummary
 
@@ -71,6 +72,7 @@ def score_spark(raw: bytes, input_path: str, output_path: str, *, spark: SparkSe
     started = time.perf_counter()
     # Checks the document (and its ModelVerification) once, on the driver, before any job starts.
     evaluator = Evaluator.from_bytes(raw, backend=backend, source=source, verify=verify)
+    check_kept(keep, evaluator.result_names)
     # Spark reads and writes folders and globs: a path without a known extension is CSV.
     in_fmt = data_format(input_path, input_format, what="input", default="csv")
     out_fmt = data_format(output_path, output_format, what="output", default="csv")
@@ -171,7 +173,7 @@ def _numbering(df: DataFrame) -> _Numbering:
     # A block's rows are consecutive in its partition; a file's blocks follow their byte offsets.
     for r in sorted(counted, key=lambda r: (r["f"], r["start"])):
         done = before.get(r["f"], 0)
-        offsets[(r["p"], r[_BLOCK])] = done + 1 - r["first"]
+        offsets[(r["p"], r[_BLOCK])] = done + FIRST_ROW - r["first"]
         before[r["f"]] = done + r["n"]
     index = pd.MultiIndex.from_tuples(list(offsets), names=["p", "block"]) if offsets else \
         pd.MultiIndex.from_arrays([[], []], names=["p", "block"])
@@ -185,7 +187,7 @@ def _scored(df: DataFrame, inputs: list[str], evaluator: Evaluator, *, raw: byte
     from pyspark.sql import types as T
 
     in_types = {f.name: f.dataType for f in df.schema.fields}
-    types = {f.name: f.data_type for f in (*evaluator.target_fields, *evaluator.output_fields)}
+    types = {name: f.data_type for name, f in evaluator.result_fields.items()}
     fields = [T.StructField(ROW, T.LongType()), T.StructField(ERROR_COLUMN, T.StringType()),
               T.StructField(RAW, T.StringType())]
     fields += [T.StructField(FILE, T.StringType())] if numbering.several_files else []

@@ -18,6 +18,7 @@ from ..errors import PmmlkitError
 from ..repository.store import Repository
 from .config import ServerConfig
 from .core import ScoringCore
+from .fastpath import FastPredict
 from .http import Guard, HttpError, error_response
 from .metrics import Metrics
 from .models import ModelManager
@@ -58,6 +59,7 @@ def create_app(repository: Repository, *, config: ServerConfig | None = None) ->
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={Exception: on_error, HTTPException: on_error,
                                         PmmlkitError: on_error, HttpError: on_error, BadRequest: on_error})
+    app.add_middleware(FastPredict, core=core)  # inside Guard: added first (Starlette nests the last outermost)
     app.add_middleware(Guard, metrics=metrics, max_body_bytes=config.max_body_bytes)
     app.state.models = manager
     app.state.metrics = metrics

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from ..errors import EvaluationTimeout, ModelNotFoundError
+from ..errors import EvaluationTimeout, ExplanationError, ModelNotFoundError
 from ..evaluator import Evaluator
 from ..evaluator.records import Answers
 from ..pmml.fields import Field
@@ -65,6 +65,7 @@ class Scored:
     error_key: str                        # the model's error column name ("error", or "_error")
     names: tuple[str, ...]                # the result fields of every scored record, in order
     fields: tuple[Field, ...] = ()        # every result field of the version (their data types)
+    explanations: list[dict[str, Any] | None] | None = None  # with explain=True: per record, None where it failed
 
     @property
     def rejected(self) -> int:
@@ -72,6 +73,13 @@ class Scored:
 
     def first_error(self) -> str | None:
         return next((e for e in self.errors if e is not None), None)
+
+    @property
+    def explanation_key(self) -> str:
+        """``explanation``, unless a result has that name (then ``_explanation``...: own_column's rule)."""
+        from ..evaluator.names import own_column
+
+        return own_column("explanation", (*self.names, self.error_key))
 
 
 @dataclass(frozen=True)
@@ -165,8 +173,10 @@ class ScoringCore:
         """Fields and manifest of the version ``name`` [version | label] resolves to."""
         with self.hold(name, version=version, label=label) as loaded:
             ev, v = loaded.evaluator, loaded.version
+            results = ev.published_fields  # targets as predicted_<target>, then the outputs
+            n_targets = len(ev.target_fields)
             return ModelMetadata(v.name, v.number, ev.schema.model_type, ev.schema.function_name,
-                                 ev.backend_name, ev.input_fields, ev.target_fields, ev.output_fields,
+                                 ev.backend_name, ev.input_fields, results[:n_targets], results[n_targets:],
                                  v.manifest.as_dict())
 
     # --- scoring ----------------------------------------------------------------
@@ -191,14 +201,16 @@ class ScoringCore:
     async def score(self, name: str, *, version: int | None = None, label: str | None = None,
                     records: Sequence[dict[str, Any]] | None = None,
                     columns: dict[str, list[Any]] | None = None,
-                    outputs: Sequence[str] | None = None, errors: str = "per_record") -> Scored:
+                    outputs: Sequence[str] | None = None, errors: str = "per_record",
+                    explain: bool = False) -> Scored:
         """Score ``records`` (or equal-length ``columns``) on the version the request resolves to.
 
         A record is answered on its own terms: an absent field, a value that is not a JSON
         scalar or breaks the input contract fails that record only (``errors[i]``).
         ``errors="raise"`` instead fails the whole call with the first record's reason (a
         RecordRejected, HTTP 400). ``outputs`` selects result fields (default: all); an
-        unknown name is a BadRequest.
+        unknown name is a BadRequest. ``explain=True`` adds each record's explanation
+        (``Evaluator.predict(explain=True)``'s; native backend only, else an ExplanationError: 400).
         """
         if errors not in ("per_record", "raise"):
             raise BadRequest(f'"errors": {errors!r} is not supported; expected "raise" or "per_record"')
@@ -209,12 +221,13 @@ class ScoringCore:
             keep = self._selected(loaded, outputs)
             data: Any = list(records) if records is not None else columns
             size = len(data) if isinstance(data, list) else len(next(iter(data.values()), []))
-            answers = await self._answers(loaded, data, keep, size=size)
+            answers = await (self._explained(loaded, data, keep, size=size) if explain
+                             else self._answers(loaded, data, keep, size=size))
             budget = Budget()  # one response's error text stays bounded
             found = [None if e is None else budget(e) for e in answers.errors]
             scored = Scored(loaded.version.name, loaded.number, answers.results, found,
-                            loaded.evaluator.error_column, keep,
-                            (*loaded.evaluator.target_fields, *loaded.evaluator.output_fields))
+                            loaded.evaluator.error_column, keep, loaded.evaluator.published_fields,
+                            answers.explanations)
             if self.monitoring.wants(loaded.version):
                 self.monitoring.observe(loaded.version, latency_ms(start), _records(data), scored.results, found)
             if errors == "raise" and scored.rejected:
@@ -248,6 +261,17 @@ class ScoringCore:
             answers = Answers([None if r is None else {k: r[k] for k in keep} for r in answers.results],
                               answers.errors)
         return answers
+
+    async def _explained(self, loaded: LoadedVersion, data: Any, keep: tuple[str, ...], *, size: int) -> Answers:
+        """Answers with explanations: the record path alone (the batcher shares calls without them)."""
+        from ..evaluator.explaining import require_native
+
+        ev = loaded.evaluator
+        if not isinstance(ev, Evaluator):
+            raise ExplanationError(f"{loaded.version.ref} looks up embeddings before scoring; explanations "
+                                   "cover plain PMML models only")
+        require_native(ev)
+        return await self.run(loaded, lambda: ev.predict_records(data, outputs=keep, explain=True), size=size)
 
     async def _score_batch(self, loaded: LoadedVersion, records: list[dict[str, Any]], rows: list[int]) -> Answers:
         return await self.run(loaded, lambda: loaded.evaluator.predict_records(records, rows=rows),

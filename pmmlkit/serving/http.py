@@ -24,6 +24,7 @@ from ..errors import (
     ConfigError,
     EvaluationError,
     EvaluationTimeout,
+    ExplanationError,
     InputError,
     IntegrityError,
     InvalidModelName,
@@ -81,7 +82,7 @@ class BodyTooLarge(HttpError):
 
 
 # Library errors to HTTP statuses; the first matching class wins.
-STATUS = ((InputError, 400), (BadRequest, 400), (InvalidModelName, 400), (ConfigError, 400),
+STATUS = ((InputError, 400), (BadRequest, 400), (ExplanationError, 400), (InvalidModelName, 400), (ConfigError, 400),
           (PmmlError, 400), (EvaluationError, 400), (ModelNotFoundError, 404), (IntegrityError, 500),
           (StoreUnavailable, 503), (BackendUnavailable, 503),
           (RepositoryError, 409), (EvaluationTimeout, 504), (PmmlkitError, 500))

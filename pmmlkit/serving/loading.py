@@ -62,7 +62,15 @@ def release() -> None:
             gc.unfreeze()
 
 
-def load_evaluator(raw: bytes, *, backend: str, version: Any) -> Evaluator:
-    """Parse, compile and self-verify ``raw`` (blocking; called from the poller thread)."""
+def load_evaluator(raw: bytes, *, backend: str, version: Any, repository: Any = None) -> Evaluator:
+    """Parse, compile and self-verify ``raw`` (blocking; called from the poller thread).
+
+    With ``repository``, the version's published background (explanations) is read on first use.
+    """
     with gentle():
-        return Evaluator.from_bytes(raw, backend=backend, verify=True, source=version.ref, version=version)
+        ev = Evaluator.from_bytes(raw, backend=backend, verify=True, source=version.ref, version=version)
+    if repository is not None:
+        from ..evaluator.explaining import use_version_background
+
+        use_version_background(ev, repository, version)
+    return ev

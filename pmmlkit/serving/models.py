@@ -341,7 +341,7 @@ class ModelManager:
             self.metrics.reload(model=version.name, version=version.number, outcome="retry")
             return None
         try:
-            evaluator = load_evaluator(raw, backend=self.config.backend, version=version)
+            evaluator = load_evaluator(raw, backend=self.config.backend, version=version, repository=self.repository)
             evaluator = self._with_lookups(evaluator, version)
         except Exception as e:  # noqa: BLE001 - any failure is reported, the old version serves on
             message = f"{type(e).__name__}: {e}"

@@ -58,7 +58,8 @@ def _parameters(path: str, models: list[str]) -> list[dict[str, Any]]:
 
 def _predict() -> dict[str, Any]:
     ok = {"200": {"description": "predictions / outputs (JSON), or CSV streamed back: one line per record, "
-                                 "its results or the reason it was rejected in the error column",
+                                 "its results or the reason it was rejected in the error column. Results are "
+                                 "named predicted_<target>, then the model's output fields (see /metadata)",
                   "content": {_JSON: {"schema": {"$ref": "#/components/schemas/PredictResponse"}},
                               "text/csv": {"schema": {"type": "string"}}}}}
     return _op("Score records: instances -> predictions, inputs -> outputs; text/csv streams CSV back",
@@ -139,7 +140,8 @@ _MLFLOW_REQUEST = {
                    "inputs": {"oneOf": [{"type": "array", "items": {"type": "object"}},
                                         {"type": "object", "additionalProperties": {"type": "array"}}]},
                    "params": {"type": ["object", "null"], "additionalProperties": False,
-                              "properties": {"errors": {"enum": ["raise", "per_record"]}}}},
+                              "properties": {"errors": {"enum": ["raise", "per_record"]},
+                                             "explain": {"type": "boolean"}}}},
     "oneOf": [{"required": [f]} for f in _MLFLOW_FORMATS]}
 
 
@@ -221,6 +223,7 @@ def openapi_document(*, models: Iterable[str] = ()) -> dict[str, Any]:
                         "inputs": {"type": "object", "additionalProperties": {
                             "type": "array", "items": {"type": ["string", "number", "boolean", "null"]}}},
                         "errors": {"enum": ["raise", "per_record"]},
+                        "explain": {"type": "boolean"},
                         "signature_name": {"type": "string"}},
                     "oneOf": [{"required": ["instances"]}, {"required": ["inputs"]}]},
                 "PredictResponse": {"type": "object", "properties": {

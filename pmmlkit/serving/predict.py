@@ -42,6 +42,7 @@ class Payload:
     rows: list[dict[str, Any]] | None
     columns: dict[str, list[Any]] | None
     errors: str  # "raise" or "column"
+    explain: bool = False  # "explain": true: each record's explanation too
 
     @property
     def size(self) -> int:
@@ -88,10 +89,13 @@ def parse_payload(body: bytes) -> Payload:
     """Decode and check a JSON predict body; BadRequest names what is wrong."""
     data = parse_json_object(body, expected='an object with "instances" (a list of records) '
                                             'or "inputs" (an object of columns)')
-    unknown = sorted(set(data) - {"instances", "inputs", "errors", "signature_name"})
+    unknown = sorted(set(data) - {"instances", "inputs", "errors", "signature_name", "explain"})
     if unknown:
-        raise BadRequest(clip(f"unknown key(s) {unknown} in the request body; expected instances, inputs, errors",
-                              limit=300))
+        raise BadRequest(clip(f"unknown key(s) {unknown} in the request body; expected instances, inputs, errors, "
+                              "explain", limit=300))
+    explain = data.get("explain", False)
+    if not isinstance(explain, bool):
+        raise BadRequest(f'"explain": {clip(repr(explain), limit=100)}; expected true or false')
     mode = data.get("errors", "raise")
     if not isinstance(mode, str) or mode not in ERROR_MODES:
         raise BadRequest(f'"errors": {clip(repr(mode), limit=100)} is not supported; expected "raise" or "per_record"')
@@ -106,14 +110,14 @@ def parse_payload(body: bytes) -> Payload:
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
                 raise BadRequest(f"instances[{i}] is a {json_type(row)}; expected an object of field -> value")
-        return Payload(rows, None, ERROR_MODES[mode])
+        return Payload(rows, None, ERROR_MODES[mode], explain)
     columns = data["inputs"]
     if not isinstance(columns, dict) or not all(isinstance(v, list) for v in columns.values()):
         raise BadRequest('"inputs" must be an object of field -> list of values')
     lengths = {k: len(v) for k, v in columns.items()}
     if len(set(lengths.values())) > 1:
         raise BadRequest(clip(f'"inputs" columns have different lengths: {lengths}', limit=300))
-    return Payload(None, columns, ERROR_MODES[mode])
+    return Payload(None, columns, ERROR_MODES[mode], explain)
 
 
 def spread(out: pd.DataFrame, rows: pd.Index, rejected: dict[int, str], error_column: str,

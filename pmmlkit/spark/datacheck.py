@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataError
+from ..errors import FIRST_ROW, DataError
 from .pipeline import REGRESSION
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _check_numeric(df: DataFrame, column: str, *, spec: TrainingSpec, role: str)
     first_id = stats["first"]
     row = bad.filter(F.col(_ID) == first_id).drop(_ID).first()
     # monotonically_increasing_id is ordered but not contiguous: count the rows before it.
-    number = numbered.filter(F.col(_ID) < first_id).count() + 1
+    number = numbered.filter(F.col(_ID) < first_id).count() + FIRST_ROW
     filled = df.filter(F.col(column).isNotNull() & (F.trim(F.col(column)) != "")).count()
     value = row[column] if row is not None else None
     raise DataError(_message(spec, column, role=role, value=value, number=number, bad=stats["n"],
@@ -59,7 +59,7 @@ def _check_numeric(df: DataFrame, column: str, *, spec: TrainingSpec, role: str)
 
 def _message(spec: TrainingSpec, column: str, *, role: str, value: Any, number: int, bad: int,
              filled: int, row: dict[str, Any]) -> str:
-    where = f"row {number} (1 = the first data row): {_preview(row, column)}"
+    where = f"row {number} (0 = the first data row): {_preview(row, column)}"
     if role == "label":
         estimator = spec.estimator.type if spec.estimator else "the estimator"
         return (f"data {spec.data!r}: the label {column!r} must be a number for {estimator}, "

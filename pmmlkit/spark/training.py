@@ -171,6 +171,7 @@ def fit(spec: TrainingSpec, *, spark: SparkSession) -> Fitted:
 def build_manifest(pmml: bytes, *, spark_version: str, metrics: Mapping[str, float], data_source: str,
                    row_count: int, spec: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest fields the training side knows; the repository adds hashes and times."""
+    from ..evaluator.names import result_schema
     from ..pmml.loader import parse
     from .export import jpmml_sparkml_version
 
@@ -179,7 +180,7 @@ def build_manifest(pmml: bytes, *, spark_version: str, metrics: Mapping[str, flo
         "spark_version": spark_version,
         "jpmml_sparkml_version": jpmml_sparkml_version(pmml),
         "input_schema": [f.as_dict() for f in schema.inputs],
-        "output_schema": [f.as_dict() for f in (*schema.targets, *schema.outputs)],
+        "output_schema": result_schema(schema),  # published names: predicted_<target>, outputs
         "metrics": {k: float(v) for k, v in metrics.items()},
         "data_source": data_source,
         "row_count": int(row_count),
@@ -241,15 +242,36 @@ def _trained_manifest(fitted: Fitted, spark_version: str) -> dict[str, Any]:
 
 
 def _report_files(fitted: Fitted) -> dict[str, bytes]:
+    from ..evaluator.explaining import BACKGROUND_FILE
     from .export import spark_failures
     from .report import version_files
 
     spec = fitted.spec
     with spark_failures(f"writing the training report of {spec.name!r}"):
-        return version_files(fitted.pmml, title=f"{spec.name}: training report", train=fitted.train,
-                             holdout=fitted.holdout, label=spec.label, metrics=fitted.metrics,
-                             rows={"all rows": fitted.row_count, "holdout": fitted.holdout.count()},
-                             model=fitted.model)
+        files = version_files(fitted.pmml, title=f"{spec.name}: training report", train=fitted.train,
+                              holdout=fitted.holdout, label=spec.label, metrics=fitted.metrics,
+                              rows={"all rows": fitted.row_count, "holdout": fitted.holdout.count()},
+                              model=fitted.model)
+    with spark_failures(f"sampling the explanation background of {spec.name!r}"):
+        files[BACKGROUND_FILE] = _background(fitted.pmml, fitted.train)
+    return files
+
+
+def _background(pmml: bytes, data: DataFrame) -> bytes:
+    """background.parquet: BACKGROUND_ROWS rows of ``data`` (seeded), the model's inputs, for explanations."""
+    import io
+
+    from pyspark.sql import functions as F
+
+    from ..evaluator.explaining import BACKGROUND_ROWS, BACKGROUND_SEED
+    from ..pmml.loader import parse
+
+    inputs = [f for f in parse(pmml, source="exported PMML").schema.input_names if f in data.columns]
+    # Spark's top-k by a seeded random key: the same rows for the same data, without a full sort.
+    rows: Any = data.select(*inputs).orderBy(F.rand(BACKGROUND_SEED)).limit(BACKGROUND_ROWS).toPandas()
+    buf = io.BytesIO()
+    rows.to_parquet(buf, index=False)
+    return buf.getvalue()
 
 
 # --- Converting a saved PipelineModel -----------------------------------------------
@@ -335,4 +357,10 @@ def convert(pipeline_dir: str | os.PathLike, *, name: str, schema: str | os.Path
             pmml = to_pmml(model, struct, verify=verify)
         manifest = build_manifest(pmml, spark_version=session.version, metrics={}, data_source=source,
                                   row_count=rows, spec={"converted_from": str(pipeline_dir)})
-        return repository.publish(name, pmml, manifest=manifest)
+        files: dict[str, bytes] = {}
+        if sample is not None:  # the sample is the background of explanations, as training data is
+            from ..evaluator.explaining import BACKGROUND_FILE
+
+            with spark_failures(f"sampling the explanation background of {name!r}"):
+                files[BACKGROUND_FILE] = _background(pmml, df)
+        return repository.publish(name, pmml, manifest=manifest, files=files)

@@ -84,7 +84,7 @@ def test_spark_scoring_equals_local_scoring(spark, small_partitions, tmp_path, o
     local_rejects = pd.read_csv(local.rejects_path, dtype=str, keep_default_na=False)
     dist_rejects = _read_dir(dist.rejects_path, "csv")
     assert dist.rejects_path == out + "_rejects"
-    assert dist_rejects["row"].tolist() == ["8", "1501", "3000"]
+    assert dist_rejects["row"].tolist() == ["7", "1500", "2999"]  # the frame's own index: rows count from 0
     pd.testing.assert_frame_equal(dist_rejects, local_rejects[dist_rejects.columns])
     assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]  # temp folders renamed or removed
 
@@ -136,7 +136,7 @@ def test_malformed_csv_lines_are_rejected_with_their_line_numbers(spark, tmp_pat
     s = score_spark(PMML, str(src), out, spark=spark, max_errors=2)
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (4, 2, 2)
     rejects = _read_dir(s.rejects_path, "csv")
-    assert rejects["row"].tolist() == ["2", "3"]  # data rows; the blank line is skipped, as locally
+    assert rejects["row"].tolist() == ["1", "2"]  # data rows from 0; the blank line is skipped, as locally
     assert rejects["error"].tolist() == ["malformed CSV line: expected 3 fields, found 2",
                                          "malformed CSV line: expected 3 fields, found 4"]
     assert rejects["raw"].tolist() == ["3,4", "5,6,blue,extra"]

@@ -136,17 +136,18 @@ def compare(case: Case, ev: Evaluator, got: pd.DataFrame, answer: Answer) -> lis
     mine = [None if pd.isna(e) else str(e) for e in got[error_col]]
     problems += _rejections(case, mine, answer.errors)
     scored = [m is None and r is None for m, r in zip(mine, answer.errors)]
-    types = {f.name: f.data_type for f in (*ev.target_fields, *ev.output_fields)}
-    for name in ev.result_names:
-        if name not in answer.results.columns:
-            problems.append(f"column {name!r}: pmmlkit answers it, the reference has no such result "
+    # The reference answers in PMML names; pmmlkit publishes a target T as predicted_T (result_fields).
+    pmml_names = [f.name for f in ev.result_fields.values()]
+    for name, result in ev.result_fields.items():
+        if result.name not in answer.results.columns:
+            problems.append(f"column {result.name!r}: pmmlkit answers it, the reference has no such result "
                             f"(reference columns: {list(answer.results.columns)})")
             continue
-        problems += _column(case, name, types.get(name, "string"), got[name].tolist(),
-                            answer.results[name].tolist(), scored)
+        problems += _column(case, result.name, result.data_type, got[name].tolist(),
+                            answer.results[result.name].tolist(), scored)
     # A ClusteringModel's unnamed target comes back under no name (NaN), and jpmml_evaluator also
     # returns OutputFields with isFinalResult="false" (intermediate values): neither is a result.
-    extra = [c for c in answer.results.columns if isinstance(c, str) and c not in ev.result_names
+    extra = [c for c in answer.results.columns if isinstance(c, str) and c not in pmml_names
              and c not in _intermediate_outputs(case.pmml)]
     if extra:
         problems.append(f"result column(s) {extra} of the reference are missing from pmmlkit's answer")

@@ -70,7 +70,7 @@ def test_convert_a_pipeline_with_jpmml_sparkml_stages(spark, saved_with_extensio
     scored = model.transform(df).toPandas()
     for backend in ("auto", "jpmml"):
         out = Evaluator.load("ext", repo=root, backend=backend).predict_batch(scored[["x", "color"]])
-        assert out["label"].astype(float).tolist() == scored["prediction"].tolist(), backend
+        assert out["predicted_label"].astype(float).tolist() == scored["prediction"].tolist(), backend
         spark_p1 = [p[1] for p in scored["probability"]]
         bad = [i for i, (a, b) in enumerate(zip(out["probability(1)"], spark_p1)) if not same(a, b, "double")]
         assert not bad, f"{backend}: rows {bad[:5]} differ from Spark's probability"

@@ -43,7 +43,7 @@ def test_scores_equal_hand_built_features(store, plain):
         single = ev.predict(frame.iloc[3].to_dict())
     want = by_hand(plain, frame, table_dicts())
     np.testing.assert_allclose(got["probability(1)"], want["probability(1)"], rtol=0, atol=TOL)
-    assert list(got.columns) == ["clicked", "probability(0)", "probability(1)", FALLBACK_COLUMN]
+    assert list(got.columns) == ["predicted_clicked", "probability(0)", "probability(1)", FALLBACK_COLUMN]
     assert got[FALLBACK_COLUMN].isna().all()
     assert abs(single["probability(1)"] - want["probability(1)"].iloc[3]) <= TOL
     assert single[FALLBACK_COLUMN] is None

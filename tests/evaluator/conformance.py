@@ -16,7 +16,7 @@ from pmmlkit.errors import InvalidValueError, MissingFieldError, TypeConversionE
 from tests.docs import logistic_expected, logistic_pmml
 
 RTOL = 1e-12
-RESULT_COLUMNS = ["y", "probability(yes)", "probability(no)"]
+RESULT_COLUMNS = ["predicted_y", "probability(yes)", "probability(no)"]
 
 
 def frame(n: int = 200, seed: int = 7) -> pd.DataFrame:
@@ -41,11 +41,11 @@ def check_batch_matches_formula(backend: str) -> None:
     out = ev.predict_batch(df)
     assert list(out.columns) == RESULT_COLUMNS
     assert str(out["probability(yes)"].dtype) == "float64"
-    assert out["y"].dtype == object
+    assert out["predicted_y"].dtype == object
     expected = [logistic_expected(a, b, c) for a, b, c in zip(df.x1, df.x2, df.device)]
     np.testing.assert_allclose(out["probability(yes)"], expected, rtol=RTOL)
     np.testing.assert_allclose(out["probability(no)"], 1 - np.array(expected), rtol=1e-9)
-    assert out["y"].tolist() == ["yes" if p > 0.5 else "no" for p in expected]
+    assert out["predicted_y"].tolist() == ["yes" if p > 0.5 else "no" for p in expected]
     assert out.index.equals(df.index)
 
 
@@ -56,7 +56,7 @@ def check_record_matches_batch(backend: str) -> None:
     for i, rec in enumerate(df.to_dict("records")):
         one = ev.predict(rec)
         assert list(one) == RESULT_COLUMNS
-        assert one["y"] == batch["y"].iloc[i]
+        assert one["predicted_y"] == batch["predicted_y"].iloc[i]
         assert math.isclose(one["probability(yes)"], batch["probability(yes)"].iloc[i], rel_tol=RTOL)
 
 

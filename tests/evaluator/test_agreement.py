@@ -27,7 +27,7 @@ EXPECTED_SPEND = [10 + 4 + 5 + 100, 10 + 6 - 5 + 200, 10 + 8 + 5 + 100,
 def test_coercion_gives_every_backend_the_same_typed_values(backend):
     ev = Evaluator.from_bytes(boolean_pmml(), backend=backend)
     out = ev.predict_batch(SPELLINGS)
-    np.testing.assert_allclose(out["spend"], EXPECTED_SPEND, rtol=1e-12)
+    np.testing.assert_allclose(out["predicted_spend"], EXPECTED_SPEND, rtol=1e-12)
 
 
 @pytest.mark.parametrize("backend", ALL)
@@ -44,14 +44,15 @@ def test_unconvertible_values_are_row_errors_never_passed_through(backend, field
     out = ev.predict_batch(pd.DataFrame([record]), errors="column")
     assert out["error"].iloc[0] == f"row 0: field {field!r}: value {value!r} {words}" \
         if words.startswith("is not one") else words in out["error"].iloc[0]
-    assert np.isnan(out["spend"].iloc[0])
+    assert np.isnan(out["predicted_spend"].iloc[0])
 
 
 def test_compare_reports_agreement_per_column():
     report = compare(boolean_pmml(), SPELLINGS, backends=ALL)
     assert report.agrees
     assert [(c.column, c.backend, c.compared, c.differing) for c in report.columns] == [
-        ("spend", "jpmml", 6, 0), ("error", "jpmml", 6, 0), ("spend", "pypmml", 6, 0), ("error", "pypmml", 6, 0)]
+        ("predicted_spend", "jpmml", 6, 0), ("error", "jpmml", 6, 0),
+        ("predicted_spend", "pypmml", 6, 0), ("error", "pypmml", 6, 0)]
 
 
 def test_diff_command_agrees_and_disagrees(tmp_path):
@@ -67,8 +68,8 @@ def test_diff_command_agrees_and_disagrees(tmp_path):
                                   "--backends", "jpmml,native,pypmml"])
     assert r.exit_code == 1
     assert "backends disagree" in r.output
-    rows = [line.split() for line in r.output.splitlines() if line.startswith("y ")]
-    assert rows == [["y", "native", "3", "0", "0"], ["y", "pypmml", "3", "1", "inf"]]
+    rows = [line.split() for line in r.output.splitlines() if line.startswith("predicted_y ")]
+    assert rows == [["predicted_y", "native", "3", "0", "0"], ["predicted_y", "pypmml", "3", "1", "inf"]]
     assert "first differing rows" in r.output
 
 
@@ -78,7 +79,7 @@ def test_timeout_raises_and_evaluator_stays_usable():
     with pytest.raises(EvaluationTimeout, match="took longer than 0.001 s"):
         ev.predict_batch(big)
     ev.timeout = 60
-    assert ev.predict({"x1": 0.5, "x2": 3, "device": "ios"})["y"] in ("yes", "no")
+    assert ev.predict({"x1": 0.5, "x2": 3, "device": "ios"})["predicted_y"] in ("yes", "no")
     assert len(ev.predict_batch(big.head(10))) == 10
 
 
@@ -92,7 +93,7 @@ def test_invalid_value_treatments(backend):
                 10 + 2 * 5 + 3 * 1,        # a invalid -> missing -> 5
                 10 + 2 * 5 + 3 * 1 + 100,  # a missing -> 5
                 10 + 2 * 2 + 3 * 20 + 100]  # b invalid but asIs; c invalid -> "y"
-    np.testing.assert_allclose(ev.predict_batch(frame)["y"], expected, rtol=1e-12)
+    np.testing.assert_allclose(ev.predict_batch(frame)["predicted_y"], expected, rtol=1e-12)
 
 
 def test_dates_are_parsed_or_refused():

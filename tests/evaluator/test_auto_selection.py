@@ -47,7 +47,7 @@ def test_auto_falls_back_with_the_reason_when_native_cannot_run_the_document(cap
         Evaluator.from_bytes(RULESET, backend="native")
     ev = Evaluator.from_bytes(RULESET, source="rules.pmml")
     assert ev.backend_name == "jpmml"
-    assert [ev.predict({"x": x})["y"] for x in (0.5, 2.0)] == ["lo", "hi"]
+    assert [ev.predict({"x": x})["predicted_y"] for x in (0.5, 2.0)] == ["lo", "hi"]
     [said] = _warnings(caplog)
     assert "native backend cannot run rules.pmml (UnsupportedElement" in said and "falling back to jpmml" in said
 

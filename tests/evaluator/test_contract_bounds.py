@@ -115,6 +115,6 @@ def test_a_backend_error_echoing_a_huge_value_is_cut():
     """Free text passes the contract; JPMML's NumberFormatException then quotes all of it."""
     ev = Evaluator.from_bytes(CAST_PMML, backend="jpmml")
     out = ev.predict_batch(pd.DataFrame({"x": ["3", "x" * 100_000]}), errors="column")
-    assert out["y"].iloc[0] == 7.0
+    assert out["predicted_y"].iloc[0] == 7.0
     assert out["error"].iloc[1].startswith("row 1: java.lang.NumberFormatException")
     assert len(out["error"].iloc[1].encode()) <= MAX_MESSAGE

@@ -83,11 +83,11 @@ def test_integers_beyond_int32_are_one_reject_on_every_backend(integer_model, va
 def test_a_batch_rejects_the_big_rows_and_scores_the_others(integer_model, column):
     df = pd.DataFrame({"n": column, "k": [1, 2, 1, 2, 1, 2]})
     out = integer_model.predict_batch(df, errors="column")
-    assert out["y"].tolist()[0] == 115.0
-    assert out["y"].tolist()[2] == -(2 ** 31) + 110
-    assert out["y"].tolist()[3] == 2 ** 31 - 1 + 210
+    assert out["predicted_y"].tolist()[0] == 115.0
+    assert out["predicted_y"].tolist()[2] == -(2 ** 31) + 110
+    assert out["predicted_y"].tolist()[3] == 2 ** 31 - 1 + 210
     for i in (1, 4, 5):
-        assert pd.isna(out["y"].iloc[i])
+        assert pd.isna(out["predicted_y"].iloc[i])
         assert f"row {i}: field 'n'" in out["error"].iloc[i]
         assert "outside the range of dataType integer [-2147483648, 2147483647]" in out["error"].iloc[i]
     assert out["error"].isna().tolist() == [True, False, True, True, False, False]
@@ -103,7 +103,7 @@ def test_an_int64_column_at_the_limits():
 
 @pytest.mark.parametrize("k", [1, 1.0, "1", "1.0", np.int64(1), " 1"[1:]])
 def test_integer_categories_written_as_decimals_meet_integer_inputs(integer_model, k):
-    assert integer_model.predict({"n": 3, "k": k}) == {"y": 113.0}
+    assert integer_model.predict({"n": 3, "k": k}) == {"predicted_y": 113.0}
 
 
 def test_integer_categories_still_refuse_other_values(integer_model):
@@ -136,15 +136,15 @@ def test_float_thresholds_and_integer_categories_agree_with_jpmml(backend):
     ev = Evaluator.from_bytes(TREE_DOC, backend=backend)
     out = ev.predict_batch(TREE_ROWS, errors="column")
     assert out["error"].isna().all(), out["error"].tolist()
-    assert out["y"].tolist() == TREE_WANT
-    assert [ev.predict(r)["y"] for r in TREE_ROWS.to_dict("records")] == TREE_WANT
+    assert out["predicted_y"].tolist() == TREE_WANT
+    assert [ev.predict(r)["predicted_y"] for r in TREE_ROWS.to_dict("records")] == TREE_WANT
 
 
 def test_pypmml_meets_integer_categories_away_from_float_thresholds():
     """PMML4S compares float fields in double precision (a declared difference); categories agree."""
     far = TREE_ROWS.assign(x=[0.05, 0.05, 0.2, 0.2, 0.05, 0.2])
     ev = Evaluator.from_bytes(TREE_DOC, backend="pypmml")
-    assert ev.predict_batch(far)["y"].tolist() == [10.0, 10.0, 21.0, 20.0, 11.0, 20.0]
+    assert ev.predict_batch(far)["predicted_y"].tolist() == [10.0, 10.0, 21.0, 20.0, 11.0, 20.0]
 
 
 def test_the_tree_answers_are_jpmml_evaluators_own():
@@ -198,7 +198,7 @@ def test_a_string_indexed_integer_column_scores_as_jpmml_does(raw, backend):
     ev = Evaluator.from_bytes(raw, backend=backend)
     out = ev.predict_batch(pd.DataFrame({"k": SPARK_ROWS}), errors="column")
     assert out["error"].isna().all(), out["error"].tolist()
-    assert out["y"].tolist() == SPARK_WANT
+    assert out["predicted_y"].tolist() == SPARK_WANT
 
 
 @pytest.mark.parametrize("raw", [SPARK_DOC, SPARK_DOC_DECIMAL], ids=["as written", "written 1.0"])
@@ -223,8 +223,8 @@ def test_values_not_of_the_type_are_invalid_values_as_in_jpmml(backend, treatmen
     ev = Evaluator.from_bytes(raw, backend=backend)
     out = ev.predict_batch(pd.DataFrame({"n": [2 ** 31, 2.5, "abc", 2 ** 63, 3], "k": [1] * 5}), errors="column")
     assert out["error"].isna().all(), out["error"].tolist()
-    assert out["y"].tolist() == [want] * 4 + [113.0]
-    assert ev.predict({"n": 2 ** 31, "k": 1}) == {"y": want}
+    assert out["predicted_y"].tolist() == [want] * 4 + [113.0]
+    assert ev.predict({"n": 2 ** 31, "k": 1}) == {"predicted_y": want}
 
 
 @pytest.mark.parametrize("treatment", ["returnInvalid", "asIs"])

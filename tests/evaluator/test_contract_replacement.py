@@ -56,7 +56,7 @@ def test_rows_like_jpmml(backend: str, data_type: str, attrs: str, expected: lis
         return
     out = ev.predict_batch(ROWS, errors="column")
     for row, want in enumerate(expected):
-        got, error = out["y"][row], out["error"][row]
+        got, error = out["predicted_y"][row], out["error"][row]
         if want == FAIL:
             assert error and math.isnan(got), (row, got, error)
         else:
@@ -69,10 +69,10 @@ def test_message_names_row_field_replacement_and_type(backend: str) -> None:
     ev = Evaluator.from_bytes(doc("integer", 'missingValueReplacement="50.146520146520146"'),
                               backend=backend, verify=False)
     out = ev.predict_batch(pd.DataFrame({"x": [7, None]}), errors="column")
-    assert out["y"][0] == 15.0 and out["error"][0] is None
+    assert out["predicted_y"][0] == 15.0 and out["error"][0] is None
     message = out["error"][1]
     for part in ("row 1", "'x'", "missingValueReplacement", "'50.146520146520146'", "integer"):
         assert part in message, message
     with pytest.raises(TypeConversionError, match="missingValueReplacement '50.146520146520146'"):
         ev.predict({"x": None})
-    assert ev.predict({"x": 7})["y"] == 15.0
+    assert ev.predict({"x": 7})["predicted_y"] == 15.0

@@ -16,4 +16,4 @@ def test_readme_coverage_table_matches_the_code():
 
 def test_the_table_says_what_native_refuses():
     rows = {line.split(" | ")[0].strip("| `"): line for line in coverage_markdown().splitlines()[2:]}
-    assert "| ✓ | native |" in rows["TreeModel"] and "| refused | jpmml |" in rows["Scorecard"]
+    assert "| ✓ | native |" in rows["TreeModel"] and "| refused | jpmml |" in rows["RuleSetModel"]

@@ -93,8 +93,8 @@ def test_diff_without_data_finds_a_float_edge(tmp_path):
     assert r.exit_code == 1, r.output
     assert "rows generated from the model" in r.output and "backends disagree" in r.output
     assert "known difference: pypmml differs at PMML/TreeModel/Node[1]/Node[1]/SimplePredicate" in r.output
-    [row] = [line.split() for line in r.output.splitlines() if line.startswith("y ")]
-    assert row[:2] == ["y", "pypmml"] and int(row[3]) >= 1
+    [row] = [line.split() for line in r.output.splitlines() if line.startswith("predicted_y ")]
+    assert row[:2] == ["predicted_y", "pypmml"] and int(row[3]) >= 1
 
 
 def test_diff_without_data_finds_a_missing_value_edge(tmp_path):
@@ -102,8 +102,8 @@ def test_diff_without_data_finds_a_missing_value_edge(tmp_path):
     model.write_bytes(null_prediction_tree_pmml())
     r = CliRunner().invoke(main, ["diff", "-m", str(model), "--backends", "jpmml,native,pypmml"])
     assert r.exit_code == 1, r.output
-    rows = [line.split() for line in r.output.splitlines() if line.startswith("y ")]
-    assert rows == [["y", "native", "4", "0", "0"], ["y", "pypmml", "4", "1", "inf"]]
+    rows = [line.split() for line in r.output.splitlines() if line.startswith("predicted_y ")]
+    assert rows == [["predicted_y", "native", "4", "0", "0"], ["predicted_y", "pypmml", "4", "1", "inf"]]
 
 
 def test_diff_without_data_on_a_correct_document_exits_0(tmp_path):
@@ -121,10 +121,10 @@ def test_rows_refused_by_both_backends_agree_whatever_each_message_says():
     frame = pd.DataFrame({"x": [1.0, None, 3.0]}, dtype=object)
     report = compare(SVM, frame, backends=("jpmml", "native"))
     assert report.agrees, report.table()
-    assert [(c.column, c.differing) for c in report.columns] == [("y", 0), ("error", 0)]
+    assert [(c.column, c.differing) for c in report.columns] == [("predicted_y", 0), ("error", 0)]
     # PMML4S answers no prediction and no error there: a difference, declared and reported.
     report = compare(SVM, frame, backends=("jpmml", "pypmml"))
-    assert [(c.column, c.differing) for c in report.columns] == [("y", 0), ("error", 1)]
+    assert [(c.column, c.differing) for c in report.columns] == [("predicted_y", 0), ("error", 1)]
     assert report.declared == [
         "pypmml differs at PMML/SupportVectorMachineModel: on rows with a missing input, JPMML refuses "
         "the row with an error where PMML4S answers no prediction and no error"]
@@ -138,5 +138,6 @@ def test_diff_leaves_out_a_backend_that_refuses_the_document(tmp_path):
     r = CliRunner().invoke(main, ["diff", "-m", str(model)])
     assert r.exit_code == 0, r.output
     assert "not compared: native refuses this document: unsupported PMML element 'RuleSetModel'" in r.output
-    assert [line.split()[:2] for line in r.output.splitlines() if line.startswith("y ")] == [["y", "pypmml"]]
+    rows = [line.split()[:2] for line in r.output.splitlines() if line.startswith("predicted_y ")]
+    assert rows == [["predicted_y", "pypmml"]]
     assert "all backends agree" in r.output

@@ -89,8 +89,8 @@ def test_a_missing_factor_of_a_general_regression_is_declared_and_is_real():
     rows = pd.DataFrame({"cat": [None, "a"], "x": [1.0, 1.0]})
     reference = Evaluator.from_bytes(glr(), backend="jpmml").predict_batch(rows, errors="column")
     pmml4s = Evaluator.from_bytes(glr(), backend="pypmml").predict_batch(rows, errors="column")
-    assert pd.isna(reference["y"][0]) and pmml4s["y"][0] == 3.0  # 1 + 2*x: the factor left out
-    assert reference["y"][1] == pmml4s["y"][1] == 13.0
+    assert pd.isna(reference["predicted_y"][0]) and pmml4s["predicted_y"][0] == 3.0  # 1 + 2*x: the factor left out
+    assert reference["predicted_y"][1] == pmml4s["predicted_y"][1] == 13.0
 
 
 @pytest.mark.parametrize("divisor, found", [("0", True), ("0.0", True), ("-0.0", True), ("0E0", True),
@@ -106,8 +106,8 @@ def test_a_division_by_zero_answers_differently_on_pmml4s():
     rows = pd.DataFrame({"x": [3.0, 1.0]})  # 2/0 and 0/0
     reference = Evaluator.from_bytes(division("0"), backend="jpmml").predict_batch(rows, errors="column")
     pmml4s = Evaluator.from_bytes(division("0"), backend="pypmml").predict_batch(rows, errors="column")
-    assert reference["y"][0] == float("inf") and "returned invalid value" in reference["error"][1]
-    assert pmml4s["y"].isna().all() and pmml4s["error"].isna().all()  # NaN, and no error
+    assert reference["predicted_y"][0] == float("inf") and "returned invalid value" in reference["error"][1]
+    assert pmml4s["predicted_y"].isna().all() and pmml4s["error"].isna().all()  # NaN, and no error
 
 
 def test_a_text_index_normalization_is_declared_as_slow():

@@ -37,4 +37,4 @@ def test_a_replacement_that_is_not_a_valid_value_is_left_to_jpmml():
     df = pd.DataFrame({"city": ["a", None, "b"]})
     for backend in ("jpmml", "native"):
         got = Evaluator.from_bytes(IMPUTED, backend=backend).predict_batch(df)
-        assert got["y"].tolist() == [11.0, 31.0, 21.0], backend
+        assert got["predicted_y"].tolist() == [11.0, 31.0, 21.0], backend

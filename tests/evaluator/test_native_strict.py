@@ -260,7 +260,7 @@ def test_a_segment_trees_missing_value_replacement_is_applied():
         b'<MiningField name="bmi" missingValueReplacement="0.05"/>' + rest for rest in segments[1:])
     rows = pd.DataFrame({"bmi": [None, 0.0, 0.05], "bp": [0.01, 0.02, 0.01]})
     ours = assert_as_jpmml(raw, rows)
-    assert ours["target"][0] == ours["target"][2]
+    assert ours["predicted_target"][0] == ours["predicted_target"][2]
 
 
 def test_date_fields_may_be_declared_but_not_read():

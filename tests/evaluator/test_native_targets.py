@@ -57,7 +57,7 @@ def assert_as_jpmml(raw: bytes, df: pd.DataFrame, *, expected: dict | None = Non
     ('<Target field="y" min="1.25" max="1.75"/>', [1.25, 1.75, np.nan, 1.25]),
 ])
 def test_regression_targets(target, expected):
-    assert_as_jpmml(tree_regression(targets=f"<Targets>{target}</Targets>"), ROWS, expected={"y": expected})
+    assert_as_jpmml(tree_regression(targets=f"<Targets>{target}</Targets>"), ROWS, expected={"predicted_y": expected})
 
 
 def test_classification_prior_probabilities_when_there_is_no_prediction():
@@ -68,7 +68,7 @@ def test_classification_prior_probabilities_when_there_is_no_prediction():
               '<OutputField name="pc" feature="probability" value="c" dataType="double"/></Output>')
     ours = assert_as_jpmml(tree_classification(targets=priors, output=output), ROWS,
                            expected={"pa": [0.8, 0.3, 0.2, 0.8], "pc": [0.0, 0.0, 0.6, 0.0]})
-    assert list(ours["y"]) == ["a", "b", "c", "a"]
+    assert list(ours["predicted_y"]) == ["a", "b", "c", "a"]
 
 
 def test_targets_of_a_segment_and_of_the_mining_model():
@@ -76,7 +76,7 @@ def test_targets_of_a_segment_and_of_the_mining_model():
         linear_segment("3", "")
     raw = mining_sum(segments, targets='<Targets><Target field="y" rescaleFactor="10"/></Targets>')
     # x=0.2: segment 1 (1 + 0.4) * 0.5 + 1 = 1.7, segment 2 1.6; sum 3.3, times 10
-    assert_as_jpmml(raw, ROWS, expected={"y": [33.0, 53.0, np.nan, 45.0]})
+    assert_as_jpmml(raw, ROWS, expected={"predicted_y": [33.0, 53.0, np.nan, 45.0]})
 
 
 def test_target_naming_another_field_is_refused():
@@ -131,7 +131,7 @@ def test_float_field_threshold_is_a_float32():
     raw = tree_regression(x_type="float", threshold="0.1")
     # 0.1 as a float is 0.100000001490116...: not above the float threshold 0.1, though above the double.
     rows = pd.DataFrame({"x": [0.1, float(np.float32(0.1)), 0.10000001, 0.09999999]})
-    assert_as_jpmml(raw, rows, expected={"y": [1.0, 1.0, 2.0, 1.0]})
+    assert_as_jpmml(raw, rows, expected={"predicted_y": [1.0, 1.0, 2.0, 1.0]})
     backend = NativeBackend(parse(raw))  # the native part alone, on the float32 value the contract hands over
     out = backend.evaluate({"x": np.array([float(np.float32(0.1))])}, 1)[0]["y"]
     assert out[0] == 1.0
@@ -139,7 +139,7 @@ def test_float_field_threshold_is_a_float32():
 
 def test_integer_field_constants_compare_as_numbers():
     raw = tree_regression(x_type="integer", threshold="2")
-    assert_as_jpmml(raw, pd.DataFrame({"x": [1, 2, 3]}), expected={"y": [1.0, 1.0, 2.0]})
+    assert_as_jpmml(raw, pd.DataFrame({"x": [1, 2, 3]}), expected={"predicted_y": [1.0, 1.0, 2.0]})
 
 
 def test_float_derived_and_output_fields_are_float32():
@@ -154,14 +154,14 @@ def test_float_derived_and_output_fields_are_float32():
            '</RegressionModel></PMML>').encode()
     x = [0.1, 1 / 3, 1e-8]
     ours = assert_as_jpmml(raw, pd.DataFrame({"x": x}))
-    np.testing.assert_array_equal(ours["y"].to_numpy(float), np.float32(x).astype(float))
+    np.testing.assert_array_equal(ours["predicted_y"].to_numpy(float), np.float32(x).astype(float))
     np.testing.assert_array_equal(ours["yf"].to_numpy(float), np.float32(x).astype(float))
 
 
 def test_float_target_takes_32_bits():
     raw = tree_regression(targets='<Targets><Target field="y" rescaleFactor="0.1"/></Targets>').replace(
         b'name="y" optype="continuous" dataType="double"', b'name="y" optype="continuous" dataType="float"')
-    assert_as_jpmml(raw, ROWS, expected={"y": [float(np.float32(0.1)), float(np.float32(0.2)), np.nan,
+    assert_as_jpmml(raw, ROWS, expected={"predicted_y": [float(np.float32(0.1)), float(np.float32(0.2)), np.nan,
                                                float(np.float32(0.1))]})
 
 
@@ -188,7 +188,7 @@ def test_extreme_coefficients_give_jpmmls_label_and_probabilities(method, tables
     ours = assert_as_jpmml(_extreme_classifier(method, tables),
                            pd.DataFrame({"x": [0.0, 1.0, -1.0, 2.0, 1e-300, -3.0, None]}))
     if method == "softmax":
-        assert ours["y"][3] == "k0" and ours["y"][6] is None
+        assert ours["predicted_y"][3] == "k0" and ours["predicted_y"][6] is None
 
 
 @pytest.mark.parametrize("target", ["", '<Targets><Target field="y" castInteger="round"/></Targets>'])

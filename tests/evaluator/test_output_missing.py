@@ -85,7 +85,7 @@ def test_row_without_prediction(backend: str, case: str) -> None:
     error = out[ev.error_column]
     assert error[0] is None and error[2] is None, error.tolist()  # rows with a prediction score
     want_y = ["a", "b"] if function == "classification" else [1.5, 2.5]
-    assert [out["y"][0], out["y"][2]] == want_y
+    assert [out["predicted_y"][0], out["predicted_y"][2]] == want_y
     if fails:
         message = error[1]  # native names the field 'p', JPMML "p"
         assert "is not defined" in message and ("'p'" in message or '"p"' in message), message

@@ -21,9 +21,9 @@ def test_a_known_difference_is_declared_at_load_and_is_real(caplog):
     assert said.startswith("tree.pmml: pypmml differs at PMML/TreeModel: on rows where a split field is missing")
     assert "nullPrediction" in said and "backend='jpmml'" in said
     # What is declared is what happens: the reference gives no prediction, PMML4S the root's score.
-    assert Evaluator.from_bytes(raw, backend="jpmml").predict({"cat": None})["y"] is None
-    assert ev.predict({"cat": None})["y"] == 0.0
-    assert ev.predict({"cat": "b"})["y"] == 2.0
+    assert Evaluator.from_bytes(raw, backend="jpmml").predict({"cat": None})["predicted_y"] is None
+    assert ev.predict({"cat": None})["predicted_y"] == 0.0
+    assert ev.predict({"cat": "b"})["predicted_y"] == 2.0
     # Nothing is declared where nothing differs.
     for backend in ("jpmml", "native"):
         assert Evaluator.from_bytes(raw, backend=backend).known_differences == []
@@ -61,8 +61,8 @@ def test_missing_integer_and_boolean_values_reach_pmml4s_as_missing():
 
     frame = pd.DataFrame({"member": [None, False, True], "visits": [3, None, 3], "code": ["2", "2", None]},
                          dtype=object)
-    reference = Evaluator.from_bytes(boolean_pmml(), backend="jpmml").predict_batch(frame)["spend"]
-    got = Evaluator.from_bytes(boolean_pmml(), backend="pypmml").predict_batch(frame)["spend"]
+    reference = Evaluator.from_bytes(boolean_pmml(), backend="jpmml").predict_batch(frame)["predicted_spend"]
+    got = Evaluator.from_bytes(boolean_pmml(), backend="pypmml").predict_batch(frame)["predicted_spend"]
     assert reference.tolist()[0] == 10 + 2 * 3 + 200  # a missing boolean adds no term
     pd.testing.assert_series_equal(got, reference)
 
@@ -83,7 +83,7 @@ def test_an_integer_target_pmml4s_cannot_predict_is_missing_not_long_min():
     frame = pd.DataFrame({"x": [1.0, None, -3.0]}, dtype=object)
     reference = Evaluator.from_bytes(INTEGER_TARGET, backend="jpmml").predict_batch(frame)
     got = Evaluator.from_bytes(INTEGER_TARGET, backend="pypmml").predict_batch(frame)
-    assert reference["y"].tolist()[0] == 1 and pd.isna(reference["y"].iloc[1])
+    assert reference["predicted_y"].tolist()[0] == 1 and pd.isna(reference["predicted_y"].iloc[1])
     pd.testing.assert_frame_equal(got, reference)
 
 
@@ -102,8 +102,8 @@ def test_float_math_context_is_declared_and_is_real():
     [d] = ev.known_differences
     assert (d.element, d.path) == ("RegressionModel", "PMML/RegressionModel") and "x-mathContext" in d.reason
     frame = pd.DataFrame({"x": [1.0, 3.3, 7.7]})
-    reference = Evaluator.from_bytes(FLOAT_MATH, backend="jpmml").predict_batch(frame)["y"].to_numpy()
-    got = ev.predict_batch(frame)["y"].to_numpy()
+    reference = Evaluator.from_bytes(FLOAT_MATH, backend="jpmml").predict_batch(frame)["predicted_y"].to_numpy()
+    got = ev.predict_batch(frame)["predicted_y"].to_numpy()
     assert (reference.astype(np.float32).astype(float) == reference).all()  # JPMML: float arithmetic
     assert (got != reference).all()
     np.testing.assert_allclose(got, reference, rtol=1e-6)

@@ -83,4 +83,4 @@ def test_a_vote_of_nearest_neighbor_models_counts_their_labels() -> None:
     native = Evaluator.from_bytes(doc, backend="native", verify=False)
     reference = Evaluator.from_bytes(doc, backend="jpmml", verify=False)
     for x in (0.1, 0.9):
-        assert native.predict({"x": x}) == reference.predict({"x": x}) == {"c": "a" if x < 0.5 else "b"}
+        assert native.predict({"x": x}) == reference.predict({"x": x}) == {"predicted_c": "a" if x < 0.5 else "b"}

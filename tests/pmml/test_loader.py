@@ -136,7 +136,7 @@ def test_utf8_with_bom_and_ascii_declaration_load(backend):
     body = logistic_pmml().replace(b'encoding="UTF-8"', b'encoding="US-ASCII"')
     assert loader.parse(b"\xef\xbb\xbf" + body).raw == body
     ev = Evaluator.from_bytes(b"\xef\xbb\xbf" + body, backend=backend)  # PMML4S refused the BOM
-    assert ev.predict({"x1": 1.0, "x2": 3, "device": "ios"})["y"] == "no"
+    assert ev.predict({"x1": 1.0, "x2": 3, "device": "ios"})["predicted_y"] == "no"
 
 
 @pytest.mark.parametrize("name", ["utf-16-le, no BOM", "utf-32-be, no BOM"])

@@ -131,11 +131,11 @@ def test_compare_metrics_and_predictions(repo, tmp_path):
     pb = np.array([logistic_expected(*r, coef=shifted) for r in rows])
     changed_labels = np.mean((pa > 0.5) != (pb > 0.5))
     assert 0 < changed_labels < 1
-    assert table["y"] == [f"{changed_labels:.2%}", "-"]
+    assert table["predicted_y"] == [f"{changed_labels:.2%}", "-"]
     assert table["probability(yes)"] == ["100.00%", f"{np.mean(np.abs(pb - pa)):.6g}"]
 
     as_json = json.loads(run("models", "compare", "churn:1", "churn:2", str(tmp_path / "data.csv"), "--json",
                              "--repo", repo.root, "--backend", "native").output)
     outputs = {o["name"]: o for o in as_json["predictions"]["outputs"]}
     assert outputs["probability(no)"]["mean_abs_delta"] == pytest.approx(np.mean(np.abs(pb - pa)), rel=1e-9)
-    assert outputs["y"]["changed"] == pytest.approx(changed_labels)
+    assert outputs["predicted_y"]["changed"] == pytest.approx(changed_labels)

@@ -26,7 +26,7 @@ def test_every_row_scored_in_order_across_chunks(tmp_path, ev):
     s = score_file(ev, str(src), str(out), keep=("id",), chunk_rows=64)
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (250, 250, 0)
     got = pd.read_csv(out)
-    assert list(got.columns) == ["id", "y", "probability(yes)", "probability(no)"]
+    assert list(got.columns) == ["id", "predicted_y", "probability(yes)", "probability(no)"]
     assert got["id"].tolist() == list(range(1, 251))
     expected = [logistic_expected(0.1 * i, i % 100, ["android", "ios", "web"][i % 3]) for i in range(1, 251)]
     np.testing.assert_allclose(got["probability(yes)"], expected, rtol=1e-12)
@@ -52,16 +52,17 @@ def test_bad_rows_and_malformed_lines_are_rejects_not_crashes(tmp_path, ev, chun
     bad = pd.read_csv(rejects)
     assert len(good) + len(bad) == 7
     assert good["id"].tolist() == [1, 5]
-    assert sorted(bad["row"].tolist()) == [2, 3, 4, 6, 7]
+    # Row numbers count from 0 (errors.FIRST_ROW): the line holding id N is row N - 1.
+    assert sorted(bad["row"].tolist()) == [1, 2, 3, 5, 6]
     reasons = dict(zip(bad["row"], bad["error"]))
-    assert reasons[2] == "row 2: field 'x1': value 'abc' is not a number; expected type double"
-    assert reasons[3] == "malformed CSV line: expected 4 fields, found 5"
-    assert reasons[4] == "row 4: field 'device': value 'tablet' is not one of ['android', 'ios', 'web']"
-    assert reasons[6] == "malformed CSV line: expected 4 fields, found 2"
-    assert "is not an integer" in reasons[7]
-    row4 = bad[bad["row"] == 4].iloc[0]
-    assert (str(row4["x1"]), row4["device"]) == ("0.5", "tablet")  # the input values travel with the reason
-    assert bad[bad["row"] == 3].iloc[0]["raw"] == "3,0.5,3,ios,extra"
+    assert reasons[1] == "row 1: field 'x1': value 'abc' is not a number; expected type double"
+    assert reasons[2] == "malformed CSV line: expected 4 fields, found 5"
+    assert reasons[3] == "row 3: field 'device': value 'tablet' is not one of ['android', 'ios', 'web']"
+    assert reasons[5] == "malformed CSV line: expected 4 fields, found 2"
+    assert "is not an integer" in reasons[6]
+    row3 = bad[bad["row"] == 3].iloc[0]
+    assert (str(row3["x1"]), row3["device"]) == ("0.5", "tablet")  # the input values travel with the reason
+    assert bad[bad["row"] == 2].iloc[0]["raw"] == "3,0.5,3,ios,extra"
     s = score_file(ev, str(src), str(out), rejects_path=str(rejects), keep=("id",), max_errors=5,
                    chunk_rows=chunk_rows)
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (7, 2, 5)
@@ -83,7 +84,7 @@ def test_row_numbers_hold_across_parser_blocks(tmp_path):
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (50_000, 49_997, 3)
     good = pd.read_csv(out)
     assert good["id"].tolist() == [i for i in range(1, 50_001) if i not in broken]
-    assert sorted(pd.read_csv(rejects)["row"]) == sorted(broken)
+    assert sorted(pd.read_csv(rejects)["row"]) == sorted(i - 1 for i in broken)  # id N is row N - 1
     expected = [logistic_expected(i % 13 * 0.1, i % 7, "ios") for i in good["id"]]
     np.testing.assert_allclose(good["probability(yes)"], expected, rtol=1e-12)
 

@@ -39,11 +39,11 @@ def test_a_target_named_error_is_scored_and_reasons_take_an_underscore(tmp_path)
     s, out, rejects = _score(ev, tmp_path, data, keep=("id",), max_errors=1)
     assert (s.output_rows, s.rejected_rows) == (2, 1)
     got = pd.read_csv(out)
-    assert list(got.columns) == ["id", "error", "probability(yes)", "probability(no)"]
-    assert got["error"].tolist() == ["no", "no"]  # the prediction, not an empty error column
+    assert list(got.columns) == ["id", "predicted_error", "probability(yes)", "probability(no)"]
+    assert got["predicted_error"].tolist() == ["no", "no"]  # the prediction, under its published name
     bad = pd.read_csv(rejects)
     assert list(bad.columns) == ["row", "_error", "id", "x1", "x2", "device", "error", "raw"]
-    assert bad["_error"].tolist() == ["row 2: field 'device': value 'tablet' is not one of "
+    assert bad["_error"].tolist() == ["row 1: field 'device': value 'tablet' is not one of "
                                       "['android', 'ios', 'web']"]
     assert bad["error"].tolist() == ["no"]  # the input value travels unchanged
 
@@ -55,7 +55,7 @@ def test_an_input_named_row_keeps_its_value_beside_the_row_number(tmp_path):
     assert pd.read_csv(out)["row"].tolist() == [10]
     bad = pd.read_csv(rejects, dtype=str)
     assert list(bad.columns) == ["_row", "error", "row", "x2", "device", "raw"]
-    assert (bad["_row"].tolist(), bad["row"].tolist()) == (["2"], ["abc"])
+    assert (bad["_row"].tolist(), bad["row"].tolist()) == (["1"], ["abc"])  # rows count from 0
 
 
 # --- (7) input that used to kill the run ------------------------------------------------
@@ -66,8 +66,8 @@ def test_a_latin1_byte_is_one_reject_with_its_line(tmp_path, ev):
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (3, 2, 1)
     assert pd.read_csv(out)["id"].tolist() == [1, 3]
     bad = pd.read_csv(rejects).iloc[0]
-    assert bad["row"] == 2
-    assert bad["error"].startswith("row 2: field 'device': byte 0xe9 at position 3 is not UTF-8")
+    assert bad["row"] == 1  # rows count from 0: the line of id 2
+    assert bad["error"].startswith("row 1: field 'device': byte 0xe9 at position 3 is not UTF-8")
     assert bad["raw"] == "2,0.5,3,caf\\xe9"
 
 
@@ -84,9 +84,9 @@ def test_bad_bytes_in_a_malformed_line_and_a_quoted_value_end_in_clean_rejects(t
     assert "terminate" not in done.stderr and "Traceback" not in done.stderr
     assert "4 rows in, 2 scored, 2 rejected" in done.stdout
     bad = pd.read_csv(tmp_path / "out.rejects.csv")
-    assert dict(zip(bad["row"], bad["raw"])) == {2: "2,caf\\xe9", 4: "4,0.5,3,w\\xe9b"}
+    assert dict(zip(bad["row"], bad["raw"])) == {1: "2,caf\\xe9", 3: "4,0.5,3,w\\xe9b"}
     assert bad["error"].tolist() == ["malformed CSV line: expected 4 fields, found 2",
-                                     "row 4: field 'device': byte 0xe9 at position 1 is not UTF-8; save the "
+                                     "row 3: field 'device': byte 0xe9 at position 1 is not UTF-8; save the "
                                      "file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"]
 
 
@@ -100,7 +100,7 @@ def test_an_empty_file_is_a_clear_error(tmp_path, ev, data):
 def test_a_header_only_file_scores_nothing_and_writes_the_header(tmp_path, ev):
     s, out, rejects = _score(ev, tmp_path, HEADER, keep=("id",))
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (0, 0, 0)
-    assert out.read_text() == "id,y,probability(yes),probability(no)\n"
+    assert out.read_text() == "id,predicted_y,probability(yes),probability(no)\n"
     assert not rejects.exists()
 
 
@@ -124,7 +124,7 @@ def test_five_thousand_malformed_lines_take_seconds_not_minutes(tmp_path, ev):
     # The old code did one pd.concat per malformed line: 2,000 lines took 13 s.
     assert elapsed < 10, f"{elapsed:.1f}s"
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (10_000, 5_000, 5_000)
-    assert sorted(pd.read_csv(rejects)["row"]) == list(range(1, 10_001, 2))
+    assert sorted(pd.read_csv(rejects)["row"]) == list(range(0, 10_000, 2))  # id N is row N - 1
 
 
 def test_malformed_and_invalid_rows_share_one_column_layout_across_chunks(tmp_path, ev):
@@ -133,7 +133,7 @@ def test_malformed_and_invalid_rows_share_one_column_layout_across_chunks(tmp_pa
         _score(ev, tmp_path, data, chunk_rows=1)
     bad = pd.read_csv(tmp_path / "out.rejects.csv")
     assert list(bad.columns) == ["row", "error", "id", "x1", "x2", "device", "raw"]
-    assert dict(zip(bad["row"], bad["raw"].fillna(""))) == {1: "1,0.5", 3: "", 4: "4,0.5,3,ios,x"}
+    assert dict(zip(bad["row"], bad["raw"].fillna(""))) == {0: "1,0.5", 2: "", 3: "4,0.5,3,ios,x"}
 
 
 # --- (19) stale, private and failed outputs -----------------------------------------------
@@ -227,7 +227,7 @@ def test_a_small_compressed_parquet_of_big_cells_stays_small_in_memory(tmp_path)
     assert (n_in, n_out, n_bad) == (60, 6, 54)
     assert grew_mb < 120, f"scoring grew the process by {grew_mb} MB"  # the old reader: > 500 MB
     bad = pd.read_csv(tmp_path / "out.rejects.csv")
-    assert bad["error"].iloc[0] == ("row 2: field 'note': value of 4194304 bytes is larger than the cell cap "
+    assert bad["error"].iloc[0] == ("row 1: field 'note': value of 4194304 bytes is larger than the cell cap "
                                     "of 1048576 bytes (max_cell_bytes, --max-cell-bytes)")
     assert bad["raw"].str.len().max() < 200  # a preview, not the 4 MB value
     assert (tmp_path / "out.rejects.csv").stat().st_size < 100_000
@@ -263,4 +263,4 @@ def test_score_command_on_empty_and_header_only_files(tmp_path):
     header = CliRunner().invoke(main, ["score", str(tmp_path / "header.csv"), *args])
     assert header.exit_code == 0, header.output
     assert "0 rows in, 0 scored, 0 rejected" in header.output
-    assert (tmp_path / "out.csv").read_text() == "y,probability(yes),probability(no)\n"
+    assert (tmp_path / "out.csv").read_text() == "predicted_y,probability(yes),probability(no)\n"

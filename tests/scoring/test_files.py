@@ -50,7 +50,7 @@ def test_compressed_csv_scores_as_the_plain_file(tmp_path, ev, suffix, compress)
     s = score_file(ev, str(src), str(tmp_path / "out.csv"), keep=("id",), max_errors=1)
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (3, 2, 1)
     assert (tmp_path / "out.csv").read_text() == _plain(ev, tmp_path)
-    assert pd.read_csv(tmp_path / "out.rejects.csv")["row"].tolist() == [3]
+    assert pd.read_csv(tmp_path / "out.rejects.csv")["row"].tolist() == [2]  # rows count from 0
 
 
 def test_a_truncated_or_empty_compressed_file_is_one_line(tmp_path, ev):
@@ -104,11 +104,11 @@ def test_dash_writes_csv_to_stdout_and_the_summary_to_stderr(tmp_path, monkeypat
     result = CliRunner().invoke(main, ["score", "in.csv", "-m", "m.pmml", "-o", "-", "--keep", "id",
                                                        "--backend", "native", "--max-errors", "1"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "id,y,probability(yes),probability(no)"
+    assert result.stdout.splitlines()[0] == "id,predicted_y,probability(yes),probability(no)"
     assert len(result.stdout.splitlines()) == 3
     assert "delimiter tab '\\t' (detected" in result.stderr and "3 rows in, 2 scored, 1 rejected" in result.stderr
     assert not os.path.exists("-")
-    assert pd.read_csv("in.rejects.csv")["row"].tolist() == [3]
+    assert pd.read_csv("in.rejects.csv")["row"].tolist() == [2]  # rows count from 0
 
 
 def test_the_command_takes_a_typed_backslash_t_for_a_tab(tmp_path):

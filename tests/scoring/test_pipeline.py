@@ -53,7 +53,7 @@ def test_any_number_of_threads_writes_the_same_files(tmp_path, ev, suffix):
         got = pd.read_parquet(tmp_path / "out4.parquet")
     assert got["id"].astype(int).is_monotonic_increasing
     bad = pd.read_csv(tmp_path / "out4.rejects.csv")
-    assert sorted([*got["id"].astype(int), *bad["row"]]) == list(range(1, 3_001))
+    assert sorted([*got["id"].astype(int), *(bad["row"] + 1)]) == list(range(1, 3_001))  # id N is row N - 1
 
 
 def test_the_output_is_what_predict_batch_answers(tmp_path, ev):
@@ -69,7 +69,7 @@ def test_the_output_is_what_predict_batch_answers(tmp_path, ev):
     got = pd.read_csv(out, index_col="id", float_precision="round_trip")
     assert got.index.tolist() == expected.index.tolist()
     np.testing.assert_array_equal(got["probability(yes)"], expected["probability(yes)"])
-    assert got["y"].tolist() == expected["y"].tolist()
+    assert got["predicted_y"].tolist() == expected["predicted_y"].tolist()
 
 
 def test_parquet_results_keep_their_types_and_kept_columns_pass_through(tmp_path, ev):
@@ -81,7 +81,7 @@ def test_parquet_results_keep_their_types_and_kept_columns_pass_through(tmp_path
     score_file(ev, str(src), str(out), keep=("id", "day"))
     schema = pq.read_schema(out)
     assert schema.field("id").type == pa.int64() and schema.field("day").type == pa.date32()
-    assert schema.field("probability(yes)").type == pa.float64() and schema.field("y").type == pa.string()
+    assert schema.field("probability(yes)").type == pa.float64() and schema.field("predicted_y").type == pa.string()
     got = pd.read_parquet(out)
     assert got["id"].tolist()[0] == 1 and got["probability(yes)"].dtype == np.float64
     csv_out = tmp_path / "out.csv"  # a kept date has no Arrow text here: pandas writes that chunk

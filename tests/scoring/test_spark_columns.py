@@ -23,9 +23,9 @@ def test_a_target_named_error_and_an_input_named_row(spark, tmp_path):
     s = score_spark(pmml, str(src), str(out), spark=spark, keep=("row",), max_errors=2, backend="native")
     assert (s.input_rows, s.output_rows, s.rejected_rows) == (3, 1, 2)
     good = _csv_dir(str(out))
-    assert list(good.columns) == ["row", "error", "probability(yes)", "probability(no)"]
-    assert good["error"].tolist() == ["no"]  # the prediction, not an empty error column
+    assert list(good.columns) == ["row", "predicted_error", "probability(yes)", "probability(no)"]
+    assert good["predicted_error"].tolist() == ["no"]  # the prediction, under its published name
     bad = _csv_dir(s.rejects_path)
     assert list(bad.columns) == ["_row", "_error", "row", "x2", "device", "error", "raw"]
-    assert bad["_row"].tolist() == ["2", "3"] and bad["row"].tolist() == ["0.5", "abc"]
-    assert bad["_error"][0] == "row 2: field 'device': value 'tablet' is not one of ['android', 'ios', 'web']"
+    assert bad["_row"].tolist() == ["1", "2"] and bad["row"].tolist() == ["0.5", "abc"]
+    assert bad["_error"][0] == "row 1: field 'device': value 'tablet' is not one of ['android', 'ios', 'web']"

@@ -26,7 +26,7 @@ async def test_metadata_lists_fields_values_and_manifest(client):
     inputs = {f["name"]: f for f in meta["inputs"]}
     assert inputs["x1"]["dataType"] == "double"
     assert inputs["color"]["values"] == ["red", "green", "blue"]
-    assert [f["name"] for f in meta["targets"]] == ["y"]
+    assert [f["name"] for f in meta["targets"]] == ["predicted_y"]
     assert [f["name"] for f in meta["outputs"]] == ["probability(0)", "probability(1)"]
     assert meta["manifest"]["sha256"] == client.app.state.models.pick("clf").version.manifest.sha256
     assert r.json()["model_spec"] == {"name": "clf", "version": "1"}
@@ -41,14 +41,14 @@ async def test_predict_instances(client):
     for rec, pred in zip(recs, body["predictions"]):
         assert pred["probability(1)"] == pytest.approx(expected_p1(rec, 1), abs=TOL)
         assert pred["probability(0)"] == pytest.approx(1 - expected_p1(rec, 1), abs=TOL)
-        assert pred["y"] == ("1" if expected_p1(rec, 1) > 0.5 else "0")
+        assert pred["predicted_y"] == ("1" if expected_p1(rec, 1) > 0.5 else "0")
 
 
 async def test_predict_single_record_matches_batch_path(client):
     one = (await client.post("/v1/models/clf:predict", json={"instances": [record()]})).json()
     two = (await client.post("/v1/models/clf:predict", json={"instances": [record(), record()]})).json()
     single, batched = one["predictions"][0], two["predictions"][0]
-    assert single["y"] == batched["y"]
+    assert single["predicted_y"] == batched["predicted_y"]
     for name in ("probability(0)", "probability(1)"):
         assert single[name] == pytest.approx(batched[name], abs=TOL)
 
@@ -58,7 +58,7 @@ async def test_predict_columns(client):
                           json={"inputs": {"x1": [1.0, 3.0], "x2": [2.0, 1.0], "color": ["red", "green"]}})
     assert r.status_code == 200
     out = r.json()["outputs"]
-    assert list(out) == ["y", "probability(0)", "probability(1)"]
+    assert list(out) == ["predicted_y", "probability(0)", "probability(1)"]
     assert out["probability(1)"] == pytest.approx(
         [expected_p1(record(), 1), expected_p1(record(3.0, 1.0, "green"), 1)], abs=TOL)
 
@@ -113,7 +113,7 @@ async def test_csv_streams_results_chunk_by_chunk(published, make_app):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["x-model-version"] == "1"
     out = pd.read_csv(io.StringIO(r.text), keep_default_na=False)
-    assert list(out.columns) == ["y", "probability(0)", "probability(1)", "error"]
+    assert list(out.columns) == ["predicted_y", "probability(0)", "probability(1)", "error"]
     assert len(out) == 60
     assert out.loc[17, "error"].startswith("row 17: field 'color': value 'pink'")
     good = [i for i in range(60) if i != 17]

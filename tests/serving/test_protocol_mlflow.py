@@ -60,7 +60,7 @@ async def test_formats_mean_what_mlflow_reads_them_as(client, fmt):
         frame = pd.DataFrame(frame).map(lambda v: v.item() if isinstance(v, np.ndarray) else v)
     expected = client.app.state.models.pick("clf").evaluator.predict_batch(frame.reset_index(drop=True))
     r = await client.post("/invocations", json=BODIES[fmt])
-    assert pd.DataFrame(r.json()["predictions"]).equals(expected.astype({"y": object}))
+    assert pd.DataFrame(r.json()["predictions"]).equals(expected.astype({"predicted_y": object}))
 
 
 async def test_csv_and_parquet_bodies(client):

@@ -52,7 +52,7 @@ async def test_model_metadata_has_datatypes_versions_and_labels(client):
     assert meta["inputs"] == [{"name": "x1", "datatype": "FP64", "shape": [-1]},
                               {"name": "x2", "datatype": "FP64", "shape": [-1]},
                               {"name": "color", "datatype": "BYTES", "shape": [-1]}]
-    assert meta["outputs"] == [{"name": "y", "datatype": "BYTES", "shape": [-1]},
+    assert meta["outputs"] == [{"name": "predicted_y", "datatype": "BYTES", "shape": [-1]},
                                {"name": "probability(0)", "datatype": "FP64", "shape": [-1]},
                                {"name": "probability(1)", "datatype": "FP64", "shape": [-1]}]
     assert meta["parameters"]["version"] == "1" and meta["parameters"]["labels"] == {}
@@ -98,7 +98,7 @@ async def test_integer_and_boolean_fields_are_int64_and_bool(repo, make_app):
                            {"name": "code", "shape": [2], "datatype": "INT64", "data": [1, 2]}]}
         r = await c.post("/v2/models/bools/infer", json=body)
         assert r.status_code == 200, r.text
-        assert r.json()["outputs"] == [{"name": "spend", "datatype": "FP64", "shape": [2],
+        assert r.json()["outputs"] == [{"name": "predicted_spend", "datatype": "FP64", "shape": [2],
                                         "data": [10 + 6 + 5 + 100, 10 + 0 - 5 + 200]}]
 
 
@@ -110,10 +110,10 @@ async def test_infer_answers_one_tensor_per_result_field(client):
     assert (body["model_name"], body["model_version"], body["id"]) == ("clf", "1", "req-7")
     assert r.headers["x-model-version"] == "1"
     assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
-        ("y", "BYTES", [3]), ("probability(0)", "FP64", [3]), ("probability(1)", "FP64", [3])]
+        ("predicted_y", "BYTES", [3]), ("probability(0)", "FP64", [3]), ("probability(1)", "FP64", [3])]
     out = outputs_of(body)
     assert out["probability(1)"] == pytest.approx([expected_p1(rec, 1) for rec in RECS], abs=TOL)
-    assert out["y"] == ["1" if expected_p1(rec, 1) > 0.5 else "0" for rec in RECS]
+    assert out["predicted_y"] == ["1" if expected_p1(rec, 1) > 0.5 else "0" for rec in RECS]
 
 
 async def test_infer_agrees_with_tf_predict_exactly(client):
@@ -130,9 +130,9 @@ async def test_shape_n_by_1_and_nested_data(client):
 
 
 async def test_outputs_selection_and_unknown_output(client):
-    r = await client.post("/v2/models/clf/infer", json={"inputs": tensors(RECS),
-                                                        "outputs": [{"name": "probability(1)"}, {"name": "y"}]})
-    assert [o["name"] for o in r.json()["outputs"]] == ["probability(1)", "y"]
+    wanted = [{"name": "probability(1)"}, {"name": "predicted_y"}]
+    r = await client.post("/v2/models/clf/infer", json={"inputs": tensors(RECS), "outputs": wanted})
+    assert [o["name"] for o in r.json()["outputs"]] == ["probability(1)", "predicted_y"]
     r = await client.post("/v2/models/clf/infer", json={"inputs": tensors(RECS), "outputs": [{"name": "nope"}]})
     assert r.status_code == 400 and "unknown output(s) ['nope']" in r.json()["error"]
 
@@ -205,7 +205,7 @@ async def test_per_record_errors_answer_null_and_an_error_tensor(client):
     assert r.status_code == 200, r.text
     out = outputs_of(r.json())
     assert out["error"] == ["", "row 1: field 'x2': value 'zz' is not a number; expected type double", ""]
-    assert out["y"][1] is None and out["probability(1)"][1] is None
+    assert out["predicted_y"][1] is None and out["probability(1)"][1] is None
     assert out["probability(1)"][2] == pytest.approx(expected_p1(recs[2], 1), abs=TOL)
 
 
@@ -336,7 +336,7 @@ def test_triton_client_health_and_metadata(triton):
     meta = triton.get_model_metadata("clf", "stable")
     assert meta["versions"] == ["1", "2"] and meta["parameters"]["version"] == "1"
     assert [(t["name"], t["datatype"]) for t in meta["outputs"]] == [
-        ("y", "BYTES"), ("probability(0)", "FP64"), ("probability(1)", "FP64")]
+        ("predicted_y", "BYTES"), ("probability(0)", "FP64"), ("probability(1)", "FP64")]
 
 
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
@@ -344,7 +344,7 @@ def test_triton_client_health_and_metadata(triton):
 def test_triton_client_infer(triton, binary, version, number):
     recs = [{**r, "x2": float(np.float32(r["x2"]))} for r in RECS]
     result = _infer(triton, recs, version=version, binary=binary,
-                    outputs=None if binary else ["y", "probability(1)"])
+                    outputs=None if binary else ["predicted_y", "probability(1)"])
     response = result.get_response()
     assert response["model_version"] == str(number) and response["id"] == "abc"
     # the data travelled as the client asked: raw bytes after the JSON header, or JSON lists
@@ -352,7 +352,7 @@ def test_triton_client_infer(triton, binary, version, number):
                for o in response["outputs"])
     assert result.as_numpy("probability(1)").tolist() == pytest.approx([expected_p1(r, number) for r in recs],
                                                                         abs=TOL)
-    labels = [v.decode() if isinstance(v, bytes) else v for v in result.as_numpy("y").tolist()]
+    labels = [v.decode() if isinstance(v, bytes) else v for v in result.as_numpy("predicted_y").tolist()]
     assert labels == ["1" if expected_p1(r, number) > 0.5 else "0" for r in recs]
 
 
@@ -377,11 +377,11 @@ def test_triton_client_per_record_errors_in_binary(triton):
     result = triton.infer("clf", inputs, model_version="1", parameters={"errors": "per_record"})
     p1 = result.as_numpy("probability(1)")
     assert p1[0] == pytest.approx(expected_p1(record(), 1), abs=TOL) and np.isnan(p1[1])
-    assert result.as_numpy("y").tolist() == ["1" if expected_p1(record(), 1) > 0.5 else "0", None]
+    assert result.as_numpy("predicted_y").tolist() == ["1" if expected_p1(record(), 1) > 0.5 else "0", None]
     assert [e.decode() for e in result.as_numpy("error").tolist()] == [
         "", "row 1: field 'color': value 'pink' is not one of ['red', 'green', 'blue']"]
     sent = {o["name"]: o for o in result.get_response()["outputs"]}
-    assert "data" in sent["y"] and "binary_data_size" in sent["probability(1)"]["parameters"]
+    assert "data" in sent["predicted_y"] and "binary_data_size" in sent["probability(1)"]["parameters"]
 
 
 def test_the_three_protocols_agree(triton, live):
@@ -397,6 +397,6 @@ def test_the_three_protocols_agree(triton, live):
         tf = httpx.post(f"{live.base}/v1/models/clf{path}:predict", json={"instances": recs}).json()["predictions"]
         result = _infer(triton, recs, version=version)
         assert result.as_numpy("probability(1)").tolist() == [p["probability(1)"] for p in tf]
-        assert [v.decode() for v in result.as_numpy("y").tolist()] == [p["y"] for p in tf]
+        assert [v.decode() for v in result.as_numpy("predicted_y").tolist()] == [p["predicted_y"] for p in tf]
         if version == "stable":
             assert mlflow.to_dict(orient="records") == tf

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.anyio
 TOL = 1e-9
 CSV = {"content-type": "text/csv"}
 PREDICT = "/v1/models/clf:predict"
-COLUMNS = ["y", "probability(0)", "probability(1)", "error"]
+COLUMNS = ["predicted_y", "probability(0)", "probability(1)", "error"]
 
 
 def rows(n: int) -> list[dict]:

@@ -13,9 +13,12 @@ TOL = 1e-9
 PREDICT = "/v1/models/clf:predict"
 
 
-def error_target_pmml() -> bytes:
-    """The test model with its target named ``error``: the name of pmmlkit's own error key."""
-    return v1().replace(b'name="y"', b'name="error"')
+def error_output_pmml() -> bytes:
+    """The test model with its probability(1) output named ``error``: the name of pmmlkit's own error key.
+
+    (A target named ``error`` no longer collides: it is published as ``predicted_error``.)
+    """
+    return v1().replace(b'name="probability(1)"', b'name="error"')
 
 
 def wide_category_pmml(n: int = 50_000) -> bytes:
@@ -34,14 +37,14 @@ async def _client(repo, make_app, name: str, pmml: bytes) -> httpx.AsyncClient:
 
 # --- (6) pmmlkit's own keys never shadow a field -------------------------------
 
-async def test_target_named_error_keeps_its_values_and_errors_move_aside(repo, make_app):
-    async with await _client(repo, make_app, "clf", error_target_pmml()) as c:
+async def test_output_named_error_keeps_its_values_and_errors_move_aside(repo, make_app):
+    async with await _client(repo, make_app, "clf", error_output_pmml()) as c:
         recs = [record(), record(color="pink")]
         r = await c.post(PREDICT, json={"instances": recs, "errors": "per_record"})
         assert r.status_code == 200, r.text
         good, bad = r.json()["predictions"]
-        assert good["error"] == ("1" if expected_p1(recs[0], 1) > 0.5 else "0")
-        assert good["probability(1)"] == pytest.approx(expected_p1(recs[0], 1), abs=TOL)
+        assert good["predicted_y"] == ("1" if expected_p1(recs[0], 1) > 0.5 else "0")
+        assert good["error"] == pytest.approx(expected_p1(recs[0], 1), abs=TOL)
         assert list(bad) == ["_error"] and bad["_error"].startswith("row 1: field 'color': value 'pink'")
         r = await c.post(PREDICT, json={"inputs": {"x1": [1.0, 1.0], "x2": [2.0, 2.0], "color": ["red", "pink"]},
                                         "errors": "per_record"})
@@ -50,8 +53,8 @@ async def test_target_named_error_keeps_its_values_and_errors_move_aside(repo, m
         assert out["_error"][1].startswith("row 1: field 'color'")
         r = await c.post(PREDICT, content=b"x1,x2,color\n1,2,red\n1,2,pink\n", headers={"content-type": "text/csv"})
         lines = r.text.splitlines()
-        assert lines[0] == "error,probability(0),probability(1),_error"
-        assert lines[1].startswith(good["error"] + ",") and lines[1].endswith(",")
+        assert lines[0] == "predicted_y,probability(0),error,_error"
+        assert lines[1].startswith(good["predicted_y"] + ",") and lines[1].endswith(",")
         assert lines[2].startswith(",,,") and "row 1: field 'color'" in lines[2]
         metrics = (await c.get("/metrics")).text
         assert 'pmmlkit_serving_errors_total{kind="record",model="clf",version="1"} 2.0' in metrics
@@ -91,7 +94,7 @@ async def test_null_is_a_missing_value_and_an_extra_key_changes_nothing(client):
     assert r.status_code == 200, r.text
     p = r.json()["predictions"]
     assert p[0] == p[1]
-    assert p[2]["y"] is None or isinstance(p[2]["y"], str)  # scored (asIs missing), not refused
+    assert p[2]["predicted_y"] is None or isinstance(p[2]["predicted_y"], str)  # scored (asIs missing), not refused
 
 
 # --- (12) lists, objects and deep nesting are 400 naming the row and field ----

@@ -83,7 +83,7 @@ async def test_shadow_divergence_metrics_are_exact(published, make_app):
         mine, theirs = primary.predict_records(recs).results, cand.predict_records(recs).results
     both = [(a, b) for a, b in zip(mine, theirs) if a is not None]
     expected_delta = math.fsum(abs(a["probability(1)"] - b["probability(1)"]) for a, b in both)
-    expected_flips = sum(1 for a, b in both if a["y"] != b["y"])
+    expected_flips = sum(1 for a, b in both if a["predicted_y"] != b["predicted_y"])
     assert expected_flips > 0 and len(both) == len(recs) - 1
     # The closed form agrees: this pair of versions really diverges this much.
     good = [r for r in recs if r["color"] != "pink"]
@@ -98,12 +98,12 @@ async def test_shadow_divergence_metrics_are_exact(published, make_app):
         text = (await c.get("/metrics")).text
     shadow = "pmmlkit_serving_shadow_"
     assert metric(text, shadow + "records_total", model="clf", version="2", shadow_version="1") == len(recs)
-    for output in ("y", "probability(0)", "probability(1)"):
+    for output in ("predicted_y", "probability(0)", "probability(1)"):
         assert metric(text, shadow + "compared_total", model="clf", output=output) == len(both)
     assert metric(text, shadow + "abs_delta_total", model="clf", output="probability(1)") == expected_delta
-    assert metric(text, shadow + "flips_total", model="clf", output="y") == expected_flips
+    assert metric(text, shadow + "flips_total", model="clf", output="predicted_y") == expected_flips
     assert metric(text, shadow + "flips_total", model="clf", output="probability(1)") == 0
-    assert metric(text, shadow + "abs_delta_total", model="clf", output="y") == 0  # a label: flips only
+    assert metric(text, shadow + "abs_delta_total", model="clf", output="predicted_y") == 0  # a label: flips only
     assert metric(text, shadow + "error_mismatches_total", model="clf") == 0
 
 

@@ -60,7 +60,7 @@ def test_pmml_matches_spark(spark, ctr, ctr_spec, estimator):
         assert ev.schema.verification is not None and len(ev.schema.verification.rows) == 5
         out = ev.predict_batch(inputs, errors="raise")
         assert list(out.index) == list(inputs.index)
-        target = ev.target_fields[0].name if ev.target_fields else None
+        target = ev.result_name(ev.target_fields[0].name) if ev.target_fields else None  # predicted_<target>
         if target is not None:
             assert out[target].notna().all(), f"{backend} lost the {kind.task} target {target!r}"
         _compare(out, kind.task, target, spark_pred, spark_prob, estimator, backend)
@@ -106,5 +106,5 @@ def test_missing_and_empty_values_score_alike(spark, ctr, ctr_spec, estimator):
         for i in (0, 1):
             record = {c: (None if pd.isna(v) else v) for c, v in rows.loc[i, list(spec.features)].items()}
             got = ev.predict(record)
-            assert float(got["clicked"]) == scored.loc[i, "prediction"], (backend, record)
+            assert float(got["predicted_clicked"]) == scored.loc[i, "prediction"], (backend, record)
             np.testing.assert_allclose(float(got["probability(1)"]), scored.loc[i, "probability"][1], **TOL)

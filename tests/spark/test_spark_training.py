@@ -28,7 +28,7 @@ def test_train_publishes_pmml_with_a_full_manifest(spark, repo, ctr, ctr_spec):
     # JPMML keeps only the columns the fitted trees use, in the spec's order.
     inputs = [f["name"] for f in m.input_schema]
     assert inputs and inputs == [c for c in ctr.NUMERIC + ctr.CATEGORICAL if c in inputs]
-    assert {f["name"] for f in m.output_schema} >= {"clicked", "probability(0)", "probability(1)"}
+    assert {f["name"] for f in m.output_schema} >= {"predicted_clicked", "probability(0)", "probability(1)"}
     assert all(f["opType"] == "continuous" for f in m.input_schema if f["name"] in ctr.NUMERIC)
     assert set(m.metrics) == {"auc", "accuracy"} and 0 <= m.metrics["accuracy"] <= 1
     assert (m.data_source, m.row_count) == (ctr_spec["data"], 400)
@@ -40,7 +40,7 @@ def test_train_publishes_pmml_with_a_full_manifest(spark, repo, ctr, ctr_spec):
     ev = Evaluator.load("ctr:2", repo=repo.root, backend="pypmml")
     out = ev.predict({"hour": 20, "age": None, "bid_price": 1.2, "ctr_history": 0.3, "position": 1,
                       "device": "ios", "site_category": "games", "ad_category": "gaming", "country": "US"})
-    assert out["clicked"] in (0, 1)
+    assert out["predicted_clicked"] in (0, 1)
     assert out["probability(0)"] + out["probability(1)"] == pytest.approx(1, abs=1e-12)
 
 
@@ -122,7 +122,7 @@ def test_a_string_label_is_indexed_and_mapped_back(spark, ctr, tmp_path):
     scored = fitted.model.transform(fitted.holdout).toPandas()
     labels = fitted.model.stages[0].labels  # the label indexer: index -> string
     out = ev.predict_batch(scored[list(spec.features)])
-    assert out["clicked"].tolist() == [labels[int(i)] for i in scored["prediction"]]
+    assert out["predicted_clicked"].tolist() == [labels[int(i)] for i in scored["prediction"]]
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_convert_a_saved_pipeline_model(spark, repo, saved_pipeline, tmp_path, h
     assert (ev.schema.verification is not None) == (how == "sample_csv")
     scored = fitted.model.transform(fitted.holdout).toPandas()
     out = ev.predict_batch(scored[["age", "bid_price", "country"]])
-    assert out["clicked"].astype(float).tolist() == scored["prediction"].tolist()
+    assert out["predicted_clicked"].astype(float).tolist() == scored["prediction"].tolist()
     np.testing.assert_allclose(out["probability(1)"].to_numpy(float),
                                [p[1] for p in scored["probability"]], rtol=1e-9, atol=1e-9)
 

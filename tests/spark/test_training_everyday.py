@@ -30,7 +30,7 @@ def _spec(ctr_spec, data, **changes):
 
 @pytest.fixture()
 def bad_age(ctr, tmp_path):
-    """CTR data whose 18th data row has age 'abc'."""
+    """CTR data whose row 17 (the 18th data row) has age 'abc'."""
     df = ctr.generate(60, seed=3)
     df["age"] = df["age"].astype(object)
     df.loc[17, "age"] = "abc"
@@ -47,7 +47,7 @@ def test_text_in_a_numeric_column_is_one_line_with_row_and_value(spark, ctr_spec
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(f"data '{path}': column 'age' is listed as numeric but 1 of {filled} rows hold "
-                              "values that are not numbers, e.g. 'abc' in row 18 (1 = the first data row): "
+                              "values that are not numbers, e.g. 'abc' in row 17 (0 = the first data row): "
                               "{'age': 'abc', 'hour': 7.0, ")
     assert message.endswith("; fix those values or leave them empty (missing values are imputed), "
                             "or list 'age' under 'categorical'")
@@ -59,12 +59,12 @@ def test_a_text_column_listed_as_numeric_and_a_text_label_for_a_regressor(spark,
     numeric = [*ctr_spec["numeric"], "device"]
     categorical = [c for c in ctr_spec["categorical"] if c != "device"]
     with pytest.raises(DataError, match=r"column 'device' is listed as numeric but holds text, e\.g\. '\w+' in "
-                                        r"row 1 \(1 = the first data row\): .*; list it under 'categorical' "
+                                        r"row 0 \(0 = the first data row\): .*; list it under 'categorical' "
                                         r"instead$"):
         fit(_spec(ctr_spec, path, numeric=numeric, categorical=categorical), spark=spark)
     regressor = {"type": "gbt_regressor", "params": {"maxIter": 2}}
     with pytest.raises(DataError, match=r"the label 'country' must be a number for gbt_regressor, but 40 of 40 "
-                                        r"rows hold text, e\.g\. '\w+' in row 1 .*use a classifier"):
+                                        r"rows hold text, e\.g\. '\w+' in row 0 .*use a classifier"):
         fit(_spec(ctr_spec, path, label="country", estimator=regressor,
                   categorical=[c for c in ctr_spec["categorical"] if c != "country"]), spark=spark)
 

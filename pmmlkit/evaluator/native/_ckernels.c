@@ -1,4 +1,5 @@
-/* Compiled kernels of the native backend: tree-ensemble descent, without the GIL.
+/* Compiled kernels of the native backend: tree-ensemble descent and the contract's text
+ * factorisation, without the GIL.
  *
  * The same arithmetic as the NumPy kernels in kernels.py, so both give the same bits:
  * a row goes right when x > threshold (false for NaN and for a NaN threshold), to the
@@ -156,9 +157,164 @@ fail_xt:
     return NULL;
 }
 
+/* ---- The input contract's factorisation of text columns, without the GIL ----
+ *
+ * A column of Python str and missing values (None, a float NaN) as (codes, distinct values):
+ * codes in order of first appearance, -1 for a missing value, as Arrow's dictionary_encode
+ * gives them.  Any other item (bytes, a number, pd.NA, a str subclass) stops the pass and the
+ * caller takes the Arrow path instead, so both paths see the same values.  Two str are equal
+ * when their (kind, length, bytes) are: CPython keeps every str in its narrowest kind.
+ * Only immutable objects held by the caller's list are read, so the GIL can be released.
+ */
+typedef struct {
+    PyObject *obj;  /* the first item with this text (borrowed: the caller's list holds it) */
+    uint64_t hash;
+    int64_t code;
+} Slot;
+
+typedef struct {
+    Slot *slots;       /* open addressing, capacity a power of two, at most half full */
+    Py_ssize_t cap;
+    PyObject **firsts; /* by code: the first item of each distinct value */
+    Py_ssize_t count;
+} Uniques;
+
+static uint64_t text_hash(const unsigned char *p, Py_ssize_t bytes, int kind)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)kind;  /* FNV-1a */
+    for (Py_ssize_t i = 0; i < bytes; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+static int same_text(PyObject *a, PyObject *b)
+{
+    return a == b || (PyUnicode_KIND(a) == PyUnicode_KIND(b) && PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b)
+                      && !memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b),
+                                 (size_t)(PyUnicode_GET_LENGTH(a) * PyUnicode_KIND(a))));
+}
+
+static Slot *find_slot(Slot *slots, Py_ssize_t cap, PyObject *o, uint64_t h)
+{
+    for (Py_ssize_t at = (Py_ssize_t)(h & (uint64_t)(cap - 1));; at = (at + 1) & (cap - 1))
+        if (slots[at].obj == NULL || (slots[at].hash == h && same_text(slots[at].obj, o)))
+            return &slots[at];
+}
+
+/* Doubles the table (and the firsts); 0 when out of memory. */
+static int grow(Uniques *u)
+{
+    Py_ssize_t cap = u->cap * 2;
+    Slot *slots = PyMem_RawCalloc((size_t)cap, sizeof(Slot));
+    PyObject **firsts = PyMem_RawRealloc(u->firsts, (size_t)(cap / 2) * sizeof(PyObject *));
+    if (firsts != NULL)
+        u->firsts = firsts;
+    if (slots == NULL || firsts == NULL) {
+        PyMem_RawFree(slots);
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < u->cap; i++)
+        if (u->slots[i].obj != NULL)
+            *find_slot(slots, cap, u->slots[i].obj, u->slots[i].hash) = u->slots[i];
+    PyMem_RawFree(u->slots);
+    u->slots = slots;
+    u->cap = cap;
+    return 1;
+}
+
+/* 0 when done, 1 at an item of another type, -1 when out of memory. */
+static int factorize_items(PyObject *const *items, Py_ssize_t n, int64_t *codes, Uniques *u)
+{
+    PyObject *last = NULL;  /* the same object again (one str repeated) skips the lookup */
+    int64_t last_code = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *o = items[i];
+        if (o == last) {
+            codes[i] = last_code;
+            continue;
+        }
+        if (o == Py_None || (Py_TYPE(o) == &PyFloat_Type && PyFloat_AS_DOUBLE(o) != PyFloat_AS_DOUBLE(o))) {
+            codes[i] = -1;
+            continue;
+        }
+        if (Py_TYPE(o) != &PyUnicode_Type || !PyUnicode_IS_READY(o))
+            return 1;
+        int kind = PyUnicode_KIND(o);
+        uint64_t h = text_hash(PyUnicode_DATA(o), PyUnicode_GET_LENGTH(o) * kind, kind);
+        Slot *s = find_slot(u->slots, u->cap, o, h);
+        if (s->obj == NULL) {
+            if (2 * (u->count + 1) > u->cap) {
+                if (!grow(u))
+                    return -1;
+                s = find_slot(u->slots, u->cap, o, h);
+            }
+            s->obj = o;
+            s->hash = h;
+            s->code = u->count;
+            u->firsts[u->count++] = o;
+        }
+        codes[i] = last_code = s->code;
+        last = o;
+    }
+    return 0;
+}
+
+/* factorize_text(items, codes[, address]) -> list of distinct values, or None.
+ *
+ * ``items`` a list: its items are read with the GIL released (the list holds them).  Otherwise
+ * ``address`` is where the caller's contiguous object array ``items`` keeps its len(codes) item
+ * pointers: they are read in place, with the GIL held, so no other thread can replace one. */
+static PyObject *factorize_text(PyObject *self, PyObject *args)
+{
+    PyObject *items, *codes_obj;
+    Py_ssize_t address = 0;
+    if (!PyArg_ParseTuple(args, "OO|n", &items, &codes_obj, &address))
+        return NULL;
+    int in_place = !PyList_Check(items);
+    if (in_place && address == 0) {
+        PyErr_SetString(PyExc_TypeError, "factorize_text: items is no list and no address was given");
+        return NULL;
+    }
+    Py_buffer codes;
+    if (get(codes_obj, &codes, 1, sizeof(int64_t), "codes") < 0)
+        return NULL;
+    Py_ssize_t n = codes.len / (Py_ssize_t)sizeof(int64_t);
+    if (!in_place && PyList_GET_SIZE(items) != n) {
+        PyErr_Format(PyExc_ValueError, "factorize_text: %zd items but room for %zd codes", PyList_GET_SIZE(items), n);
+        PyBuffer_Release(&codes);
+        return NULL;
+    }
+    PyObject *const *at = in_place ? (PyObject *const *)address : (PyObject *const *)((PyListObject *)items)->ob_item;
+    Uniques u = {PyMem_RawCalloc(64, sizeof(Slot)), 64, PyMem_RawMalloc(32 * sizeof(PyObject *)), 0};
+    int status = -1;
+    if (u.slots != NULL && u.firsts != NULL) {
+        if (in_place) {
+            status = factorize_items(at, n, (int64_t *)codes.buf, &u);
+        } else {
+            Py_BEGIN_ALLOW_THREADS
+            status = factorize_items(at, n, (int64_t *)codes.buf, &u);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    PyBuffer_Release(&codes);
+    PyObject *out = NULL;
+    if (status < 0)
+        PyErr_NoMemory();
+    else if (status > 0)
+        out = Py_NewRef(Py_None);
+    else if ((out = PyList_New(u.count)) != NULL)
+        for (Py_ssize_t i = 0; i < u.count; i++)
+            PyList_SET_ITEM(out, i, Py_NewRef(u.firsts[i]));
+    PyMem_RawFree(u.slots);
+    PyMem_RawFree(u.firsts);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"descend", descend, METH_VARARGS,
      "descend(XT, n, nodes, roots, steps, out): doubled terminal node of every (row, tree), GIL released."},
+    {"factorize_text", factorize_text, METH_VARARGS,
+     "factorize_text(items, codes[, address]): distinct str in order, codes (-1 missing) filled; None if not all str."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -166,7 +322,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels", "Compile
                                     -1, methods};
 
 /* Bumped whenever Node or a signature changes: compiled.py refuses a stale build (same answers or none). */
-#define PMMLKIT_KERNELS_ABI 2
+#define PMMLKIT_KERNELS_ABI 3
 
 PyMODINIT_FUNC PyInit__ckernels(void)
 {

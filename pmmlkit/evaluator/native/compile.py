@@ -311,6 +311,9 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str) -> OutputFn:
                 return np.array([np.nan if v is None else float(v) for v in col])
             return col
         return predicted
+    if feature == "reasonCode":
+        from .elements.scorecard import reason_code_output
+        return reason_code_output(of, model, path)
     if of.get("rank") is not None or local(model.tag) == "NearestNeighborModel":
         return _nearest_output(of, model, feature, path)
     if feature == "probability" and model.get("functionName") != "classification":

@@ -80,15 +80,16 @@ class Env:
         return (found[1], found[2]) if found is not None and found[0] is col else None
 
     def get(self, name: str) -> Column:
-        col = self.cols.get(name)
-        if col is not None:
-            return col
-        expr = self.derived.get(name)
-        if expr is not None:
-            col = self.cols[name] = expr(self)
-            return col
-        if self.parent is not None:
-            return self.parent.get(name)
+        env: Env | None = self
+        while env is not None:  # a loop, not a call per level: records pass 3 or 4 levels
+            col = env.cols.get(name)
+            if col is not None:
+                return col
+            expr = env.derived.get(name)
+            if expr is not None:
+                col = env.cols[name] = expr(env)
+                return col
+            env = env.parent
         raise KeyError(name)
 
     def all_derived(self) -> dict[str, Expr]:

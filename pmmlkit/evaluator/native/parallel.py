@@ -1,18 +1,19 @@
 """Large batches scored on several cores: row chunks evaluated concurrently, results joined in order.
 
 The compiled kernels and NumPy's large array loops release the GIL, so threads of one process
-share the work without copying the model. Only the backend's part is split: the input contract
-before it is GIL-bound (pandas factorising strings), and splitting it too measured slower (threads
-waiting on each other's GIL). Chunks start at multiples of kernels.CHUNK_ROWS, the rows the tree
-kernels take at a time, so every row meets the very same arithmetic as in a single-threaded call:
-the answers are identical, bit for bit.
+share the work without copying the model. The backend's part is split by rows; the input contract
+before it checks its columns concurrently (``map_in_threads``: the compiled text factorisation
+runs without the GIL on pool threads), the rest of it stays GIL-bound. Chunks start at multiples
+of kernels.CHUNK_ROWS, the rows the tree kernels take at a time, so every row meets the very same
+arithmetic as in a single-threaded call: the answers are identical, bit for bit.
 """
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,12 +21,15 @@ from ...errors import ConfigError
 from ..base import Columns, Levels, Results
 from .kernels import CHUNK_ROWS
 
+T = TypeVar("T")
+R = TypeVar("R")
 MIN_ROWS_PER_THREAD = 16 * CHUNK_ROWS  # below ~8k rows a thread costs more than it saves
 
 Evaluate = Callable[[Columns, int, "Levels | None"], "tuple[Results, list[str | None] | None]"]
 
 _pool: tuple[ThreadPoolExecutor, int] | None = None  # (pool, workers), shared by every evaluator
 _pool_lock = threading.Lock()
+_PREFIX = "pmmlkit-native"
 
 
 def cores() -> int:
@@ -52,7 +56,7 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         if _pool is None or _pool[1] < workers:
             if _pool is not None:
                 _pool[0].shutdown(wait=False)  # its running chunks finish; new ones go to the larger pool
-            _pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pmmlkit-native"), workers)
+            _pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX), workers)
         return _pool[0]
 
 
@@ -62,6 +66,24 @@ def _forget_pool() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_pool)
+
+
+def in_pool() -> bool:
+    """Whether the caller runs on one of the pool's threads (its work runs beside others')."""
+    return threading.current_thread().name.startswith(_PREFIX)
+
+
+def map_in_threads(fn: Callable[[T], R], items: Sequence[T], *, threads: int) -> list[R]:
+    """``[fn(item) for item in items]``, on up to ``threads`` threads of the shared pool.
+
+    For work that releases the GIL (the contract's compiled factorisation, NumPy over whole
+    columns); the first failure propagates, as in the loop. Called from a pool thread it runs
+    the loop there: a task never waits on the pool it runs in.
+    """
+    if threads <= 1 or len(items) <= 1 or in_pool():
+        return [fn(item) for item in items]
+    futures = [_executor(min(threads, len(items))).submit(fn, item) for item in items]
+    return [f.result() for f in futures]
 
 
 def splits(n_rows: int, threads: int) -> bool:

@@ -20,6 +20,8 @@ class ModelResult:
     affinity: np.ndarray | None = None       # [rows, clusters] distances for clustering
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     entities: np.ndarray | None = None       # [rows, ranks] ids of the nearest instances (kNN), rank 1 first
+    reasons: np.ndarray | None = None        # [rows, ranks] Scorecard reason codes, best first (None past the last)
+    partials: np.ndarray | None = None       # [rows, characteristics] Scorecard partial scores (for explain)
 
     def winner(self) -> np.ndarray:
         if self.index is None:  # computed once: the target and several outputs ask for it

@@ -122,7 +122,7 @@ allow("Output", children="OutputField")
 allow("OutputField", "name displayName targetField value", numbers="rank",
       enums={"optype": OPTYPES, "dataType": DATA_TYPES, "isFinalResult": "true false",
              "feature": "predictedValue probability transformedValue decision entityId clusterId "
-                        "clusterAffinity affinity entityAffinity"},
+                        "clusterAffinity affinity entityAffinity reasonCode"},
       children="<expression> Decisions Value")  # Values: see compile._outputs
 
 # --- expressions and predicates --------------------------------------------------------------
@@ -286,6 +286,16 @@ allow("InstanceFields", children="InstanceField")
 allow("InstanceField", "field column")
 allow("KNNInputs", children="KNNInput")
 allow("KNNInput", "field", numbers="fieldWeight", enums={"compareFunction": "absDiff"})
+
+# Scorecard (elements/scorecard.py). baselineMethod only records how the baselines were chosen.
+allow("Scorecard", MODEL_ATTRS, numbers="initialScore baselineScore", kind="model",
+      enums={"functionName": "regression", "isScorable": "true", "useReasonCodes": "true false",
+             "reasonCodeAlgorithm": "pointsBelow pointsAbove", "baselineMethod": "max min mean neutral other"},
+      children=MODEL_CHILDREN + " Characteristics")
+allow("Characteristics", children="Characteristic")
+allow("Characteristic", "name reasonCode", numbers="baselineScore", children="Attribute")
+allow("Attribute", "reasonCode", numbers="partialScore", children="<predicate> ComplexPartialScore")
+allow("ComplexPartialScore", children="<expression>")
 
 # --- category values each element compares a field with ---------------------------------------
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...errors import PmmlkitError
+from ...evaluator.names import result_schema
 from ...repository.store import check_name
 from ..core import ScoringCore
 from ..http import HttpError, json_response, tag
@@ -50,7 +51,7 @@ def routes(core: ScoringCore) -> list[Route]:
                 raise BadRequest(f"the uploaded PMML for model {name!r} does not load: {e}") from None
             with ev:
                 info = {"input_schema": [f.as_dict() for f in ev.input_fields],
-                        "output_schema": [f.as_dict() for f in (*ev.target_fields, *ev.output_fields)],
+                        "output_schema": result_schema(ev.schema),
                         "data_source": f"PUT /v1/models/{name}/versions"}
             version = repository.publish(name, raw, manifest=info)
             manager.poll([name])

@@ -34,7 +34,7 @@ FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 JSON, CSV, PARQUET = "application/json", "text/csv", "application/vnd.apache.parquet"
 _CODES = {400: "BAD_REQUEST", 404: "RESOURCE_DOES_NOT_EXIST", 413: "BAD_REQUEST", 415: "BAD_REQUEST",
           503: "TEMPORARILY_UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-_PARAMS = {"errors"}
+_PARAMS = {"errors", "explain"}
 
 
 def routes(core: ScoringCore) -> list[Route]:
@@ -44,13 +44,17 @@ def routes(core: ScoringCore) -> list[Route]:
         tag(endpoint="mlflow_invocations")
         try:
             t = invocation_target(core)
-            records, columns, errors = await _parse(request)
-            scored = await core.score(t.name, **t.where, records=records, columns=columns, errors=errors)
+            records, columns, errors, explain = await _parse(request)
+            scored = await core.score(t.name, **t.where, records=records, columns=columns, errors=errors,
+                                      explain=explain)
         except ClientDisconnect:
             raise  # nobody to answer: the guard logs it
         except Exception as e:  # noqa: BLE001 - every failure answers in MLflow's error shape
             return mlflow_error(e, request)
         predictions = [r if r is not None else {scored.error_key: e} for r, e in zip(scored.results, scored.errors)]
+        if scored.explanations is not None:  # "params": {"explain": true}
+            key = scored.explanation_key
+            predictions = [{**p, key: x} if x is not None else p for p, x in zip(predictions, scored.explanations)]
         return Response(dumps({"predictions": predictions}), media_type=JSON,
                         headers={"X-Model-Version": str(scored.version)})
 
@@ -97,8 +101,8 @@ def mlflow_error(exc: Exception, request: Request) -> Response:
                          headers)
 
 
-async def _parse(request: Request) -> tuple[list[dict[str, Any]] | None, dict[str, list[Any]] | None, str]:
-    """(records, columns, errors mode) of an invocation body, by its content type."""
+async def _parse(request: Request) -> tuple[list[dict[str, Any]] | None, dict[str, list[Any]] | None, str, bool]:
+    """(records, columns, errors mode, explain) of an invocation body, by its content type."""
     kind, _, options = request.headers.get("content-type", "").partition(";")
     kind = kind.strip().lower()
     params = {k.strip().lower(): v.strip().strip('"') for k, _, v in (p.partition("=") for p in options.split(";"))
@@ -114,14 +118,14 @@ async def _parse(request: Request) -> tuple[list[dict[str, Any]] | None, dict[st
     if kind == JSON:
         return _parse_json(body)
     if kind == CSV:
-        return None, _csv_columns(body), "raise"
+        return None, _csv_columns(body), "raise", False
     if kind == PARQUET:
-        return None, _parquet_columns(body), "raise"
+        return None, _parquet_columns(body), "raise", False
     raise HttpError(415, f"content type {quote(kind or 'none')} is not supported by /invocations; send "
                          f"{JSON} (dataframe_split, dataframe_records, instances or inputs), {CSV} or {PARQUET}")
 
 
-def _parse_json(body: bytes) -> tuple[list[dict[str, Any]] | None, dict[str, list[Any]] | None, str]:
+def _parse_json(body: bytes) -> tuple[list[dict[str, Any]] | None, dict[str, list[Any]] | None, str, bool]:
     data = parse_json_object(body, expected=f"an object with exactly one of {list(FORMATS)}")
     given = [k for k in FORMATS if k in data]
     unknown = sorted(set(data) - {*FORMATS, "params"})
@@ -130,17 +134,19 @@ def _parse_json(body: bytes) -> tuple[list[dict[str, Any]] | None, dict[str, lis
                          f"\"params\"); it has {quote(sorted(data))}")
     params = {} if data.get("params") is None else data["params"]  # MLflow's clients send null for none
     if not isinstance(params, dict) or set(params) - _PARAMS:
-        raise BadRequest(f'"params" {params!r:.200} is not supported; the one parameter is '
-                         '{"errors": "raise" | "per_record"}')
-    errors = params.get("errors", "raise")
+        raise BadRequest(f'"params" {params!r:.200} is not supported; the parameters are '
+                         '{"errors": "raise" | "per_record", "explain": true | false}')
+    errors, explain = params.get("errors", "raise"), params.get("explain", False)
     if errors not in ("raise", "per_record"):
         raise BadRequest(f'"params": {{"errors": {errors!r:.100}}}: expected "raise" or "per_record"')
+    if not isinstance(explain, bool):
+        raise BadRequest(f'"params": {{"explain": {explain!r:.100}}}: expected true or false')
     key, value = given[0], data[given[0]]
     if key == "dataframe_split":
-        return None, _split_columns(value), errors
+        return None, _split_columns(value), errors, explain
     if key == "inputs" and isinstance(value, dict):
-        return None, _columns(value, key), errors
-    return _records(value, key), None, errors
+        return None, _columns(value, key), errors, explain
+    return _records(value, key), None, errors, explain
 
 
 def _split_columns(split: Any) -> dict[str, list[Any]]:

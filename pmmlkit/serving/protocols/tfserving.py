@@ -23,7 +23,7 @@ from ..csv_stream import CsvShape, csv_abort_line, stream_csv
 from ..http import DuplexStreamingResponse, json_response
 from ..models import LoadedVersion
 from ..predict import BadRequest, parse_json_object, parse_payload
-from . import NAME, model_routes, target
+from . import NAME, Target, model_routes, target
 
 BASE = "/v1/models/" + NAME
 
@@ -58,13 +58,8 @@ def routes(core: ScoringCore) -> list[Route]:
             return await predict_csv(request)
         t = target(request, "predict")
         core.served(t.name, label=t.label)  # 404 before the body is read
-        payload = parse_payload(await request.body())
-        mode = "raise" if payload.errors == "raise" else "per_record"
-        scored = await core.score(t.name, **t.where, records=payload.rows, columns=payload.columns, errors=mode)
-        body = (_predictions(scored) if payload.rows is not None
-                else _outputs(scored, with_errors=mode == "per_record"))
-        body["model_version"] = str(scored.version)
-        return json_response(body, headers=_version_header(scored.version))
+        body, version = await predict_json(core, t, await request.body())
+        return json_response(body, headers=_version_header(version))
 
     async def classify(request: Request) -> Response:
         return await examples(request, "classify")
@@ -118,6 +113,21 @@ def routes(core: ScoringCore) -> list[Route]:
             *model_routes(BASE, ":regress", regress, ["POST"]),
             *model_routes(BASE, "", status, ["GET"]),
             *model_routes(BASE, "/metadata", metadata, ["GET"])]
+
+
+async def predict_json(core: ScoringCore, t: Target, raw: bytes) -> tuple[dict[str, Any], int]:
+    """:predict on a JSON body, for a served ``t``: (the answer's body, the version that answered).
+
+    The route above and the server's fast path (fastpath.py) both answer with it.
+    """
+    payload = parse_payload(raw)
+    mode = "raise" if payload.errors == "raise" else "per_record"
+    scored = await core.score(t.name, **t.where, records=payload.rows, columns=payload.columns, errors=mode,
+                              explain=payload.explain)
+    body = (_predictions(scored) if payload.rows is not None
+            else _outputs(scored, with_errors=mode == "per_record"))
+    body["model_version"] = str(scored.version)
+    return body, scored.version
 
 
 def parse_examples(body: bytes, *, kind: str) -> list[dict[str, Any]]:
@@ -174,14 +184,19 @@ def _values(scored: Scored) -> list[Any]:
 
 def _predictions(scored: Scored) -> dict[str, Any]:
     """Row answers: each record's results, or ``{error_key: reason}``."""
-    return {"predictions": [r if r is not None else {scored.error_key: e}
-                            for r, e in zip(scored.results, scored.errors)]}
+    predictions = [r if r is not None else {scored.error_key: e} for r, e in zip(scored.results, scored.errors)]
+    if scored.explanations is not None:  # "explain": true: beside the results of each scored record
+        key = scored.explanation_key
+        predictions = [{**p, key: x} if x is not None else p for p, x in zip(predictions, scored.explanations)]
+    return {"predictions": predictions}
 
 
 def _outputs(scored: Scored, *, with_errors: bool) -> dict[str, Any]:
     """Columnar answers: one list per result field (None where a record failed), then the errors."""
     cols: dict[str, list[Any]] = {n: [r[n] if r is not None else None for r in scored.results]
                                   for n in scored.names}
+    if scored.explanations is not None:
+        cols[scored.explanation_key] = scored.explanations
     if with_errors:
         cols[scored.error_key] = list(scored.errors)
     return {"outputs": cols}

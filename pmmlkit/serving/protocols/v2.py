@@ -1,7 +1,8 @@
 """KServe's Open Inference Protocol v2 (REST): health, metadata and ``/infer``, over the scoring core.
 
 A model's inputs are one tensor per PMML input field and its outputs one tensor per result
-field (targets, then output fields), named as in the PMML. ``/versions/{v}`` takes a
+field, named as in every output of pmmlkit: ``predicted_<target>``, then the output fields
+under their PMML names (evaluator/names.py). ``/versions/{v}`` takes a
 version number, or a label (``/versions/stable``): the answer's ``model_version`` is the
 number that answered. v2 has no slot for a per-record error: a record that breaks the
 input contract fails the request (400, ``{"error": "row 3: field 'x1': ..."}``), unless

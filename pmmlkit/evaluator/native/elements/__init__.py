@@ -7,6 +7,7 @@ from . import (  # noqa: F401  # noqa: F401
     nearest_neighbor,
     neural_network,
     regression,
+    scorecard,
     support_vector_machine,
     tree,
 )

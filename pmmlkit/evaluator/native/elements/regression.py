@@ -17,88 +17,85 @@ CLASSIFICATION_METHODS = ("softmax", "simplemax", "logit", "none")  # for any nu
 
 
 class LinearTables:
-    """Every RegressionTable of a model at once: values [rows, tables] in a few whole-array steps.
+    """Every RegressionTable of a model at once: values [rows, tables], summed in JPMML's order.
 
-    Numeric predictors form a [terms, tables] coefficient matrix. Categorical predictors on a
-    string field form one lookup by category code (row 0: missing or unseen, which match no
-    predictor and add nothing, as in JPMML). A missing numeric input makes the value of every
-    table that uses it missing, and only those.
+    Each table starts at 0 and adds, as JPMML-Evaluator does, coefficient * x per
+    NumericPredictor in document order, then the coefficient of the first matching
+    CategoricalPredictor of each run of one field's predictors, then coefficient * x1 * x2...
+    per PredictorTerm, then the intercept when it is not 0. Element-wise NumPy, no BLAS: every
+    row meets the same arithmetic whatever the batch size, thread count or BLAS build, and no
+    BLAS thread pool competes with the caller's threads. A categorical predictor on a string
+    field is one lookup by category code (row 0: missing or unseen, which match no predictor
+    and add nothing, as in JPMML). A missing numeric input makes missing the value of every
+    table that uses it, and only those.
     """
 
     def __init__(self, tables: list[Element], ctx: Ctx):
         self.ctx = ctx
-        width = len(tables)
-        self.intercepts = np.array([float(t.get("intercept", "0")) for t in tables])
-        terms: dict[tuple[str, float], np.ndarray] = {}
-        self.categories: dict[str, dict[float, np.ndarray]] = {}  # string field -> code -> coefficients
-        self.equal: list[tuple[str, float, np.ndarray]] = []  # category tests on numeric fields
-        self.products: list[tuple[list[str], np.ndarray]] = []
-        uses: dict[tuple[str, float], np.ndarray] = {}
-        for j, table in enumerate(tables):
-            for p in children(table, "NumericPredictor"):
-                key = (p.get("name", ""), float(p.get("exponent", "1")))
-                terms.setdefault(key, np.zeros(width))[j] += float(p.get("coefficient", "0"))
-                uses.setdefault(key, np.zeros(width, bool))[j] = True
+        self.intercepts = [float(t.get("intercept", "0")) for t in tables]
+        self.numeric: list[list[tuple[str, float, float]]] = []  # per table: (field, exponent, coefficient)
+        # Per table, runs of one field's CategoricalPredictors: (field, {code: coefficient}), where
+        # JPMML stops a run at its first match, so the first predictor of a value wins.
+        self.categorical: list[list[tuple[str, dict[float, float]]]] = []
+        self.products: list[list[tuple[list[str], float]]] = []
+        for table in tables:
+            self.numeric.append([(p.get("name", ""), float(p.get("exponent", "1")), float(p.get("coefficient", "0")))
+                                 for p in children(table, "NumericPredictor")])
+            runs: list[tuple[str, dict[float, float]]] = []
             for p in children(table, "CategoricalPredictor"):
-                name, coef = p.get("name", ""), float(p.get("coefficient", "0"))
-                code = ctx.encode(name, p.get("value", ""))
-                if ctx.is_numeric(name):
-                    self.equal.append((name, code, _unit(width, j, coef)))
-                else:
-                    self.categories.setdefault(name, {}).setdefault(code, np.zeros(width))[j] += coef
-            for t in children(table, "PredictorTerm"):
-                self.products.append(([f.get("field", "") for f in children(t, "FieldRef")],
-                                      _unit(width, j, float(t.get("coefficient", "0")))))
-        self.terms = list(terms)
-        self.coef = np.array([terms[k] for k in self.terms]).reshape(len(terms), width)
-        self.uses = np.array([uses[k] for k in self.terms]).reshape(len(terms), width)
-        self._lookup: list[tuple[str, np.ndarray]] | None = None
+                name = p.get("name", "")
+                if not runs or runs[-1][0] != name:
+                    runs.append((name, {}))
+                runs[-1][1].setdefault(ctx.encode(name, p.get("value", "")), float(p.get("coefficient", "0")))
+            self.categorical.append(runs)
+            self.products.append([([f.get("field", "") for f in children(t, "FieldRef")],
+                                   float(t.get("coefficient", "0")))
+                                  for t in children(table, "PredictorTerm")])
+        self._lookup: dict[tuple[int, int], np.ndarray] = {}
 
-    def _category_blocks(self) -> list[tuple[str, np.ndarray]]:
-        """Per string field, [codes + 1, tables] coefficients (row 0: missing or unseen, zero).
+    def _block(self, j: int, k: int) -> np.ndarray:
+        """Run k of table j as coefficients by code + 1 (row 0: missing or unseen, zero).
 
         Built on first use, when every compiler has added its codes to the vocabulary.
         """
-        if self._lookup is None:
-            lookup = []
-            for name, by_code in self.categories.items():
-                block = np.zeros((len(self.ctx.vocab.get(name, {})) + 1, len(self.intercepts)))
-                for code, coef in by_code.items():
-                    block[int(code) + 1] += coef
-                lookup.append((name, block))
-            self._lookup = lookup
-        return self._lookup
+        block = self._lookup.get((j, k))
+        if block is None:
+            name, by_code = self.categorical[j][k]
+            block = np.zeros(len(self.ctx.vocab.get(name, {})) + 1)
+            for code, coef in by_code.items():
+                block[int(code) + 1] = coef
+            self._lookup[(j, k)] = block
+        return block
 
     def __call__(self, env: Env) -> np.ndarray:
-        y = np.tile(self.intercepts, (env.n, 1))
-        if self.terms:
-            X = np.empty((env.n, len(self.terms)))
-            for j, (name, exp) in enumerate(self.terms):
-                x = env.get(name)
-                X[:, j] = x if exp == 1.0 else x ** exp
-            if self.uses.all() or np.isfinite(X).all():
-                y += X @ self.coef
-            else:  # a missing (or infinite) input must not reach tables that do not use it
-                for j in range(y.shape[1]):
-                    used = self.uses[:, j]
-                    y[:, j] += X[:, used] @ self.coef[used, j]
-        for name, block in self._category_blocks():
-            # Missing (NaN) and unseen (-1) codes both land on row 0, which is zero.
-            y += np.take(block, (np.fmax(env.num(name), -1.0) + 1.0).astype(np.intp), axis=0)
-        for name, code, coef in self.equal:
-            y += (env.num(name) == code)[:, None] * coef
-        for names, coef in self.products:
-            prod = np.ones(env.n)
-            for name in names:
-                prod = prod * env.get(name)
-            y += prod[:, None] * coef
+        powers: dict[tuple[str, float], np.ndarray] = {}
+        slots: dict[str, np.ndarray] = {}
+        y = np.empty((env.n, len(self.intercepts)))
+        for j, intercept in enumerate(self.intercepts):
+            acc = np.zeros(env.n)
+            for name, exp, coef in self.numeric[j]:
+                x = powers.get((name, exp))
+                if x is None:
+                    x = powers[(name, exp)] = env.get(name) if exp == 1.0 else env.get(name) ** exp
+                acc += coef * x
+            for k, (name, by_code) in enumerate(self.categorical[j]):
+                if self.ctx.is_numeric(name):  # a run matches at most one value
+                    x = env.num(name)
+                    acc += np.select([x == code for code in by_code], list(by_code.values()), 0.0)
+                    continue
+                at = slots.get(name)
+                if at is None:  # missing (NaN) and unseen (-1) codes both land on row 0, which is zero
+                    at = slots[name] = (np.fmax(env.num(name), -1.0) + 1.0).astype(np.intp)
+                acc += self._block(j, k).take(at)
+            for names, coef in self.products[j]:
+                prod = np.full(env.n, coef)
+                for name in names:
+                    prod = prod * env.get(name)
+                acc += prod
+            if intercept != 0.0:
+                acc += intercept
+            y[:, j] = acc
         return y
-
-
-def _unit(width: int, j: int, value: float) -> np.ndarray:
-    out = np.zeros(width)
-    out[j] = value
-    return out
 
 
 def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:

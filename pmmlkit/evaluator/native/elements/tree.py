@@ -194,6 +194,7 @@ class CompiledForest:
         self.n_sets = len(f.sets)
         self._set_keys = [key for key, _ in order]
         self._groups: list[tuple[int, int, int, np.ndarray]] | None = None
+        self._record_fields: list[tuple[str, bool, dict[str, int] | None]] | None = None
         next4 = thread_tests(np.array(feature), np.array(f.threshold), np.array(f.next_, dtype=np.intp))
         self.tables = two_way_tables(np.array(feature), np.array(f.threshold), next4,
                                      np.array(f.roots), _steps(next4, f.roots))
@@ -219,19 +220,27 @@ class CompiledForest:
     def features(self, env: Env) -> np.ndarray:
         """[columns, rows] the trees test, as numbers (category codes for strings)."""
         if env.n == 1 and not self.virtual:
-            return np.array([self._number(env, name) for name in self.fields])[:, None]
+            return self._record_features(env)
         cols = [env.num(name) for name in self.fields] + [v(env) for v in self.virtual]
         return np.concatenate(cols).reshape(len(cols), env.n) if cols else np.zeros((1, env.n))
 
-    def _number(self, env: Env, name: str) -> float:
-        """A record's value of ``name`` as env.num gives it, without its per-column cost (latency)."""
-        col = env.get(name)
-        if self.ctx.is_numeric(name):
-            return col[0]
-        if col.dtype != object:
-            return env.num(name)[0]
-        v = col[0]
-        return np.nan if v is None else self.ctx.vocab.get(name, {}).get(v, -1)
+    def _record_features(self, env: Env) -> np.ndarray:
+        """A record's values as env.num gives them, without its per-column cost (latency)."""
+        if self._record_fields is None:  # at the first record: every compiler has added its codes
+            self._record_fields = [(name, self.ctx.is_numeric(name), self.ctx.vocab.get(name)) for name in self.fields]
+        values = []
+        for name, numeric, vocab in self._record_fields:
+            col = env.cols.get(name)
+            if col is None:
+                col = env.get(name)
+            if numeric:
+                values.append(col[0])
+            elif col.dtype != object:
+                values.append(env.num(name)[0])
+            else:
+                v = col[0]
+                values.append(np.nan if v is None else vocab.get(v, -1) if vocab is not None else -1)
+        return np.array(values)[:, None]
 
     def terminals(self, env: Env) -> np.ndarray:
         """[rows, trees] doubled terminal node of every row in every tree."""
