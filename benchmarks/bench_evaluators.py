@@ -7,15 +7,16 @@ Prints a markdown table; ratios are against pypmml (medians of the repeats).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.timing import median_seconds, record_latency_us
+
 BACKENDS = ("native", "pypmml", "jpmml")
 
 
@@ -48,25 +49,12 @@ def _train(out: Path, train_rows: int) -> dict[str, bytes]:
 
 
 def _time_batch(ev, df: pd.DataFrame, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        ev.predict_batch(df, errors="column")
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_seconds(lambda: ev.predict_batch(df, errors="column"), repeats)
 
 
 def time_records(ev: Any, records: list[dict[str, Any]]) -> tuple[float, float]:
     """Single-record ``predict`` latency over ``records`` after a warm-up: (p50, p99) in µs."""
-    for r in records[:50]:
-        ev.predict(r)
-    lat = []
-    for r in records:
-        start = time.perf_counter()
-        ev.predict(r)
-        lat.append(time.perf_counter() - start)
-    lat.sort()
-    return lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
+    return record_latency_us(ev.predict, records)
 
 
 def main(argv: list[str] | None = None) -> None:

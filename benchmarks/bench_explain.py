@@ -81,13 +81,13 @@ def main(argv: list[str] | None = None) -> None:
 def _row(name: str, ev: Any, estimator: Any, rows: pd.DataFrame, background: pd.DataFrame, repeats: int) -> str:
     import shap
 
-    from benchmarks.bench_peers import _timed
+    from benchmarks.bench_peers import timed
     from pmmlkit.evaluator.native.explain.trees import explain_trees
 
     cols, bg = ev.contract.check_frame(rows).columns, ev.contract.check_frame(background).columns
     explainer = shap.TreeExplainer(estimator, data=background, feature_perturbation="interventional",
                                    model_output="raw")
-    stats = _timed({"pmmlkit": lambda: explain_trees(ev.backend, cols, len(rows), bg, len(background)),
+    stats = timed({"pmmlkit": lambda: explain_trees(ev.backend, cols, len(rows), bg, len(background)),
                     "shap": lambda: explainer.shap_values(rows, check_additivity=False)}, repeats)
     (ours_times, e), (their_times, sv) = stats["pmmlkit"], stats["shap"]
     ours_s, theirs_s = statistics.median(ours_times), statistics.median(their_times)

@@ -11,7 +11,6 @@ Rows: ``predict`` on one record (p50 of ``--records`` calls) and ``predict_batch
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -23,22 +22,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _median(fn: Any, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from benchmarks.timing import median_seconds, record_latency_us
 
 
 def _p50_us(fn: Any, record: dict[str, Any], n: int) -> float:
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn(record)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
+    return record_latency_us(fn, [record] * n)[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,8 +53,8 @@ def main(argv: list[str] | None = None) -> None:
                         _p50_us(lambda r: ev.predict(r, explain=True), record, args.records))
     print(f"| predict, one record (p50 of {args.records}) | {plain:.0f} µs | {explained:.0f} µs | "
           f"{explained / plain:.2f} |")
-    plain = _median(lambda: ev.predict_batch(rows), args.repeats)
-    explained = _median(lambda: ev.predict_batch(rows, explain=True), args.repeats)
+    plain = median_seconds(lambda: ev.predict_batch(rows), args.repeats)
+    explained = median_seconds(lambda: ev.predict_batch(rows, explain=True), args.repeats)
     print(f"| predict_batch, {args.rows:,} rows (median of {args.repeats}) | {plain:.3f} s | {explained:.3f} s | "
           f"{explained / plain:.2f} |")
 

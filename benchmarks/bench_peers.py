@@ -36,7 +36,7 @@ SLOW = ("jpmml", "pypmml")
 JPMML_ROWS = 10_000  # one run each: a 100k-row batch takes them seconds to minutes
 
 
-def _timed(runners: dict[str, Callable[[], Any]], repeats: int) -> dict[str, tuple[list[float], Any]]:
+def timed(runners: dict[str, Callable[[], Any]], repeats: int) -> dict[str, tuple[list[float], Any]]:
     """Per runner (seconds of each run, last answer); repeats go round the runners, so a noisy
     spell of the machine slows every runner alike instead of one runner's whole series."""
     stats: dict[str, tuple[list[float], Any]] = {name: ([], None) for name in runners}
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in MODELS:
         pipe, raw = models[name]
         stats = {}
-        for runner, (times, answer) in _timed(_runners(name, pipe, raw, df, skip), args.repeats).items():
+        for runner, (times, answer) in timed(_runners(name, pipe, raw, df, skip), args.repeats).items():
             stats[runner] = (statistics.median(times), _positive(answer), _spread(times))
             print(f"{name} / {runner}: {args.rows / stats[runner][0]:,.0f} rows/s", file=sys.stderr, flush=True)
         table.append((name, stats))

@@ -11,17 +11,16 @@ through ``predict``; medians of ``--repeats`` batch runs and of ``--records`` re
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.timing import median_seconds, record_latency_us
 
 DMG = Path(__file__).resolve().parents[1] / "tests/evaluator/native_data/scorecards/dmg_example.pmml"
 
@@ -58,13 +57,6 @@ def _dmg_rows(n: int) -> pd.DataFrame:
                          "income": rng.uniform(0, 4000, n).round(2)})
 
 
-def _median(fn: Any, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _measure(raw: bytes, rows: pd.DataFrame, backend: str, args: argparse.Namespace,
@@ -74,14 +66,9 @@ def _measure(raw: bytes, rows: pd.DataFrame, backend: str, args: argparse.Namesp
 
     ev = Evaluator.from_bytes(raw, backend=backend)
     ev.predict_batch(rows.head(100), errors="column", explain=explain)  # warm: JVM, memos
-    batch = _median(lambda: ev.predict_batch(rows, errors="column", explain=explain), args.repeats)
+    batch = median_seconds(lambda: ev.predict_batch(rows, errors="column", explain=explain), args.repeats)
     records = [{k: (None if v != v else v) for k, v in r.items()} for r in rows.head(args.records).to_dict("records")]
-    lat = []
-    for r in records:
-        start = time.perf_counter()
-        ev.predict(r, explain=explain)
-        lat.append(time.perf_counter() - start)
-    return len(rows) / batch, statistics.median(lat) * 1e6
+    return len(rows) / batch, record_latency_us(lambda r: ev.predict(r, explain=explain), records, warm=0)[0]
 
 
 def main(argv: list[str] | None = None) -> None:

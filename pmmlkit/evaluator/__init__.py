@@ -183,6 +183,10 @@ class Evaluator:
 
         self._background = prepare(self, data)
 
+    def set_background_loader(self, load: Any) -> None:
+        """A background read on first use (a repository version's ``background.parquet``), or None."""
+        self._background = load
+
     # --- description -------------------------------------------------------
     @property
     def backend_name(self) -> str:
@@ -263,7 +267,7 @@ class Evaluator:
         prepared = self.contract.check_frame(df, threads=self.threads)
         if prepared.errors and errors == "raise":
             first = min(prepared.errors)
-            raise _first_input_error(self.contract, df, first)
+            raise first_input_error(self.contract, df, first)
         columns, messages = self.evaluate_prepared(prepared, df.index, raise_errors=errors == "raise")
         # One constructor call: inserting the columns one by one costs ~1 ms each on 100k rows.
         out = pd.DataFrame({name: columns[name] for name in self.result_names}, index=df.index)
@@ -358,7 +362,7 @@ class Evaluator:
         return f"<Evaluator {self.document.source} {self.schema.model_type} backend={self.backend_name}>"
 
 
-def _first_input_error(contract: Contract, df: pd.DataFrame, position: int) -> InputError:
+def first_input_error(contract: Contract, df: pd.DataFrame, position: int) -> InputError:
     """Re-check one bad row to raise its InputError with all its attributes."""
     record = {c: df.iloc[position][c] for c in df.columns}
     try:

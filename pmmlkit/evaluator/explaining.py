@@ -53,7 +53,7 @@ def prepare(ev: Evaluator, data: pd.DataFrame | str | os.PathLike[str], *, sourc
     """Background rows from a DataFrame or a CSV/Parquet path, sampled and checked by the input contract."""
     import pandas as pd
 
-    from . import _first_input_error
+    from . import first_input_error
 
     if isinstance(data, (str, os.PathLike)):
         from ..formats import read_frame
@@ -70,7 +70,7 @@ def prepare(ev: Evaluator, data: pd.DataFrame | str | os.PathLike[str], *, sourc
     source = source or f"DataFrame of {len(data)} rows"
     prepared = ev.contract.check_frame(rows)
     if prepared.errors:
-        e = _first_input_error(ev.contract, rows, min(prepared.errors))
+        e = first_input_error(ev.contract, rows, min(prepared.errors))
         raise ExplanationError(f"background {source}: {e}; every background row must pass the model's input "
                                "contract: fix or drop that row") from e
     return Background(prepared.columns, int(prepared.ok.sum()), source)
@@ -78,7 +78,7 @@ def prepare(ev: Evaluator, data: pd.DataFrame | str | os.PathLike[str], *, sourc
 
 def use_version_background(ev: Evaluator, repo: Any, version: Any) -> None:
     """Give ``ev`` the background its repository version was published with, if any (read on first use)."""
-    ev._background = from_repository(ev, repo, version)
+    ev.set_background_loader(from_repository(ev, repo, version))
 
 
 def from_repository(ev: Evaluator, repo: Any, version: Any) -> Callable[[], Background] | None:

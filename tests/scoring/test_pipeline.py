@@ -145,5 +145,11 @@ def test_prefetched_keeps_order_raises_in_order_and_stops_its_reader():
     gen = prefetched(endless(), depth=1)
     assert next(gen) == 0
     gen.close()  # the consumer stops early: the reader thread ends too, a bounded number of items later
+    import time
+
+    deadline = time.monotonic() + 5  # it notices the stop within one poll of its queue
+    while any(t.name == "pmmlkit-read" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not any(t.name == "pmmlkit-read" for t in threading.enumerate())
+    assert len(produced) <= 4  # it stopped reading: at most the queue's depth and the items in hand
     assert len(produced) <= 4

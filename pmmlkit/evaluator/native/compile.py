@@ -67,7 +67,7 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
     compiler = ELEMENTS.get(name)
     if compiler is None:
         raise UnsupportedElement(name, path, sorted(ELEMENTS))
-    treatments = _mining_treatments(model, ctx)
+    treatments = mining_treatments(model, ctx)
     derived = derived_fields(child(model, "LocalTransformations"), ctx, f"{path}/LocalTransformations")
     core = compiler(model, ctx, path)
     outputs = _outputs(model, ctx, f"{path}/Output")
@@ -194,7 +194,7 @@ def _frozen(col: np.ndarray) -> np.ndarray:
     return col
 
 
-def _mining_treatments(model: Element, ctx: Ctx) -> list[tuple[str, Treatment]]:
+def mining_treatments(model: Element, ctx: Ctx) -> list[tuple[str, Treatment]]:
     """MiningField missingValueReplacement and outliers, applied as JPMML does before scoring."""
     out = []
     ms = child(model, "MiningSchema")

@@ -29,7 +29,7 @@ def _inverse_link(model: Element, path: str) -> Callable[[np.ndarray], np.ndarra
     return INVERSE_LINKS[link]
 
 
-def _design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list[Term]]]:
+def design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list[Term]]]:
     """Parameters, and for each the terms (field, factor code or covariate exponent) it multiplies."""
     plist = child(model, "ParameterList")
     params = [p.get("name", "") for p in children(plist, "Parameter")] if plist is not None else []
@@ -51,7 +51,7 @@ def _design(model: Element, ctx: Ctx) -> tuple[list[str], dict[str, list[Term]]]
 def compile_general_regression(model: Element, ctx: Ctx, path: str) -> Core:
     if model.get("modelType") not in MODEL_TYPES:
         raise UnsupportedElement(f"GeneralRegressionModel modelType={model.get('modelType')!r}", path, MODEL_TYPES)
-    params, terms = _design(model, ctx)
+    params, terms = design(model, ctx)
     betas: dict[str | None, dict[str, float]] = {}
     pm = child(model, "ParamMatrix")
     for cell in children(pm, "PCell") if pm is not None else []:

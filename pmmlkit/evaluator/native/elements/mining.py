@@ -31,10 +31,10 @@ def _is_plain_tree(segment: Element) -> bool:
     model = _model_of(segment)
     return (local(model.tag) == "TreeModel" and (pred is None or local(pred.tag) == "True")
             and all(local(c.tag) in _PLAIN for c in model)
-            and not any(_treats(mf) for ms in children(model, "MiningSchema") for mf in children(ms, "MiningField")))
+            and not any(treats(mf) for ms in children(model, "MiningSchema") for mf in children(ms, "MiningField")))
 
 
-def _treats(mining_field: Element) -> bool:
+def treats(mining_field: Element) -> bool:
     """Whether a segment's MiningField changes values (the stacked forest reads raw inputs)."""
     return mining_field.get("missingValueReplacement") is not None or \
         mining_field.get("outliers", "asIs") != "asIs"

@@ -13,7 +13,7 @@ import numpy as np
 
 from ....errors import ExplanationError
 from ....pmml.fields import child, children, local, model_element
-from ..compile import _mining_treatments, derived_fields, target_of
+from ..compile import derived_fields, mining_treatments, target_of
 from ..context import Env
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class ModelEnv:
         self.backend = backend
         model = top_model(backend)
         path = f"PMML/{local(model.tag)}"
-        self.treatments = _mining_treatments(model, backend._ctx)
+        self.treatments = mining_treatments(model, backend._ctx)
         self.local = derived_fields(child(model, "LocalTransformations"), backend._ctx,
                                     f"{path}/LocalTransformations")
 

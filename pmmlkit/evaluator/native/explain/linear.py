@@ -26,7 +26,7 @@ from ....errors import ExplanationError
 from ....pmml.fields import child, children, local
 from ..compile import float_math, target_of
 from ..context import Env
-from ..elements.general_regression import _design
+from ..elements.general_regression import design
 from .base import Explanation
 from .inputs import ModelEnv, Sources, binary_classes, input_names, need_background, top_model
 
@@ -193,7 +193,7 @@ def _eta(backend: NativeBackend, beta: dict[str, float], terms: dict[str, list[t
 
 def _general_regression(backend: NativeBackend, model: Element, sources: Sources) -> LinearForm:
     target = target_of(model) or "the target"
-    _, terms = _design(model, backend._ctx)
+    _, terms = design(model, backend._ctx)
     betas: dict[str | None, dict[str, float]] = {}
     pm = child(model, "ParamMatrix")
     for cell in children(pm, "PCell") if pm is not None else []:

@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 from ....errors import ExplanationError
 from ....pmml.fields import MODEL_ELEMENTS, child, children, local
 from ..compile import target_of
-from ..elements.mining import _treats
+from ..elements.mining import treats
 from ..predicates import predicate_element
 from .inputs import binary_classes, top_model
 
@@ -205,7 +205,7 @@ def _chain(segments: list[Element], where: list[str], scopes: tuple[Element, ...
         raise ExplanationError(f"{at}: a modelChain ending in a {local(last.tag)}; TreeSHAP explains chains "
                                "that end in a RegressionModel over the trees' predictions")
     ms = child(last, "MiningSchema")
-    if any(_treats(mf) for mf in (children(ms, "MiningField") if ms is not None else [])):
+    if any(treats(mf) for mf in (children(ms, "MiningField") if ms is not None else [])):
         raise ExplanationError(f"{at}/MiningSchema replaces missing or outlying predictions of the trees: "
                                "not linear, so no contributions add up to it exactly")
     tables = children(last, "RegressionTable")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ....errors import ExplanationError
 from ....pmml.fields import child, local
-from ..compile import _mining_treatments, derived_fields
+from ..compile import derived_fields, mining_treatments
 from ..context import Env, Expr
 from .base import Explanation
 from .inputs import Sources, input_names, need_background
@@ -116,7 +116,7 @@ def _level(backend: NativeBackend, model: Element, seen: dict[int, Level | None]
     """A model's MiningSchema treatments and LocalTransformations, or None when it has neither."""
     if id(model) not in seen:
         where = f"{local(model.tag)}/LocalTransformations"
-        treatments = _mining_treatments(model, backend._ctx)
+        treatments = mining_treatments(model, backend._ctx)
         local_fields = derived_fields(child(model, "LocalTransformations"), backend._ctx, where)
         seen[id(model)] = (treatments, local_fields) if treatments or local_fields else None
     return seen[id(model)]
