@@ -9,6 +9,7 @@ from ...errors import RowEvaluationError
 from ...pmml.gcpause import paused_gc
 from ...pmml.loader import PmmlDocument
 from ..base import Backend, Columns, Levels, Results
+from . import allocator
 from .compile import compile_document
 from .context import Env
 
@@ -17,6 +18,7 @@ class NativeBackend(Backend):
     name: ClassVar[str] = "native"
 
     def __init__(self, doc: PmmlDocument):
+        allocator.tune()  # batch arrays from the heap, not fresh mmaps (allocator.py)
         with paused_gc():  # a forest's ~100,000 nodes, no cycles: collections would only cost (gcpause.py)
             super().__init__(doc)
             self._ctx, self._derived, self._plan = compile_document(doc.root)
