@@ -33,6 +33,10 @@ demo: $(STAMP)
 	@echo "rejected rows ($(DEMO_DATA)/ctr_scored.rejects.csv):"; cut -c1-110 $(DEMO_DATA)/ctr_scored.rejects.csv
 	$(PMMLKIT) models report -m ctr --repo models -o $(DEMO_DATA)/ctr_report.html
 	$(PMMLKIT) drift -m ctr $(DEMO_DATA)/ctr_new.csv --repo models -o $(DEMO_DATA)/ctr_drift
+	$(PMMLKIT) score $(DEMO_DATA)/ctr_new.csv -m ctr -o $(DEMO_DATA)/ctr_explained.csv --explain \
+		--repo models --max-errors 10
+	@echo "why the first rows got their scores ($(DEMO_DATA)/ctr_explained.csv):"; \
+		head -3 $(DEMO_DATA)/ctr_explained.csv | cut -d, -f1,4-
 
 # Two towers: ALS embeddings -> file store -> logistic last layer -> served top-k ads for a user.
 demo-embeddings: $(STAMP)
