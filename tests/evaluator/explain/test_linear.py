@@ -14,6 +14,7 @@ from pmmlkit.errors import ExplanationError
 from pmmlkit.evaluator.native.explain import explain
 
 from .linear_models import fit_all, shap_values
+from .typed import explained
 
 pytest.importorskip("shap")
 pytest.importorskip("sklearn2pmml")
@@ -26,11 +27,6 @@ def fitted(tmp_path_factory):
     return fit_all(tmp_path_factory.mktemp("linear"))
 
 
-def _explained(ev, frame, background):
-    rows, bg = ev.contract.check_frame(frame), ev.contract.check_frame(background)
-    return explain(ev.backend, rows.columns, len(frame), bg.columns, len(background))
-
-
 def _additive(e) -> None:
     assert np.nanmax(np.abs(e.residual())) < TOL
 
@@ -39,7 +35,7 @@ def _additive(e) -> None:
 def test_contributions_equal_shap_and_add_up(fitted, name):
     f = fitted[name]
     ev = Evaluator.from_bytes(f.pmml, backend="native")
-    e = _explained(ev, f.frame, f.background)
+    e = explained(ev, f.frame, f.background)
     expected = shap_values(f, list(ev.schema.input_names))
     assert set(e.contributions) == {"a", "b", "c"}
     for field, values in expected.items():
@@ -52,10 +48,10 @@ def test_raw_is_the_models_score(fitted):
     """Regression: the predicted value; logistic: the log-odds of the second class (sklearn's classes_[1])."""
     lin, log = fitted["linear"], fitted["logistic"]
     ev = Evaluator.from_bytes(lin.pmml, backend="native")
-    np.testing.assert_allclose(_explained(ev, lin.frame, lin.background).raw, lin.pipeline.predict(lin.frame),
+    np.testing.assert_allclose(explained(ev, lin.frame, lin.background).raw, lin.pipeline.predict(lin.frame),
                                rtol=1e-12, atol=1e-12)
     ev = Evaluator.from_bytes(log.pmml, backend="native")
-    e = _explained(ev, log.frame, log.background)
+    e = explained(ev, log.frame, log.background)
     assert e.of == "log-odds of None=1"
     np.testing.assert_allclose(e.raw, log.pipeline.decision_function(log.frame), rtol=1e-12, atol=1e-12)
     base = log.pipeline.decision_function(log.background).mean()
@@ -67,7 +63,7 @@ def test_unused_field_gets_zero_and_missing_row_gets_nan(fitted):
     ev = Evaluator.from_bytes(f.pmml, backend="native")
     frame = f.frame.iloc[:3].copy()
     frame.loc[frame.index[1], "a"] = np.nan  # no replacement in this model: no score
-    e = _explained(ev, frame, f.background)
+    e = explained(ev, frame, f.background)
     assert np.isnan(e.raw[1]) and np.isnan(e.contributions["a"][1])
     assert np.isfinite(e.contributions["b"][1])  # the other fields are still explained
     _additive(e)

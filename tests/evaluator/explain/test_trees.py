@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from pmmlkit import Evaluator
-from pmmlkit.evaluator.native.explain.trees import explain_trees
 
 from .tree_models import FIELDS, brute_force, fit_all, shap_values
+from .typed import explained
 
 pytest.importorskip("shap")
 pytest.importorskip("sklearn2pmml")
@@ -28,11 +28,6 @@ MODELS = ["decision_tree", "random_forest_reg", "random_forest_cls", "gbt_reg", 
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     return fit_all(tmp_path_factory.mktemp("trees"))
-
-
-def explained(ev, frame, background):
-    rows, bg = ev.contract.check_frame(frame), ev.contract.check_frame(background)
-    return explain_trees(ev.backend, rows.columns, len(frame), bg.columns, len(background))
 
 
 def _sigmoid(x):

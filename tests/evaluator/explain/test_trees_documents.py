@@ -15,8 +15,8 @@ import pytest
 from pmmlkit import Evaluator
 from pmmlkit.errors import ExplanationError
 
-from .test_trees import explained
 from .tree_models import brute_force
+from .typed import explained
 
 HEAD = """<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4"><Header/>
 <DataDictionary>

@@ -13,8 +13,8 @@ import pytest
 
 from pmmlkit import Evaluator
 
-from .test_trees import explained
 from .tree_models import brute_force
+from .typed import explained
 
 pytest.importorskip("pyspark")
 
