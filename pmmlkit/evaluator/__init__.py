@@ -404,6 +404,12 @@ def _cast_column(values: np.ndarray, data_type: str) -> pd.Series:
         return pd.Series(pd.Series(values, dtype=object).astype("float64"), dtype="Int64")
     if data_type == "boolean":
         return pd.Series([None if _missing(v) else _to_bool(v) for v in values], dtype="boolean")
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # Labels are text already (the common case, and canonical_text(str) is the str): only
+        # the missing ones change, without a Python call per row.
+        texts = np.array(values, dtype=object)
+        texts[pd.isna(texts)] = None
+        return pd.Series(texts, dtype=object)
     return pd.Series([None if _missing(v) else canonical_text(v) for v in values], dtype=object)
 
 

@@ -69,9 +69,13 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
         raise ConfigError(f"--workers {workers}: expected 1 or more")
     open_repository(repo, must_exist=not create, create=create)
     configure_logging(log_level)
-    _check_fast_stack()
+    fast = _check_fast_stack()
     options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, access_log=access_log,
                                    timeout_graceful_shutdown=GRACE_SECONDS, lifespan="on")
+    if fast:  # httptools, writing each response in one call (wire.py)
+        from .wire import PROTOCOL
+
+        options["http"] = PROTOCOL
     if workers == 1:
         from ..repository.store import Repository
         from .app import create_app
@@ -94,14 +98,15 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
         Multiprocess(uv_config, sockets=[sock]).run()
 
 
-def _check_fast_stack() -> None:
-    """uvicorn picks uvloop and httptools when installed (``uvicorn[standard]``); say so when it cannot."""
+def _check_fast_stack() -> bool:
+    """Whether uvloop and httptools are installed (``uvicorn[standard]``); a warning when not."""
     import importlib.util
 
     missing = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m) is None]
     if missing:
         log.warning("%s not installed: serving with asyncio's loop and h11, several times slower; "
                     "pip install 'uvicorn[standard]' (part of pmmlkit[serve])", " and ".join(missing))
+    return not missing
 
 
 def _listen(host: str, port: int, backlog: int) -> Any:

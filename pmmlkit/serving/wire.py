@@ -77,8 +77,8 @@ class OneWriteHttpTools(HttpToolsProtocol):
             finally:
                 self.transport = transport
             if not held.data:
-                return  # nothing written (the client left)
-            if self.chunked_encoding or self.disconnected:
+                return  # nothing to write: the client left
+            if self.chunked_encoding:
                 transport.write(held.data)  # streamed: the status goes out now
             else:
                 self._head = held.data
