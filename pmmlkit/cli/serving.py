@@ -14,6 +14,9 @@ from .options import backend_option, repo_option
               help="TCP port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Worker processes; each polls, loads and scores on its own.")
+@click.option("--reuse-port", is_flag=True,
+              help="With --workers: each worker listens on a socket of its own (SO_REUSEPORT), so the kernel "
+                   "spreads connections evenly; connections queued on a worker that dies are then reset.")
 @click.option("--model", "model_names", multiple=True,
               help="Serve only this model (repeatable) [default: every model in the repository].")
 @click.option("--require", "required", multiple=True,
@@ -59,7 +62,7 @@ from .options import backend_option, repo_option
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="Server log level.")
 @click.option("--access-log", is_flag=True, help="Log every request (costs throughput).")
-def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[str, ...],
+def serve_cmd(repo: str, host: str, port: int, workers: int, reuse_port: bool, model_names: tuple[str, ...],
               required: tuple[str, ...], poll_seconds: float, policy: str, versions: str | None, backend: str,
               admin_token: str | None, max_body_bytes: int, timeout: float | None, mlflow_model: str | None,
               max_batch_size: int, batch_timeout_micros: int, canary: tuple[str, ...], shadow: tuple[str, ...],
@@ -79,4 +82,4 @@ def serve_cmd(repo: str, host: str, port: int, workers: int, model_names: tuple[
                           canary=canary, shadow=shadow, log_requests=log_requests, log_sample=log_sample,
                           drift=not no_drift)
     serve(repo=repo, config=config, host=host, port=port, workers=workers, log_level=log_level,
-          access_log=access_log, create=create)
+          access_log=access_log, create=create, reuse_port=reuse_port)

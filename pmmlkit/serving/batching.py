@@ -11,6 +11,10 @@ A timeout of 0 adds no deliberate wait: the batch closes once the event loop has
 sockets one more time, so it holds whatever requests had already arrived (under load, many
 are read in one turn). uvloop's timers count whole milliseconds, so under ``pmmlkit serve``
 a timeout below 1 ms behaves as 0.
+
+A batch that ``now`` scores on the event loop (the scoring core's rule: a native backend,
+few records, no ``--timeout``) is scored in the callback that closes it, rather than in
+a task of its own that would start one loop turn later.
 """
 from __future__ import annotations
 
@@ -24,13 +28,16 @@ from .models import LoadedVersion
 
 # Scores the joined records of one batch on a version: (loaded, records, rows) -> Answers.
 Run = Callable[[LoadedVersion, list[dict[str, Any]], list[int]], Awaitable[Answers]]
+# The same, right away on the event loop, when that is cheaper than ``Run``; None: use ``Run``.
+Now = Callable[[LoadedVersion, list[dict[str, Any]], list[int]], Answers | None]
+Items = list[tuple[Sequence[dict[str, Any]], asyncio.Future[Answers]]]
 
 
 @dataclass
 class _Waiting:
     """The requests waiting for one version, and when they are scored."""
 
-    items: list[tuple[Sequence[dict[str, Any]], asyncio.Future[Answers]]] = field(default_factory=list)
+    items: Items = field(default_factory=list)
     records: int = 0
     timer: asyncio.Handle | None = None
 
@@ -38,8 +45,9 @@ class _Waiting:
 class Batcher:
     """Joins concurrent requests per loaded version; ``max_records`` bounds one batch."""
 
-    def __init__(self, run: Run, *, timeout_micros: int, max_records: int):
+    def __init__(self, run: Run, *, timeout_micros: int, max_records: int, now: Now | None = None):
         self._run = run
+        self._now = now
         self.timeout = timeout_micros / 1e6
         self.max_records = max_records
         self._waiting: dict[LoadedVersion, _Waiting] = {}
@@ -73,26 +81,54 @@ class Batcher:
             return
         if waiting.timer is not None:
             waiting.timer.cancel()
+        if self._now is not None:
+            records, rows = _joined(waiting.items)
+            try:
+                answers = self._now(loaded, records, rows)
+            except Exception as e:  # noqa: BLE001 - the whole call failed: so does every request in it
+                self._count(waiting.items)
+                _fail(waiting.items, e)
+                return
+            if answers is not None:
+                self._count(waiting.items)
+                _answer(waiting.items, answers)
+                return
         task = asyncio.ensure_future(self._score(loaded, waiting.items))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _score(self, loaded: LoadedVersion,
-                     items: list[tuple[Sequence[dict[str, Any]], asyncio.Future[Answers]]]) -> None:
-        records = [r for recs, _ in items for r in recs]
-        rows = [i for recs, _ in items for i in range(len(recs))]
+    def _count(self, items: Items) -> None:
         self.batches += 1
         self.requests += len(items)
+
+    async def _score(self, loaded: LoadedVersion, items: Items) -> None:
+        records, rows = _joined(items)
+        self._count(items)
         try:
             answers = await self._run(loaded, records, rows)
         except Exception as e:  # noqa: BLE001 - the whole call failed: so does every request in it
-            for _, future in items:
-                if not future.done():
-                    future.set_exception(e)
+            _fail(items, e)
             return
-        start = 0
-        for recs, future in items:
-            end = start + len(recs)
-            if not future.done():  # a request whose client left is cancelled: nothing to answer
-                future.set_result(Answers(answers.results[start:end], answers.errors[start:end]))
-            start = end
+        _answer(items, answers)
+
+
+def _joined(items: Items) -> tuple[list[dict[str, Any]], list[int]]:
+    """The records of a batch's requests, and each one's row number within its own request."""
+    records = [r for recs, _ in items for r in recs]
+    rows = [i for recs, _ in items for i in range(len(recs))]
+    return records, rows
+
+
+def _fail(items: Items, e: Exception) -> None:
+    for _, future in items:
+        if not future.done():
+            future.set_exception(e)
+
+
+def _answer(items: Items, answers: Answers) -> None:
+    start = 0
+    for recs, future in items:
+        end = start + len(recs)
+        if not future.done():  # a request whose client left is cancelled: nothing to answer
+            future.set_result(Answers(answers.results[start:end], answers.errors[start:end]))
+        start = end

@@ -112,7 +112,8 @@ class ScoringCore:
         self.canary = CanaryRouter(config.canaries)
         self.shadow = Shadow(config.shadows, metrics)
         self.batcher = (Batcher(self._score_batch, timeout_micros=config.batch_timeout_micros,
-                                max_records=config.max_batch_size) if config.max_batch_size > 1 else None)
+                                max_records=config.max_batch_size, now=self._score_batch_now)
+                        if config.max_batch_size > 1 else None)
         self.monitoring = Monitoring(manager.repository, metrics, log_dir=config.log_requests,
                                      log_sample=config.log_sample, drift=config.drift)
 
@@ -190,11 +191,15 @@ class ScoringCore:
         except TimeoutError:
             raise EvaluationTimeout(f"scoring took longer than {self.config.timeout} s (--timeout)") from None
 
+    def inline(self, loaded: LoadedVersion, size: int) -> bool:
+        """Whether scoring ``size`` records on ``loaded`` runs on the event loop rather than in a thread."""
+        # Tens of records score natively in a fraction of a millisecond: less than the hop
+        # to a worker thread, which the GIL would serialise with the event loop anyway.
+        return size <= INLINE_RECORDS and self.config.timeout is None and loaded.evaluator.backend_name == "native"
+
     async def run(self, loaded: LoadedVersion, fn: Callable[[], T], *, size: int) -> T:
         """``fn`` (scoring ``size`` records on ``loaded``), inline when that is cheaper than a thread."""
-        if size <= INLINE_RECORDS and self.config.timeout is None and loaded.evaluator.backend_name == "native":
-            # Tens of records score natively in a fraction of a millisecond: less than the hop
-            # to a worker thread, which the GIL would serialise with the event loop anyway.
+        if self.inline(loaded, size):
             return fn()
         return await self.blocking(fn)
 
@@ -272,6 +277,12 @@ class ScoringCore:
                                    "cover plain PMML models only")
         require_native(ev)
         return await self.run(loaded, lambda: ev.predict_records(data, outputs=keep, explain=True), size=size)
+
+    def _score_batch_now(self, loaded: LoadedVersion, records: list[dict[str, Any]], rows: list[int]) -> Answers | None:
+        """A batch's answers scored right away on the event loop, or None when it goes to a thread."""
+        if not self.inline(loaded, len(records)):
+            return None
+        return loaded.evaluator.predict_records(records, rows=rows)
 
     async def _score_batch(self, loaded: LoadedVersion, records: list[dict[str, Any]], rows: list[int]) -> Answers:
         return await self.run(loaded, lambda: loaded.evaluator.predict_records(records, rows=rows),

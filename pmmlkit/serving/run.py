@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 from typing import Any
 
@@ -56,10 +57,12 @@ def app_from_env():
 
 
 def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int = 8501,
-          workers: int = 1, log_level: str = "info", access_log: bool = False, create: bool = False) -> None:
+          workers: int = 1, log_level: str = "info", access_log: bool = False, create: bool = False,
+          reuse_port: bool = False) -> None:
     """Run until SIGINT/SIGTERM.
 
     A repository root that does not exist is refused (a typo would serve nothing); ``create`` makes it.
+    ``reuse_port`` gives each of several workers a listening socket of its own (``WorkerListener``).
     """
     import uvicorn
 
@@ -91,7 +94,7 @@ def serve(*, repo: str, config: ServerConfig, host: str = "127.0.0.1", port: int
     uv_config = uvicorn.Config("pmmlkit.serving.run:app_from_env", factory=True, workers=workers, **options)
     with tempfile.TemporaryDirectory(prefix="pmmlkit-metrics-") as metrics_dir:
         os.environ.setdefault(MULTIPROC_ENV, metrics_dir)  # workers sum their metrics (metrics.py)
-        sock = _listen(host, port, uv_config.backlog)
+        sock = _listen(host, port, uv_config.backlog, reuse_port=reuse_port)
         # uvicorn prints the address only for sockets it binds itself.
         shown = f"[{host}]" if ":" in host else host
         log.info("listening on http://%s:%d with %d workers", shown, sock.getsockname()[1], workers)
@@ -109,21 +112,66 @@ def _check_fast_stack() -> bool:
     return not missing
 
 
-def _listen(host: str, port: int, backlog: int) -> Any:
-    """The shared listening socket, created with proto=IPPROTO_TCP.
+def _listen(host: str, port: int, backlog: int, *, reuse_port: bool = False) -> socket.socket:
+    """The workers' listening socket: shared, or with ``reuse_port`` each worker's own (``WorkerListener``).
 
-    uvicorn's own bind_socket leaves proto at 0; asyncio then skips TCP_NODELAY on
-    every accepted connection and small responses wait ~40 ms for delayed ACKs.
+    Created with proto=IPPROTO_TCP: uvicorn's own bind_socket leaves proto at 0; asyncio
+    then skips TCP_NODELAY on every accepted connection and small responses wait ~40 ms
+    for delayed ACKs.
     """
-    import socket
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # Bound first without SO_REUSEPORT: a port another server listens on is refused, as before,
+    # rather than shared with it.
+    probe = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((host, port))
+    except OSError as e:
+        probe.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    if not reuse_port or not hasattr(socket, "SO_REUSEPORT"):  # one listening socket, shared by the workers
+        probe.listen(backlog)
+        probe.set_inheritable(True)
+        return probe
+    sock = WorkerListener(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.backlog = backlog
+    try:
+        sock.bind(probe.getsockname())  # the port the probe holds (port 0: the one it was given)
+    finally:
+        probe.close()
+    return sock
+
+
+class WorkerListener(socket.socket):
+    """Bound in the supervisor, never listening there; each worker process listens on a socket of its own.
+
+    With one listening socket shared by every worker, the first worker woken accepts every
+    connection waiting: wrk's 16 keep-alive connections, opened at once, were split 16/0 between
+    two workers in 3 runs of 5 (11/5 and 8/8 in the others), so one worker did all the work
+    while the other idled. A worker receives
+    this socket by pickling (uvicorn spawns its workers); unpickled, it is a new socket with
+    SO_REUSEPORT bound to the same address and listening, and the kernel spreads new
+    connections over the workers' sockets by their addresses. The supervisor's own socket
+    only holds the port: not listening, it is never handed a connection.
+
+    Opt-in (``--reuse-port``), because of what it costs: connections waiting in the queue of a
+    worker that dies are reset by the kernel, where a shared socket hands them to another
+    worker; and until a worker listens, connections to it are refused rather than queued.
+    """
+
+    backlog = 2048
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _worker_socket, (self.family, self.getsockname(), self.backlog)
+
+
+def _worker_socket(family: int, address: Any, backlog: int) -> socket.socket:
+    """A worker's own listening socket on ``address`` (the supervisor's, bound with SO_REUSEPORT)."""
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
     sock.listen(backlog)
-    sock.set_inheritable(True)
     return sock
