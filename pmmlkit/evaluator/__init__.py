@@ -264,7 +264,7 @@ class Evaluator:
             from .explaining import require_native
 
             require_native(self)
-        prepared = self.contract.check_frame(df, threads=self.threads)
+        prepared = self.contract.check_frame(df, threads=self._check_threads())
         if prepared.errors and errors == "raise":
             first = min(prepared.errors)
             raise first_input_error(self.contract, df, first)
@@ -318,8 +318,17 @@ class Evaluator:
             return evaluate_split(self.backend.evaluate, columns, n_rows, levels, threads=self.threads)
         return self.backend.evaluate(columns, n_rows, levels)
 
+    def _pays(self) -> bool | None:
+        """Whether threads pay for the native model (None: another backend)."""
+        splits_well = getattr(self.backend, "splits_well", None)
+        return None if splits_well is None else bool(splits_well())
+
+    def _check_threads(self) -> int:
+        """Threads the contract checks a batch's columns on: one for a native model threads do not pay for."""
+        return 1 if self._pays() is False else self.threads
+
     def _splits(self, n_rows: int) -> bool:
-        if self.threads == 1:
+        if self.threads == 1 or not self._pays():
             return False
         from .native.parallel import splits
 

@@ -200,3 +200,24 @@ def test_the_collector_pause_is_counted_and_leaves_its_state():
     release.set()
     worker.join(5)
     assert gc.isenabled()
+
+
+
+@needs_c
+def test_a_valid_text_column_is_handed_over_as_it_came():
+    """A string column whose every row is a valid category, none missing, is its own typed column
+    (no GIL-bound values[slots] pass over every row); a missing value keeps values[slots]."""
+    from tests.evaluator.native_docs import everything
+
+    contract = Contract(loader.parse(everything()).schema)
+    texts = ["".join(c) for c in ["u", "v", "v", "u"] * 500]
+    frame = pd.DataFrame({"x": np.linspace(-5, 5, len(texts)), "c": pd.Series(texts, dtype=object)})
+    checked = contract.check_frame(frame)
+    slots, values = checked.levels["c"]
+    assert np.shares_memory(checked.columns["c"], frame["c"].to_numpy())
+    assert list(checked.columns["c"]) == list(values[slots]) == texts
+    frame.loc[3, "c"] = None
+    checked = contract.check_frame(frame)
+    slots, values = checked.levels["c"]
+    assert not np.shares_memory(checked.columns["c"], frame["c"].to_numpy())
+    assert list(checked.columns["c"]) == list(values[slots]) == texts[:3] + [None] + texts[4:]

@@ -22,6 +22,7 @@ class Ctx:
         self.types: dict[str, str] = {}
         self.vocab: dict[str, dict[str, int]] = {}
         self.values: dict[str, tuple[str, ...]] = {}  # valid values of DataFields, in document order
+        self.trees = 0  # trees the compiled descent walks per row, over every forest of the document
 
     def is_numeric(self, field: str) -> bool:
         return self.types.get(field, "string") in NUMERIC_TYPES

@@ -198,6 +198,7 @@ class CompiledForest:
         next4 = thread_tests(np.array(feature), np.array(f.threshold), np.array(f.next_, dtype=np.intp))
         self.tables = two_way_tables(np.array(feature), np.array(f.threshold), next4,
                                      np.array(f.roots), _steps(next4, f.roots))
+        f.ctx.trees += len(f.roots)  # the work a row's descent does: worth threads when large (parallel.py)
         slot = np.repeat(np.array(f.slot_of, dtype=np.intp), 2)  # slot -1: the null terminal
         self.labels = tuple(f.labels)
         scores = f.scores + [None]
