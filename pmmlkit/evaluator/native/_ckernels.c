@@ -27,6 +27,14 @@ typedef struct {
 #endif
 enum { LANES = PMMLKIT_LANES };  /* rows descending one tree together: their loads overlap, no branch mispredicts */
 
+/* The one routing rule: right when x > threshold, the missing child when x is NaN.  Left and
+ * right are adjacent, so the outcome indexes them (no branch). */
+static inline int32_t child(const Node *nd, double x)
+{
+    int32_t next = (&nd->left)[x > nd->threshold];
+    return x != x ? nd->missing : next;
+}
+
 /* Rows [b, b + lanes) through the tree at node ``root``, in lockstep, until none moves. */
 static void descend_lanes(const double *const *rows, const Node *nodes, int32_t root, long steps,
                           int64_t *out, Py_ssize_t trees, Py_ssize_t b, int lanes)
@@ -38,10 +46,7 @@ static void descend_lanes(const double *const *rows, const Node *nodes, int32_t 
         int32_t moved = 0;
         for (int k = 0; k < lanes; k++) {
             const Node *nd = &nodes[cur[k]];
-            const double x = rows[nd->feature][b + k];
-            /* left and right are adjacent: the outcome indexes them (no branch) */
-            int32_t next = (&nd->left)[x > nd->threshold];
-            next = x != x ? nd->missing : next;
+            const int32_t next = child(nd, rows[nd->feature][b + k]);
             moved |= next ^ cur[k];
             cur[k] = next;
         }
@@ -63,9 +68,7 @@ static void descend_trees(const double *const *rows, const Node *nodes, const in
         int32_t moved = 0;
         for (int k = 0; k < lanes; k++) {
             const Node *nd = &nodes[cur[k]];
-            const double x = rows[nd->feature][r];
-            int32_t next = (&nd->left)[x > nd->threshold];
-            next = x != x ? nd->missing : next;
+            const int32_t next = child(nd, rows[nd->feature][r]);
             moved |= next ^ cur[k];
             cur[k] = next;
         }

@@ -118,3 +118,22 @@ def binary_classes(backend: NativeBackend, labels: tuple[str, ...]) -> tuple[str
                                f"{local(model.tag)} of {target!r} has {len(classes)} classes "
                                f"({list(classes)[:10]}); multiclass explanations are not implemented yet")
     return classes[0], classes[1]
+
+
+def target_rescale(model: Element, where: str, *, values_too: bool = False) -> tuple[float, float]:
+    """(rescaleFactor, rescaleConstant) of the model's Target: a linear map of the raw score.
+
+    Clamping (min, max) and rounding (castInteger) are not linear, and neither are a
+    Target's default values when ``values_too``: refused, since no contributions would add up
+    to the result exactly. ``where`` names the Target in the message.
+    """
+    targets = child(model, "Targets")
+    spec = next(iter(children(targets, "Target")), None) if targets is not None else None
+    if spec is None:
+        return 1.0, 0.0
+    bad = [f"{a}={spec.get(a)!r}" for a in ("min", "max", "castInteger") if spec.get(a) is not None]
+    bad += ["TargetValue"] if values_too and children(spec, "TargetValue") else []
+    if bad:
+        raise ExplanationError(f"Target {' '.join(bad)} of {where}: clamping, rounding or default values are not "
+                               "linear, so no contributions add up to the score exactly")
+    return float(spec.get("rescaleFactor", "1")), float(spec.get("rescaleConstant", "0"))

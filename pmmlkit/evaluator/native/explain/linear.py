@@ -28,7 +28,7 @@ from ..compile import float_math, target_of
 from ..context import Env
 from ..elements.general_regression import design
 from .base import Explanation
-from .inputs import ModelEnv, Sources, binary_classes, input_names, need_background, top_model
+from .inputs import ModelEnv, Sources, binary_classes, input_names, need_background, target_rescale, top_model
 
 if TYPE_CHECKING:
     from ..backend import NativeBackend
@@ -106,15 +106,7 @@ def _table(backend: NativeBackend, table: Element, sources: Sources, of: str) ->
 
 def _rescaled(form: LinearForm, model: Element, target: str) -> LinearForm:
     """A regression's Targets rescale (linear) applied; clamping or rounding it is not linear: refused."""
-    targets = child(model, "Targets")
-    spec = next(iter(children(targets, "Target")), None) if targets is not None else None
-    if spec is None:
-        return form
-    bad = [a for a in ("min", "max", "castInteger") if spec.get(a) is not None]
-    if bad:
-        raise ExplanationError(f"Target {bad[0]}={spec.get(bad[0])!r} of {target!r}: clamping or rounding the "
-                               "prediction is not linear, so no contributions add up to it exactly")
-    return form.scaled(float(spec.get("rescaleFactor", "1")), float(spec.get("rescaleConstant", "0")))
+    return form.scaled(*target_rescale(model, repr(target)))
 
 
 def _binary(form: LinearForm, first_is_positive: bool, link: str, *, element: str, of: str) -> LinearForm:

@@ -25,7 +25,7 @@ from ..context import Env
 from ..elements.scorecard import fields_read
 from ..result import ModelResult
 from .base import Explanation
-from .inputs import Sources, input_names, top_model
+from .inputs import Sources, input_names, target_rescale, top_model
 
 if TYPE_CHECKING:
     from ..backend import NativeBackend
@@ -126,12 +126,4 @@ def _scale(model: Element, target: str, data_type: str) -> tuple[float, float]:
     if data_type == "float":
         raise ExplanationError(f"the target {target!r} is a float: its score is rounded to 32 bits, so no parts "
                                "add up to it to 1e-9; declare it double")
-    targets = child(model, "Targets")
-    spec = next(iter(children(targets, "Target")), None) if targets is not None else None
-    if spec is None:
-        return 1.0, 0.0
-    bad = [a for a in ("min", "max", "castInteger") if spec.get(a) is not None]
-    if bad:
-        raise ExplanationError(f"Target {bad[0]}={spec.get(bad[0])!r} of {target!r}: clamping or rounding the "
-                               "score is not linear, so no contributions add up to it exactly")
-    return float(spec.get("rescaleFactor", "1")), float(spec.get("rescaleConstant", "0"))
+    return target_rescale(model, repr(target))

@@ -20,7 +20,7 @@ from ....pmml.fields import MODEL_ELEMENTS, child, children, local
 from ..compile import target_of
 from ..elements.mining import treats
 from ..predicates import predicate_element
-from .inputs import binary_classes, top_model
+from .inputs import binary_classes, target_rescale, top_model
 
 if TYPE_CHECKING:
     from ..backend import NativeBackend
@@ -133,16 +133,12 @@ def _model(model: Element, path: str, scopes: tuple[Element, ...], is_positive: 
 def _rescaled(model: Element, path: str, form: TreeSum) -> TreeSum:
     """A model's Targets: a regression's rescale is linear; clamping, rounding or defaults are not."""
     targets = child(model, "Targets")
-    specs = children(targets, "Target") if targets is not None else []
-    if not specs:
+    if targets is None or not children(targets, "Target"):
         return form
-    spec = specs[0]
-    bad = [f"{a}={spec.get(a)!r}" for a in ("min", "max", "castInteger") if spec.get(a) is not None]
-    bad += ["TargetValue"] if children(spec, "TargetValue") else []
-    if model.get("functionName") != "regression" or bad:
-        raise ExplanationError(f"{path}/Targets/Target {' '.join(bad) or 'of a classification'}: not a linear "
-                               "rescale of the trees' sum, so no contributions add up to it exactly")
-    return form.scaled(float(spec.get("rescaleFactor", "1")), float(spec.get("rescaleConstant", "0")))
+    if model.get("functionName") != "regression":
+        raise ExplanationError(f"{path}/Targets/Target of a classification: not a linear rescale of the trees' "
+                               "sum, so no contributions add up to it exactly")
+    return form.scaled(*target_rescale(model, f"{path}/Targets/Target", values_too=True))
 
 
 def _segments(model: Element, path: str) -> tuple[str, list[Element]]:
