@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -34,6 +34,14 @@ from ..pmml.loader import PmmlDocument
 Columns = dict[str, np.ndarray]
 Levels = dict[str, tuple[np.ndarray, np.ndarray]]
 Results = dict[str, Sequence[Any] | np.ndarray]  # array-likes, one value per row
+
+
+class Scored(NamedTuple):
+    """A batch's answer, row for row: typed result arrays by published name, and the failures."""
+
+    columns: dict[str, Any]  # NumPy arrays, or pandas arrays for nullable types
+    messages: np.ndarray     # object: a failed row's error message, None where the row scored
+    failed: np.ndarray       # bool: the rows that have a message
 
 
 class Backend(ABC):

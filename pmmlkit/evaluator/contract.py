@@ -234,18 +234,15 @@ class Contract:
             out[name] = convert(value) if type(value) is kind and value in members else rule.check(value, row)
         return out
 
-    def check_frame(self, df: pd.DataFrame, *, threads: int = 1) -> Prepared:
-        """Check every row of a batch; bad rows are reported, not raised.
-
-        ``threads`` > 1 checks the columns of a large batch concurrently (same answers).
-        """
+    def check_frame(self, df: pd.DataFrame) -> Prepared:
+        """Check every row of a batch; bad rows are reported, not raised."""
         self._require_columns(list(df.columns))
 
         def check(rule: FieldRule, errors: dict[int, str], levels: Levels) -> np.ndarray:
             return self._column(rule, df[rule.field.name], df.index, errors, levels)
-        return self._checked(check, len(df), threads)
+        return self._checked(check, len(df))
 
-    def check_table(self, table: pa.Table, labels: np.ndarray, *, threads: int = 1) -> Prepared:
+    def check_table(self, table: pa.Table, labels: np.ndarray) -> Prepared:
         """``check_frame`` for an Arrow table whose rows are numbered ``labels`` (the same answers).
 
         Text columns (all of a CSV's) are parsed and factorised by Arrow, per column; only values
@@ -259,29 +256,19 @@ class Contract:
             if is_text(col.type):
                 return self._text_column(rule, col, labels, errors, levels)
             return self._column(rule, col.to_pandas(), labels, errors, levels)
-        return self._checked(check, table.num_rows, threads)
+        return self._checked(check, table.num_rows)
 
-    def _checked(self, check: Any, n: int, threads: int) -> Prepared:
-        """Every rule's ``check(rule, errors, levels)``, the columns of a large batch on ``threads`` threads.
-
-        Each column reports into dicts of its own, merged in rule order: a row that breaks
-        several rules keeps the first rule's message, however the columns were scheduled.
-        """
-        from .native.parallel import MIN_ROWS_PER_THREAD, map_in_threads
-
-        def one(rule: FieldRule) -> tuple[np.ndarray, dict[int, str], Levels]:
-            errors: dict[int, str] = {}
-            levels: Levels = {}
-            return check(rule, errors, levels), errors, levels
-        checked = map_in_threads(one, self.rules, threads=threads if n >= MIN_ROWS_PER_THREAD else 1)
+    def _checked(self, check: Any, n: int) -> Prepared:
+        """Every rule's ``check(rule, errors, levels)``, merged: a row that breaks several rules
+        keeps the first rule's message."""
         errors: dict[int, str] = {}  # the first failure of each bad row, by position
         levels: Levels = {}
         typed = {}
-        for rule, (column, column_errors, column_levels) in zip(self.rules, checked):
-            typed[rule.field.name] = column
+        for rule in self.rules:
+            column_errors: dict[int, str] = {}
+            typed[rule.field.name] = check(rule, column_errors, levels)
             for position, message in column_errors.items():
                 errors.setdefault(position, message)
-            levels.update(column_levels)
         return _prepared(typed, n, errors, levels)
 
     def _require_columns(self, columns: list[Any]) -> None:

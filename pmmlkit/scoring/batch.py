@@ -196,12 +196,11 @@ class _ChunkScorer:
         chunk, early = work
         ev = self.evaluator
         prepared = ev.contract.check_table(chunk.table, chunk.rows)
-        results, messages = ev.evaluate_prepared(prepared, chunk.rows)
+        results, messages, failed = ev.evaluate_prepared(prepared, chunk.rows)
         if self.explain:
             from ..evaluator.explaining import explain_prepared
 
             results = {**results, **explain_prepared(ev, prepared, messages, self.keep)}
-        failed = pd.notna(messages)
         table = self.layout(chunk.table.schema).table(chunk.table, results, ~failed)
         frames = [_reader_rejects(early, self.names)] if early else []
         if failed.any():

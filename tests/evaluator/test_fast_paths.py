@@ -1,5 +1,5 @@
 """Issue 15's batch fast paths give the answers of the paths they replace: the compiled text
-factorisation (Arrow's), the column-parallel contract (one thread's), and regression tables summed
+factorisation (Arrow's), batches split by rows over threads (one thread's), and regression tables summed
 element-wise in JPMML-Evaluator's order (JPMML's own bits)."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from pmmlkit import Evaluator
+from pmmlkit.evaluator import rowsplit
 from pmmlkit.evaluator.contract import Contract
 from pmmlkit.evaluator.native import parallel
 from pmmlkit.evaluator.textcolumns import as_text, factorize_objects, factorize_text
@@ -74,19 +75,22 @@ def test_without_the_compiled_kernels_the_arrow_path_answers(monkeypatch):
 
 
 @pytest.mark.parametrize("name", DOCS)
-def test_columns_checked_on_threads_answer_as_one_thread(name):
-    """Columns of a large batch checked concurrently: the same columns, levels and errors, and a row
-    that breaks several rules keeps the first rule's message, in the same order."""
-    contract = Contract(loader.parse(DOCS[name]).schema)
+def test_rows_split_over_threads_answer_as_one_thread(name):
+    """A large batch scored in row parts on two threads: the same results and the same error messages,
+    a row that breaks several rules keeping the first rule's, under the caller's own row labels."""
+    raw = DOCS[name]
+    names = Contract(loader.parse(raw).schema).schema.input_names
     rng = np.random.default_rng(3)
-    n = parallel.MIN_ROWS_PER_THREAD + 11
-    frame = pd.DataFrame({f: [ZOO[i] for i in rng.integers(0, len(ZOO), n)] for f in contract.schema.input_names},
+    n = 2 * parallel.MIN_ROWS_PER_THREAD + 11
+    frame = pd.DataFrame({f: [ZOO[i] for i in rng.integers(0, len(ZOO), n)] for f in names},
                          index=pd.RangeIndex(5, 5 + n), dtype=object)
-    one, two = contract.check_frame(frame), contract.check_frame(frame, threads=2)
-    assert one.errors and list(two.errors.items()) == list(one.errors.items())
-    assert (two.ok == one.ok).all() and two.levels.keys() == one.levels.keys()
-    for field, column in one.columns.items():
-        assert pd.Series(two.columns[field]).equals(pd.Series(column)), field
+    two = Evaluator.from_bytes(raw, backend="native", threads=2)
+    assert len(rowsplit.parts(two, n)) == 2
+    one = Evaluator.from_bytes(raw, backend="native", threads=1).predict_batch(frame, errors="column")
+    split = two.predict_batch(frame, errors="column")
+    pd.testing.assert_frame_equal(split, one, check_exact=True)
+    late = one[one[two.error_column].notna()].index[-1]  # a bad row of the second part names its own label
+    assert late > 5 + n // 2 and one.loc[late, two.error_column].startswith(f"row {late}:")
 
 
 # Sums whose order decides the bits: 1e16 + 1 loses the 1, 1e16 - 1e16 + 1 keeps it.

@@ -1,5 +1,5 @@
-/* Compiled kernels of the native backend: tree-ensemble descent and the contract's text
- * factorisation, without the GIL.
+/* Compiled kernels of the native backend: tree-ensemble descent, the sum of its terminals' values,
+ * and the contract's text factorisation, without the GIL.
  *
  * The same arithmetic as the NumPy kernels in kernels.py, so both give the same bits:
  * a row goes right when x > threshold (false for NaN and for a NaN threshold), to the
@@ -160,6 +160,64 @@ fail_xt:
     return NULL;
 }
 
+/* sum_terminals(nodes, values, out): out[r] = values[nodes[r, 0]] + values[nodes[r, 1]] + ...,
+ * starting from 0.0 and adding tree after tree: JPMML's order, whatever the number of rows, so a
+ * record gets the bits of the same row in a batch (a BLAS dot product orders its sum by the
+ * batch's shape).  A node id outside ``values`` is an error, not a read out of bounds. */
+static int sum_rows(const int64_t *nodes, Py_ssize_t n, Py_ssize_t trees, const double *values, Py_ssize_t size,
+                    double *out)
+{
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const int64_t *row = nodes + r * trees;
+        double acc = 0.0;
+        for (Py_ssize_t t = 0; t < trees; t++) {
+            if (row[t] < 0 || row[t] >= size)
+                return -1;
+            acc += values[row[t]];
+        }
+        out[r] = acc;
+    }
+    return 0;
+}
+
+static PyObject *sum_terminals(PyObject *self, PyObject *args)
+{
+    PyObject *nodes_obj, *values_obj, *out_obj;
+    if (!PyArg_ParseTuple(args, "OOO", &nodes_obj, &values_obj, &out_obj))
+        return NULL;
+    Py_buffer nodes, values, out;
+    if (get(nodes_obj, &nodes, 0, sizeof(int64_t), "nodes") < 0)
+        return NULL;
+    if (get(values_obj, &values, 0, sizeof(double), "values") < 0) {
+        PyBuffer_Release(&nodes);
+        return NULL;
+    }
+    if (get(out_obj, &out, 1, sizeof(double), "out") < 0) {
+        PyBuffer_Release(&values);
+        PyBuffer_Release(&nodes);
+        return NULL;
+    }
+    Py_ssize_t n = out.len / (Py_ssize_t)sizeof(double), cells = nodes.len / (Py_ssize_t)sizeof(int64_t);
+    int status = -2;
+    if (n && cells % n == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        status = sum_rows(nodes.buf, n, cells / n, values.buf, values.len / (Py_ssize_t)sizeof(double), out.buf);
+        Py_END_ALLOW_THREADS
+    } else if (!n && !cells) {
+        status = 0;
+    }
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&nodes);
+    if (status == -1)
+        PyErr_SetString(PyExc_ValueError, "sum_terminals: a node id outside values");
+    else if (status == -2)
+        PyErr_Format(PyExc_ValueError, "sum_terminals: %zd node ids do not make %zd rows", cells, n);
+    if (status)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ---- The input contract's factorisation of text columns, without the GIL ----
  *
  * A column of Python str and missing values (None, a float NaN) as (codes, distinct values):
@@ -316,6 +374,8 @@ static PyObject *factorize_text(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"descend", descend, METH_VARARGS,
      "descend(XT, n, nodes, roots, steps, out): doubled terminal node of every (row, tree), GIL released."},
+    {"sum_terminals", sum_terminals, METH_VARARGS,
+     "sum_terminals(nodes, values, out): per row of nodes [rows, trees], its values summed tree after tree."},
     {"factorize_text", factorize_text, METH_VARARGS,
      "factorize_text(items, codes[, address]): distinct str in order, codes (-1 missing) filled; None if not all str."},
     {NULL, NULL, 0, NULL},
@@ -325,7 +385,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels", "Compile
                                     -1, methods};
 
 /* Bumped whenever Node or a signature changes: compiled.py refuses a stale build (same answers or none). */
-#define PMMLKIT_KERNELS_ABI 3
+#define PMMLKIT_KERNELS_ABI 4
 
 PyMODINIT_FUNC PyInit__ckernels(void)
 {

@@ -9,7 +9,7 @@ from ...errors import RowEvaluationError
 from ...pmml.gcpause import paused_gc
 from ...pmml.loader import PmmlDocument
 from ..base import Backend, Columns, Levels, Results
-from . import allocator, compiled
+from . import allocator, recordplan
 from .compile import compile_document
 from .context import Env
 
@@ -24,15 +24,8 @@ class NativeBackend(Backend):
             self._ctx, self._derived, self._plan = compile_document(doc.root)
             self._targets = [(t.name, t.data_type) for t in self.schema.targets]
             self._names = self.schema.result_names
-
-    def splits_well(self) -> bool:
-        """Whether a large batch gains from threads: it descends trees in the compiled kernels.
-
-        Those run without the GIL. A model of NumPy steps only stays on the calling thread, its
-        contract too: the peer benchmark's logistic regression (100k rows, ~13 ms, most of it the
-        GIL-bound contract) took 0.76x one thread's speed split over two.
-        """
-        return self._ctx.trees >= MIN_PARALLEL_TREES and compiled.kernels() is not None
+            # A document-wide derived field is not in a record's values: such records take the array path.
+            self._record = None if self._derived else recordplan.twin_of(self._ctx, self._plan)
 
     def evaluate(self, columns: Columns, n_rows: int, levels: Levels | None = None,
                  *, _depth: int = 0) -> tuple[Results, list[str | None] | None]:
@@ -63,12 +56,28 @@ class NativeBackend(Backend):
         return out
 
     def evaluate_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        if self._record is not None:  # the record plan (recordplan.py): the same bits, fewer calls
+            scored = self._record(record)
+            answer = self._answer(scored) if scored is not None else None
+            if answer is not None:
+                return answer
         cols = {k: _cell(v) for k, v in record.items()}
         results = self._evaluate(cols, 1)
         return {k: _scalar(v[0]) for k, v in results.items()}
 
+    def _answer(self, scored: recordplan.Scored) -> dict[str, Any] | None:
+        """_evaluate's results for one record the plan scored; None when it lacks one."""
+        out: dict[str, Any] = {}
+        for name, data_type in self._targets:
+            out[name] = _scalar(scored.predicted(data_type))
+        for name in self._names:
+            if name not in out:
+                if name not in scored.outputs:
+                    return None
+                out[name] = _scalar(scored.outputs[name])
+        return out
 
-MIN_PARALLEL_TREES = 10  # fewer trees: too little GIL-free work per row to pay a second thread
+
 _MAX_SPLITS = 4  # a batch that fails again after this many splits is scored row by row
 
 

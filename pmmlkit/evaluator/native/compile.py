@@ -15,15 +15,19 @@ import pandas as pd
 
 from ...errors import NativeCompileError, RowEvaluationError, UnsupportedElement
 from ...pmml.fields import MODEL_ELEMENTS, child, children, local
+from . import recordplan
 from .context import NUMERIC_TYPES, Ctx, Env, Expr, category_codes
 from .expressions import define_functions, expression_of, is_missing
 from .result import ModelResult, labels_as
 from .strict import check_document
 from .targets import compile_targets
+from .treatments import Treatment, mining_treatments
+
+__all__ = ["ELEMENTS", "Treatment", "compile_document", "compile_model", "derived_fields", "mining_treatments",
+           "register", "target_of"]
 
 Core = Callable[[Env], ModelResult]
 OutputFn = Callable[[Env, ModelResult, str | None], np.ndarray]  # (env, result, target type) -> column
-Treatment = Callable[[np.ndarray], np.ndarray]
 ElementCompiler = Callable[[Element, Ctx, str], Core]
 ELEMENTS: dict[str, ElementCompiler] = {}
 
@@ -96,6 +100,8 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
             else:
                 out_env.cols[out_name] = col
         return result
+    recordplan.add(ctx, run, recordplan.model_twin(ctx, core, treatments, bool(derived), child(model, "Output"), post,
+                                                   target_type, model.get("functionName")))
     return run
 
 
@@ -192,49 +198,6 @@ def _frozen(col: np.ndarray) -> np.ndarray:
     """A column shared between calls: read-only, so an in-place change fails loudly."""
     col.flags.writeable = False
     return col
-
-
-def mining_treatments(model: Element, ctx: Ctx) -> list[tuple[str, Treatment]]:
-    """MiningField missingValueReplacement and outliers, applied as JPMML does before scoring."""
-    out = []
-    ms = child(model, "MiningSchema")
-    for mf in children(ms, "MiningField") if ms is not None else []:
-        name, outliers = mf.get("name", ""), mf.get("outliers", "asIs")
-        replacement = mf.get("missingValueReplacement")
-        if replacement is None and outliers == "asIs":
-            continue
-        numeric = ctx.is_numeric(name)
-        fill = ctx.encode(name, replacement) if numeric and replacement is not None else replacement
-        low, high = (float(v) if (v := mf.get(k)) is not None else None for k in ("lowValue", "highValue"))
-        out.append((name, _treatment(numeric, fill, outliers, low, high)))
-    return out
-
-
-def _treatment(numeric: bool, fill: float | str | None, outliers: str, low: float | None,
-               high: float | None) -> Treatment:
-    def treat(col: np.ndarray) -> np.ndarray:
-        if numeric and len(col) == 1 and outliers == "asIs":  # a record: no array calls (latency)
-            return col if fill is None or col[0] == col[0] else np.array([fill], dtype=np.float64)
-        if numeric:
-            if outliers in ("asMissingValues", "asExtremeValues"):
-                col = col.astype(np.float64, copy=True)
-                lo = col < low if low is not None else np.zeros(len(col), bool)
-                hi = col > high if high is not None else np.zeros(len(col), bool)
-                if outliers == "asMissingValues":
-                    col[lo | hi] = np.nan
-                else:
-                    col[lo], col[hi] = low, high
-            if fill is None:
-                return col
-            missing = np.isnan(col)
-            return np.where(missing, fill, col) if missing.any() else col
-        missing = pd.isna(col) if fill is not None else None
-        if missing is None or not missing.any():
-            return col  # the very column, so what is known about it (levels, codes) still holds
-        col = col.copy()
-        col[missing] = fill
-        return col
-    return treat
 
 
 def _outputs(model: Element, ctx: Ctx, path: str) -> list[tuple[str, OutputFn, bool]]:

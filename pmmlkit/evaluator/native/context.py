@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ class Ctx:
         self.vocab: dict[str, dict[str, int]] = {}
         self.values: dict[str, tuple[str, ...]] = {}  # valid values of DataFields, in document order
         self.trees = 0  # trees the compiled descent walks per row, over every forest of the document
+        self.twins: dict[int, tuple[object, Callable[..., Any]]] = {}  # id(core) -> (core, its record twin)
 
     def is_numeric(self, field: str) -> bool:
         return self.types.get(field, "string") in NUMERIC_TYPES

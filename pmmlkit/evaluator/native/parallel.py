@@ -1,11 +1,10 @@
-"""Large batches scored on several cores: row chunks evaluated concurrently, results joined in order.
+"""The process's pool of scoring threads, and how a large batch is cut into row parts for it.
 
-The compiled kernels and NumPy's large array loops release the GIL, so threads of one process
-share the work without copying the model. The backend's part is split by rows; the input contract
-before it checks its columns concurrently (``map_in_threads``: the compiled text factorisation
-runs without the GIL on pool threads), the rest of it stays GIL-bound. Chunks start at multiples
-of kernels.CHUNK_ROWS, the rows the tree kernels take at a time, so every row meets the very same
-arithmetic as in a single-threaded call: the answers are identical, bit for bit.
+The compiled kernels, the contract's compiled text factorisation and NumPy's large array loops
+release the GIL, so threads of one process share a batch without copying the model (the
+Evaluator's rowsplit.py sends each part the whole way on one thread). Parts start at multiples
+of kernels.CHUNK_ROWS, the rows the tree kernels take at a time, so every row meets the very
+same arithmetic as in a single-threaded call: the answers are identical, bit for bit.
 """
 from __future__ import annotations
 
@@ -15,17 +14,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import numpy as np
-
 from ...errors import ConfigError
-from ..base import Columns, Levels, Results
 from .kernels import CHUNK_ROWS
 
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_ROWS_PER_THREAD = 16 * CHUNK_ROWS  # below ~8k rows a thread costs more than it saves
-
-Evaluate = Callable[[Columns, int, "Levels | None"], "tuple[Results, list[str | None] | None]"]
 
 _pool: tuple[ThreadPoolExecutor, int] | None = None  # (pool, workers), shared by every evaluator
 _pool_lock = threading.Lock()
@@ -86,11 +80,6 @@ def map_in_threads(fn: Callable[[T], R], items: Sequence[T], *, threads: int) ->
     return [f.result() for f in futures]
 
 
-def splits(n_rows: int, threads: int) -> bool:
-    """Whether a batch of ``n_rows`` is split over ``threads``."""
-    return threads > 1 and len(bounds(n_rows, threads)) > 1
-
-
 def bounds(n_rows: int, threads: int) -> list[tuple[int, int]]:
     """Row ranges for up to ``threads`` workers, each starting at a multiple of CHUNK_ROWS."""
     parts = min(threads, n_rows // MIN_ROWS_PER_THREAD)
@@ -99,26 +88,3 @@ def bounds(n_rows: int, threads: int) -> list[tuple[int, int]]:
     step = -(-n_rows // parts)
     step = -(-step // CHUNK_ROWS) * CHUNK_ROWS
     return [(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
-
-
-def evaluate_split(evaluate: Evaluate, columns: Columns, n_rows: int, levels: Levels | None, *,
-                   threads: int) -> tuple[Results, list[str | None] | None]:
-    """``evaluate(columns, n_rows, levels)`` over row chunks on ``threads`` threads, joined in order."""
-    if not splits(n_rows, threads):
-        return evaluate(columns, n_rows, levels)
-    parts = bounds(n_rows, threads)
-
-    def run(a: int, b: int) -> tuple[Results, list[str | None] | None]:
-        return evaluate({k: v[a:b] for k, v in columns.items()}, b - a,
-                        {k: (slots[a:b], values) for k, (slots, values) in levels.items()} if levels else None)
-
-    futures = [_executor(len(parts)).submit(run, a, b) for a, b in parts]
-    answers = [f.result() for f in futures]  # the first failure propagates, as in one call
-    results: Results = {name: np.concatenate([np.asarray(r[name]) for r, _ in answers])
-                        for name in answers[0][0]}
-    if all(errors is None for _, errors in answers):
-        return results, None
-    joined: list[str | None] = []
-    for (a, b), (_, errors) in zip(parts, answers):
-        joined.extend(errors if errors is not None else [None] * (b - a))
-    return results, joined

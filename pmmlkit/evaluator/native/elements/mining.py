@@ -8,6 +8,7 @@ import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import MODEL_ELEMENTS, child, children, local
+from .. import recordplan
 from ..compile import Core, compile_model, float_math, register
 from ..context import Ctx, Env, Expr
 from ..kernels import running_sum
@@ -67,27 +68,8 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str) -> Core:
                                  ["multipleModelMethod='sum' of TreeModels with x-mathContext='float'",
                                   "multipleModelMethod='modelChain'"])
     if plain and (in_float or not any(_model_of(s).get("x-mathContext") == "float" for s in segments)):
-        forest = Forest(ctx, classification=classification)
-        for i, s in enumerate(segments):
-            forest.add_tree(_model_of(s), f"{seg_path}[{i + 1}]/TreeModel")
-        compiled = forest.finish()
-        if in_float:  # XGBoost: 32-bit scores summed in 32 bits, tree after tree, as JPMML does
-            compiled.value = compiled.value.astype(np.float32).astype(np.float64)
-
-        mean_weights = weights if method == "weightedAverage" else np.ones_like(weights)
-        mean = (mean_weights, mean_weights.sum())  # once, not per chunk (a record is one chunk)
-
-        def run_forest(env: Env) -> ModelResult:
-            if classification:
-                probs = [_forest_vote(method, weights, compiled, nodes, continue_votes, mean)
-                         for nodes in compiled.terminal_chunks(env)]
-                return ModelResult(labels=compiled.labels, probs=probs[0] if len(probs) == 1 else
-                                   np.concatenate(probs) if probs else np.zeros((0, len(compiled.labels))))
-            combine = _float_sum if in_float else _combine
-            values = [combine(method, weights, compiled.value.take(nodes), False)
-                      for nodes in compiled.terminal_chunks(env)]
-            return ModelResult(value=np.concatenate(values) if values else np.zeros(0))
-        return run_forest
+        return _compile_forest(ctx, segments, seg_path, method, weights, classification=classification,
+                               continue_votes=continue_votes, in_float=in_float)
     cores = [compile_model(_model_of(s), ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
     preds = [_segment_predicate(s, ctx, f"{seg_path}[{i + 1}]") for i, s in enumerate(segments)]
 
@@ -120,7 +102,71 @@ def compile_mining_model(model: Element, ctx: Ctx, path: str) -> Core:
         out = _combine(method, weights, np.where(applicable, values, np.nan), True)  # unselected: left out
         out[(np.isnan(values) & applicable).any(axis=1)] = np.nan  # a selected segment without prediction
         return ModelResult(value=out)
+    if method == "modelChain" and not any(preds):
+        recordplan.add(ctx, run, _chain_twin([recordplan.twin_of(ctx, core) for core in cores]))
     return run
+
+
+def _compile_forest(ctx: Ctx, segments: list[Element], seg_path: str, method: str, weights: np.ndarray, *,
+                    classification: bool, continue_votes: bool, in_float: bool) -> Core:
+    """Plain trees stacked into one forest: one descent, then each chunk's terminals combined."""
+    forest = Forest(ctx, classification=classification)
+    for i, s in enumerate(segments):
+        forest.add_tree(_model_of(s), f"{seg_path}[{i + 1}]/TreeModel")
+    compiled = forest.finish()
+    if in_float:  # XGBoost: 32-bit scores summed in 32 bits, tree after tree, as JPMML does
+        compiled.value = compiled.value.astype(np.float32).astype(np.float64)
+    mean_weights = weights if method == "weightedAverage" else np.ones_like(weights)
+    mean = (mean_weights, mean_weights.sum())  # once, not per chunk (a record is one chunk)
+
+    def combine(nodes: np.ndarray) -> np.ndarray:
+        """One chunk's [rows, trees] terminals -> [rows, labels] probabilities or [rows] values."""
+        if classification:
+            return _forest_vote(method, weights, compiled, nodes, continue_votes, mean)
+        if in_float:
+            return _float_sum(method, weights, compiled.value.take(nodes), False)
+        return _forest_value(method, weights, compiled, nodes)
+
+    def run_forest(env: Env) -> ModelResult:
+        parts = [combine(nodes) for nodes in compiled.terminal_chunks(env)]
+        if classification:
+            return ModelResult(labels=compiled.labels, probs=parts[0] if len(parts) == 1 else
+                               np.concatenate(parts) if parts else np.zeros((0, len(compiled.labels))))
+        return ModelResult(value=np.concatenate(parts) if parts else np.zeros(0))
+
+    def record_forest(fields: recordplan.Record) -> recordplan.Scored | None:
+        """One record: its terminals from the same descent, combined by the batch's own ``combine``."""
+        nodes = compiled.record_nodes(fields)
+        if nodes is None:
+            return None
+        out = combine(nodes)
+        if not classification:
+            return recordplan.Scored(value=float(out[0]))
+        probs = out[0].tolist()
+        return recordplan.Scored(labels=compiled.labels, probs=probs) if all(p == p for p in probs) else None
+    recordplan.add(ctx, run_forest, record_forest)
+    return run_forest
+
+
+def _chain_twin(twins: list[recordplan.Twin | None]) -> recordplan.Twin | None:
+    """A modelChain of segments that all have twins (and no predicates), for one record."""
+    ready = [t for t in twins if t is not None]
+    if not ready or len(ready) != len(twins):
+        return None
+
+    def chain(fields: recordplan.Record) -> recordplan.Scored | None:
+        layer, produced = dict(fields), {}
+        last = None
+        for twin in ready:
+            last = twin(layer)
+            if last is None:
+                return None
+            layer.update(last.outputs)
+            produced.update(last.outputs)
+        if last is not None:
+            last.outputs = produced  # as run(): every output of the chain
+        return last
+    return chain
 
 
 def _segment_predicate(segment: Element, ctx: Ctx, path: str) -> Expr | None:
@@ -136,18 +182,35 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
     if not skip_missing:
         if method == "median":
             return np.median(values, axis=1)
-        total = values @ w
+        total = _dot(values, w)
         return total / w.sum() if method in ("average", "weightedAverage") else total
     ok = ~np.isnan(values)
-    total = np.where(ok, values, 0.0) @ w
+    total = _dot(np.where(ok, values, 0.0), w)
     if method == "median":
         with warnings.catch_warnings():  # a row where no segment was selected: NaN, said once per row
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmedian(values, axis=1)
     if method in ("average", "weightedAverage"):
         with np.errstate(invalid="ignore"):
-            return total / (ok @ w)
+            return total / _dot(ok, w)
     return np.where(ok.any(axis=1), total, np.nan)
+
+
+def _dot(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """[rows, segments] @ w, summed segment after segment: the same bits for a record as in any batch.
+
+    (A matrix product orders its sum by the batch's shape: a row's last bit would depend on it.)
+    """
+    return running_sum(values * w)
+
+
+def _forest_value(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray) -> np.ndarray:
+    """Regression: a chunk's [rows, trees] terminals -> the trees' values combined per row."""
+    if method == "median":
+        return np.median(forest.value.take(nodes), axis=1)
+    w = weights if method.startswith("weighted") else np.ones_like(weights)
+    total = forest.sums(nodes, forest.value) if (w == 1.0).all() else _dot(forest.value.take(nodes), w)
+    return total / w.sum() if method in ("average", "weightedAverage") else total
 
 
 def _float_sum(method: str, weights: np.ndarray, values: np.ndarray, skip_missing: bool) -> np.ndarray:
@@ -166,9 +229,10 @@ def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes
         return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes),
                      continue_votes=continue_votes)
     w, total = mean
+    unit = bool((w == 1.0).all())
     out = np.empty((len(nodes), len(forest.labels)))
     for k, column in enumerate(forest.prob_columns):
-        out[:, k] = column.take(nodes) @ w
+        out[:, k] = forest.sums(nodes, column) if unit else _dot(column.take(nodes), w)
     out /= total
     return out  # NaN already where a tree gave no prediction
 
@@ -190,19 +254,21 @@ def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.n
     counted = (voted >= 0) & selected
     missing = (voted < 0) & selected
     if method in ("majorityVote", "weightedMajorityVote"):
-        acc = np.stack([((voted == c) & selected) @ w for c in range(len(labels))], axis=1) if labels \
+        acc = np.stack([_dot((voted == c) & selected, w) for c in range(len(labels))], axis=1) if labels \
             else np.zeros((len(voted), 0))
     else:
         P = np.stack(probs, axis=1) if isinstance(probs, list) else probs
         assert P is not None  # only votes come without probabilities
-        acc = np.einsum("rsk,s->rk", np.where(counted[:, :, None] & ~np.isnan(P), P, 0.0), w)
+        counted_p = np.where(counted[:, :, None] & ~np.isnan(P), P, 0.0)
+        acc = np.stack([_dot(counted_p[:, :, k], w) for k in range(P.shape[2])], axis=1) if P.shape[2] \
+            else np.zeros((len(voted), 0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = acc / (counted @ w)[:, None]
+        out = acc / _dot(counted, w)[:, None]
     if continue_votes and method in ("majorityVote", "weightedMajorityVote"):
         if not counted.any(axis=1).all():  # JPMML: "Empty classification" for that row
             raise RowEvaluationError("no segment of the vote gave a prediction (all were missing or not "
                                      "selected), so the classification is empty")
-        lost = (missing @ w) > acc.max(axis=1)
+        lost = _dot(missing, w) > acc.max(axis=1)
     else:
         lost = missing.any(axis=1)
     out[lost] = np.nan

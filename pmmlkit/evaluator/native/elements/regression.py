@@ -10,10 +10,16 @@ from ....pmml.fields import children, local
 from ..compile import Core, float_math, register
 from ..context import Ctx, Env
 from ..kernels import INVERSE_LINKS, java_winner, running_sum, softmax
+from ..recordplan import Record, Scored, Twin, add
 from ..result import ModelResult
 
 BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit", "none")
 CLASSIFICATION_METHODS = ("softmax", "simplemax", "logit", "none")  # for any number of tables
+EXP_SAFE = 700.0  # |table value| below which exp neither overflows nor underflows to 0 (record plan)
+# One table for records: (field, coefficient) numeric terms, (field, vocabulary, coefficient by code + 1)
+# categorical runs, (fields, coefficient) products, intercept.
+_TablePlan = tuple[list[tuple[str, float]], list[tuple[str, dict[str, int], list[float]]],
+                   list[tuple[list[str], float]], float]
 
 
 class LinearTables:
@@ -52,6 +58,8 @@ class LinearTables:
                                    float(t.get("coefficient", "0")))
                                   for t in children(table, "PredictorTerm")])
         self._lookup: dict[tuple[int, int], np.ndarray] = {}
+        self._plan: list[_TablePlan] | None = None
+        self._planned = False  # _plan is built at the first record
 
     def _block(self, j: int, k: int) -> np.ndarray:
         """Run k of table j as coefficients by code + 1 (row 0: missing or unseen, zero).
@@ -66,6 +74,60 @@ class LinearTables:
                 block[int(code) + 1] = coef
             self._lookup[(j, k)] = block
         return block
+
+    def record(self, fields: Record) -> list[float] | None:
+        """Every table's value for one record, by __call__'s very steps on Python floats; None: not covered."""
+        plan = self._record_plan()
+        if plan is None:
+            return None
+        out = []
+        for numeric, categorical, products, intercept in plan:
+            acc = 0.0
+            for name, coef in numeric:
+                x = fields.get(name)
+                if type(x) is not float:
+                    return None
+                acc += coef * x
+            for name, vocab, by_code in categorical:
+                v = fields.get(name)
+                if v is None:
+                    acc += by_code[0]  # 0.0, added as __call__ adds it
+                elif type(v) is str:
+                    acc += by_code[vocab.get(v, -1) + 1]
+                else:
+                    return None
+            for names, coef in products:
+                prod = coef
+                for name in names:
+                    x = fields.get(name)
+                    if type(x) is not float:
+                        return None
+                    prod = prod * x
+                acc += prod
+            if intercept != 0.0:
+                acc += intercept
+            out.append(acc)
+        return out
+
+    def _record_plan(self) -> list[_TablePlan] | None:
+        """Per table what ``record`` reads, built at the first record (when the vocabulary is complete).
+
+        None when a table has what records leave to __call__: an exponent (NumPy's power), or a
+        categorical predictor of a numeric field.
+        """
+        if not self._planned:
+            plan: list[_TablePlan] | None = []
+            for j, intercept in enumerate(self.intercepts):
+                if plan is None or any(exp != 1.0 for _, exp, _ in self.numeric[j]) or \
+                        any(self.ctx.is_numeric(name) for name, _ in self.categorical[j]):
+                    plan = None
+                    break
+                plan.append(([(name, coef) for name, _, coef in self.numeric[j]],
+                             [(name, self.ctx.vocab.get(name, {}), self._block(j, k).tolist())
+                              for k, (name, _) in enumerate(self.categorical[j])],
+                             self.products[j], intercept))
+            self._plan, self._planned = plan, True
+        return self._plan
 
     def __call__(self, env: Env) -> np.ndarray:
         powers: dict[tuple[str, float], np.ndarray] = {}
@@ -223,6 +285,7 @@ def compile_regression_model(model: Element, ctx: Ctx, path: str) -> Core:
                 probs = classify(values, method, path)
             # A missing input: no prediction. An infinite value: NaN probabilities, JPMML's label.
             return ModelResult(labels=labels, probs=probs, index=java_winner(probs, values))
+        add(ctx, run_classification, _classification_twin(linear, method, labels, path))
         return run_classification
     # For a single regression table PMML defines softmax as the logistic function.
     inverse = INVERSE_LINKS.get("logit" if method == "softmax" else method)
@@ -232,7 +295,30 @@ def compile_regression_model(model: Element, ctx: Ctx, path: str) -> Core:
     def run_regression(env: Env) -> ModelResult:
         with np.errstate(all="ignore"):
             return ModelResult(value=inverse(linear(env)[:, 0]))
+
+    def record_regression(fields: Record) -> Scored | None:
+        values = linear.record(fields)
+        if values is None:
+            return None
+        with np.errstate(all="ignore"):  # the batch's own link, on one value
+            return Scored(value=float(inverse(np.array(values[:1]))[0]))
+    add(ctx, run_regression, record_regression)
     return run_regression
+
+
+def _classification_twin(linear: LinearTables, method: str, labels: tuple[str, ...], path: str) -> Twin:
+    """run_classification for one record: the tables on Python floats, then the batch's normalization."""
+    def record_classification(fields: Record) -> Scored | None:
+        values = linear.record(fields)
+        if values is None or not all(-EXP_SAFE < v < EXP_SAFE for v in values):  # NaN and inf too
+            return None
+        if len(values) == 2 and method == "logit":  # classify's binary logit: kernels.sigmoid, NumPy's exp
+            p = float(1.0 / (1.0 + np.exp(-values[0])))
+            return Scored(labels=labels, probs=[p, 1.0 - p])
+        with np.errstate(all="ignore"):
+            probs = classify(np.array([values]), method, path)[0].tolist()
+        return Scored(labels=labels, probs=probs) if all(p == p for p in probs) else None
+    return record_classification
 
 
 register("RegressionModel", compile_regression_model)

@@ -1,7 +1,8 @@
 """TreeModel: nodes flattened into TreeTables (see kernels.py); many trees share one set of tables."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -11,7 +12,7 @@ from ....pmml.fields import children
 from .. import compiled
 from ..compile import Core, float_math, register
 from ..context import Ctx, Env, Expr
-from ..kernels import CHUNK_ROWS, descend, two_way_tables
+from ..kernels import CHUNK_ROWS, descend, running_sum, two_way_tables
 from ..predicates import compile_predicate, predicate_element, set_values
 from ..result import ModelResult
 from ..supported import parse_number
@@ -227,10 +228,8 @@ class CompiledForest:
 
     def _record_features(self, env: Env) -> np.ndarray:
         """A record's values as env.num gives them, without its per-column cost (latency)."""
-        if self._record_fields is None:  # at the first record: every compiler has added its codes
-            self._record_fields = [(name, self.ctx.is_numeric(name), self.ctx.vocab.get(name)) for name in self.fields]
         values = []
-        for name, numeric, vocab in self._record_fields:
+        for name, numeric, vocab in self._record_info():
             col = env.cols.get(name)
             if col is None:
                 col = env.get(name)
@@ -242,6 +241,47 @@ class CompiledForest:
                 v = col[0]
                 values.append(np.nan if v is None else vocab.get(v, -1) if vocab is not None else -1)
         return np.array(values)[:, None]
+
+    def record_nodes(self, fields: Mapping[str, Any]) -> np.ndarray | None:
+        """[1, trees] terminals of one record of typed values (recordplan.py); None for what it does not cover.
+
+        The values meet the trees as _record_features hands them over: a float as itself, a
+        category as its code. Anything else (a missing number, a derived field) is not covered.
+        """
+        if self.virtual:
+            return None
+        values = []
+        for name, numeric, vocab in self._record_info():
+            v = fields.get(name)
+            if numeric:
+                if type(v) is not float:
+                    return None
+                values.append(v)
+            elif v is None:
+                values.append(np.nan)
+            elif type(v) is str:
+                values.append(vocab.get(v, -1) if vocab is not None else -1)
+            else:
+                return None
+        return descend(self._with_sets(np.array(values)[:, None]), self.tables)
+
+    def _record_info(self) -> list[tuple[str, bool, dict[str, int] | None]]:
+        if self._record_fields is None:  # at the first record: every compiler has added its codes
+            self._record_fields = [(name, self.ctx.is_numeric(name), self.ctx.vocab.get(name)) for name in self.fields]
+        return self._record_fields
+
+    def sums(self, nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Per row of ``nodes`` [rows, trees], ``values`` of its terminals summed tree after tree from 0.
+
+        JPMML's order, on every kernel path and for any number of rows: a record gets the very
+        bits of its row in a batch (a matrix product would order the sum by the batch's shape).
+        """
+        ckernels = compiled.kernels()
+        if ckernels is None:
+            return running_sum(values.take(nodes))
+        out = np.empty(len(nodes))
+        ckernels.sum_terminals(np.ascontiguousarray(nodes, dtype=np.int64), values, out)
+        return out
 
     def terminals(self, env: Env) -> np.ndarray:
         """[rows, trees] doubled terminal node of every row in every tree."""

@@ -1,0 +1,114 @@
+"""A record scored by ``predict`` gets the very bits its row gets in ``predict_batch``, alone or in a batch.
+
+Real producers' documents (scikit-learn's forests and boosting, LightGBM, XGBoost, a GLM) on rows
+that probe every split from both sides, missing and invalid values included, on both kernel paths.
+The record plan (native/recordplan.py) and the array path must both meet the batch exactly: a
+boosted model's 50 trees summed in another order differ in the last bit for about half the rows.
+"""
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from pmmlkit import Evaluator
+from pmmlkit.evaluator.native import compiled
+from pmmlkit.evaluator.probe import probe_rows
+from pmmlkit.pmml.loader import parse
+from tests.evaluator.kernels import KINDS, available
+from tests.evaluator.native_docs import real_documents
+
+REAL = real_documents()
+ROWS = 300
+ALONE = 40  # rows also scored as a batch of one row each
+PLANNED = ("sklearn_gbc", "sklearn_gbr", "sklearn_rfc", "sklearn_rfr", "sklearn_logreg")
+
+
+@pytest.fixture(params=KINDS)
+def kernels(request):
+    if not available(request.param):
+        pytest.skip(f"the {request.param} kernels are not available here")
+    before = compiled.name()
+    compiled.use(request.param)
+    yield request.param
+    compiled.use(before)
+
+
+def _bits(value: Any) -> Any:
+    """A result as comparable bits: a float by its IEEE bytes, every missing value alike."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float):
+        return struct.pack("<d", value)
+    return value.item() if hasattr(value, "item") else value
+
+
+def _row(frame: pd.DataFrame, i: int) -> dict[str, Any]:
+    return {name: _bits(frame[name].iloc[i]) for name in frame.columns}
+
+
+def _record(frame: pd.DataFrame, i: int) -> dict[str, Any]:
+    return {k: None if v is None or (isinstance(v, float) and v != v) else v
+            for k, v in frame.iloc[i].to_dict().items()}
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_record_equals_batch_bit_for_bit(name, kernels):
+    raw = REAL[name]
+    frame = probe_rows(parse(raw), max_rows=ROWS).reset_index(drop=True)
+    ev = Evaluator.from_bytes(raw, backend="native", threads=1)
+    batch = ev.predict_batch(frame, errors="column")
+    results = [c for c in batch.columns if c != ev.error_column]
+    for i in range(len(frame)):
+        want = _row(batch[results], i)
+        if batch[ev.error_column].iloc[i] is not None:
+            with pytest.raises(Exception):  # noqa: B017 - whatever the batch said, the record fails too
+                ev.predict(_record(frame, i))
+            continue
+        got = {k: _bits(v) for k, v in ev.predict(_record(frame, i)).items()}
+        assert got == want, f"row {i}: {frame.iloc[i].to_dict()}"
+        if i < ALONE:
+            alone = ev.predict_batch(frame.iloc[i:i + 1], errors="column")
+            assert _row(alone[results], 0) == want, f"row {i} as a batch of one"
+
+
+@pytest.fixture(scope="module")
+def peer_gbt(tmp_path_factory) -> bytes:
+    """The peer benchmark's GBT (50 trees, depth 5; benchmarks/peer_models.py) fitted on 3,000 rows."""
+    pytest.importorskip("sklearn2pmml")
+    from sklearn2pmml import sklearn2pmml
+
+    from benchmarks.peer_models import MODELS, pipeline, raw_rows
+    from examples.generate_ctr import LABEL, generate
+
+    train = raw_rows(3_000, 1)
+    pipe = pipeline(MODELS[1]).fit(train, generate(3_000, 1)[LABEL])
+    pipe.configure(compact=False)  # as the benchmark converts it
+    out = tmp_path_factory.mktemp("peer_gbt") / "gbt.pmml"
+    sklearn2pmml(pipe, str(out))
+    return out.read_bytes()
+
+
+def test_boosted_classifier_record_equals_batch(peer_gbt, kernels):
+    """The peer GBT on raw rows: sklearn2pmml's modelChain (a sum of 50 trees, then a logit)."""
+    from benchmarks.peer_models import raw_rows
+
+    frame = raw_rows(ROWS, 7)
+    ev = Evaluator.from_bytes(peer_gbt, backend="native", threads=1)
+    batch = ev.predict_batch(frame)
+    for i in range(len(frame)):
+        got = {k: _bits(v) for k, v in ev.predict(_record(frame, i)).items()}
+        assert got == _row(batch, i), f"row {i}: {frame.iloc[i].to_dict()}"
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_common_models_take_the_record_plan(name):
+    """The plan covers the usual documents (or predict would silently lose its speed)."""
+    ev = Evaluator.from_bytes(REAL[name], backend="native")
+    assert ev.backend._record is not None
+    frame = probe_rows(parse(REAL[name]), max_rows=20)
+    typed = ev.contract.check_record(_record(frame, 0))
+    assert ev.backend._record(typed) is not None
