@@ -403,6 +403,8 @@ def _cast_column(values: np.ndarray, data_type: str) -> pd.Series:
         return pd.Series(pd.Series(values, dtype=object).astype("float64"), dtype="Int64")
     if data_type == "boolean":
         return pd.Series([None if _missing(v) else _to_bool(v) for v in values], dtype="boolean")
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # all text, none missing: as it is
+        return pd.Series(values, dtype=object, copy=False)
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         # Labels are text already (the common case, and canonical_text(str) is the str): only
         # the missing ones change, without a Python call per row.

@@ -123,3 +123,27 @@ def test_what_sklearn2pmml_does_not_write_but_pmml_allows_equals_jpmml(documents
     raw = documents["reg_uniform_euclidean_k4"]
     assert edit[0] in raw
     assert_native_equals_jpmml(raw.replace(*edit), pd.concat([QUERIES, GRID], ignore_index=True))
+
+
+def test_rows_without_any_input_fail_alone_in_one_thread_and_split(documents):
+    """A row the model cannot score (every KNNInput missing) gets its message and no results; the other
+    rows score. The same frame, large enough to be split over two threads, answers the same."""
+    from pmmlkit import Evaluator
+    from pmmlkit.evaluator import rowsplit
+    from pmmlkit.evaluator.native import parallel
+
+    raw = documents["cls_uniform_euclidean_k4"]
+    n = 2 * parallel.MIN_ROWS_PER_THREAD + 3
+    frame = QUERIES.dropna().sample(n, replace=True, random_state=1).reset_index(drop=True)
+    empty = [2, n // 2 + 7, n - 1]  # one in each part, and the last row
+    frame.loc[empty, ["a", "b"]] = np.nan
+    one = Evaluator.from_bytes(raw, backend="native", threads=1).predict_batch(frame, errors="column")
+    two = Evaluator.from_bytes(raw, backend="native", threads=2)
+    assert len(rowsplit.parts(two, n)) == 2
+    split = two.predict_batch(frame, errors="column")
+    pd.testing.assert_frame_equal(split, one, check_exact=True)
+    failed = one[two.error_column].notna()
+    assert failed[failed].index.tolist() == empty
+    assert one.loc[empty, two.error_column].str.startswith(tuple(f"row {i}: every KNNInput" for i in empty)).all()
+    results = one.drop(columns=two.error_column)
+    assert results.loc[empty].isna().all().all() and results.drop(index=empty).notna().any(axis=1).all()

@@ -23,8 +23,8 @@ from tests.evaluator.native_docs import real_documents
 
 REAL = real_documents()
 ROWS = 300
-ALONE = 40  # rows also scored as a batch of one row each
-PLANNED = ("sklearn_gbc", "sklearn_gbr", "sklearn_rfc", "sklearn_rfr", "sklearn_logreg")
+ALONE = 30  # rows also scored as a batch of one row each
+PLANNED = ("sklearn_dtr", "sklearn_gbc", "sklearn_gbr", "sklearn_rfc", "sklearn_rfr", "sklearn_logreg")
 
 
 @pytest.fixture(params=KINDS)
@@ -55,11 +55,15 @@ def _record(frame: pd.DataFrame, i: int) -> dict[str, Any]:
             for k, v in frame.iloc[i].to_dict().items()}
 
 
+@pytest.mark.parametrize("plan", [True, False], ids=["plan", "arrays"])
 @pytest.mark.parametrize("name", sorted(REAL))
-def test_record_equals_batch_bit_for_bit(name, kernels):
+def test_record_equals_batch_bit_for_bit(name, kernels, plan):
+    """Both record paths: the record plan where it applies, and the array path it falls back to."""
     raw = REAL[name]
     frame = probe_rows(parse(raw), max_rows=ROWS).reset_index(drop=True)
     ev = Evaluator.from_bytes(raw, backend="native", threads=1)
+    if not plan:
+        ev.backend._record = None
     batch = ev.predict_batch(frame, errors="column")
     results = [c for c in batch.columns if c != ev.error_column]
     for i in range(len(frame)):

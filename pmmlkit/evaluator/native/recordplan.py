@@ -34,9 +34,12 @@ class Scored:
     labels: tuple[str, ...] = ()
     probs: list[float] | None = None  # never NaN: a twin declines such a record instead
     outputs: dict[str, Any] = field(default_factory=dict)
+    index: int | None = None  # the predicted label, when not the likeliest (a tree's node score)
 
     def winner(self) -> int:
-        """The first largest probability, as argmax picks it (no NaN here)."""
+        """The predicted label: ``index``, else the first largest probability, as argmax picks it."""
+        if self.index is not None:
+            return self.index
         assert self.probs is not None  # a classification twin gives probabilities
         best = 0
         for k, p in enumerate(self.probs):

@@ -199,8 +199,11 @@ def _combine(method: str, weights: np.ndarray, values: np.ndarray, skip_missing:
 def _dot(values: np.ndarray, w: np.ndarray) -> np.ndarray:
     """[rows, segments] @ w, summed segment after segment: the same bits for a record as in any batch.
 
-    (A matrix product orders its sum by the batch's shape: a row's last bit would depend on it.)
+    A matrix product orders its sum by the batch's shape, so a row's last bit would depend on it;
+    it is kept only for counts (1/0 values, whole weights), whose sums are exact in any order.
     """
+    if values.dtype == bool and bool((w == np.round(w)).all()):
+        return values @ w
     return running_sum(values * w)
 
 

@@ -14,6 +14,7 @@ from ..compile import Core, float_math, register
 from ..context import Ctx, Env, Expr
 from ..kernels import CHUNK_ROWS, descend, running_sum, two_way_tables
 from ..predicates import compile_predicate, predicate_element, set_values
+from ..recordplan import Record, Scored, add
 from ..result import ModelResult
 from ..supported import parse_number
 
@@ -397,6 +398,17 @@ def compile_tree_model(model: Element, ctx: Ctx, path: str) -> Core:
         if classification:
             return ModelResult(labels=compiled.labels, probs=compiled.probs[node], index=compiled.label_idx[node])
         return ModelResult(value=compiled.value[node])
+
+    def record_tree(fields: Record) -> Scored | None:
+        nodes = compiled.record_nodes(fields)
+        if nodes is None:
+            return None
+        node = int(nodes[0, 0])
+        if not classification:
+            return Scored(value=float(compiled.value[node]))
+        index = int(compiled.label_idx[node])
+        return Scored(labels=compiled.labels, probs=compiled.probs[node].tolist(), index=index) if index >= 0 else None
+    add(ctx, run, record_tree)
     return run
 
 
