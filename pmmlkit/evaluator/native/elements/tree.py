@@ -278,8 +278,10 @@ class CompiledForest:
         bits of its row in a batch (a matrix product would order the sum by the batch's shape).
         """
         ckernels = compiled.kernels()
-        if ckernels is None:
+        if ckernels is None and len(nodes) > _PYTHON_SUM_ROWS:
             return running_sum(values.take(nodes))
+        if ckernels is None:  # a record: Python floats add as doubles too, without a NumPy call per tree
+            return np.array([_sum_in_order(row) for row in values.take(nodes).tolist()])
         out = np.empty(len(nodes))
         ckernels.sum_terminals(np.ascontiguousarray(nodes, dtype=np.int64), values, out)
         return out
@@ -341,6 +343,17 @@ class CompiledForest:
                 start += len(sets)
             self._groups = groups
         return self._groups
+
+
+_PYTHON_SUM_ROWS = 4  # up to this many rows, the NumPy path sums a row's terminals in Python
+
+
+def _sum_in_order(row: list[float]) -> float:
+    """0.0 + row[0] + row[1] + ...: running_sum's order (not sum(), which compensates from Python 3.12)."""
+    acc = 0.0
+    for v in row:
+        acc += v
+    return acc
 
 
 def _kids(node: Element, name: str) -> list[Element]:
