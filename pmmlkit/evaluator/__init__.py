@@ -274,17 +274,17 @@ class Evaluator:
                 first = min(prepared.errors)
                 raise first_input_error(self.contract, df, first)
             scored = self.evaluate_prepared(prepared, df.index, raise_errors=errors == "raise")
-        out = _frame({name: scored.columns[name] for name in self.result_names}, df.index)
+        columns = {name: scored.columns[name] for name in self.result_names}
         if explain:
             from .explaining import explain_prepared
 
-            for name, col in explain_prepared(self, prepared, scored.messages).items():
-                out[name] = col
+            columns.update(explain_prepared(self, prepared, scored.messages))
         if errors == "column":
-            if scored.failed.any():
-                for name in self.result_names:
-                    out.loc[scored.failed, name] = None
-            out[self.error_column] = pd.Series(scored.messages, index=out.index, dtype=object, copy=False)
+            columns[self.error_column] = scored.messages
+        out = _frame(columns, df.index)
+        if errors == "column" and scored.failed.any():
+            for name in self.result_names:
+                out.loc[scored.failed, name] = None
         return out
 
     def evaluate_prepared(self, prepared: Prepared, labels: Any, *, raise_errors: bool = False) -> Scored:

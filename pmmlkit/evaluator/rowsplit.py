@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import EvaluationError
 from .base import Scored
+from .contract import Prepared
 from .native.parallel import bounds, map_in_threads
 
 if TYPE_CHECKING:
@@ -34,23 +36,28 @@ def parts(ev: Evaluator, n_rows: int) -> list[tuple[int, int]]:
 def score_in_parts(ev: Evaluator, df: pd.DataFrame, ranges: list[tuple[int, int]], *, raise_errors: bool) -> Scored:
     """``evaluate_prepared(contract.check_frame(df))`` of every part on its own thread, joined.
 
-    With ``raise_errors`` every part is checked before any is evaluated: the first bad input
-    row of the whole batch raises, as in one call, before any evaluation error could.
+    Each part is checked and evaluated on its thread without waiting for the others (one part's
+    GIL-bound checks run beside another's descent). With ``raise_errors`` what one call raises is
+    raised after: the first bad input row of the whole batch, else its first row the plan failed.
     """
     from . import first_input_error
 
     frames = [df.iloc[a:b] for a, b in ranges]
-    prepared = map_in_threads(ev.contract.check_frame, frames, threads=len(frames))
-    if raise_errors:
-        for frame, checked in zip(frames, prepared):
-            if checked.errors:
-                raise first_input_error(ev.contract, frame, min(checked.errors))
 
-    def evaluate(k: int) -> Scored:
-        return ev.evaluate_prepared(prepared[k], frames[k].index, raise_errors=raise_errors)
-    answers = map_in_threads(evaluate, range(len(frames)), threads=len(frames))
-    return Scored({name: _joined([a.columns[name] for a in answers]) for name in answers[0].columns},
-                  np.concatenate([a.messages for a in answers]), np.concatenate([a.failed for a in answers]))
+    def score(frame: pd.DataFrame) -> tuple[Prepared, Scored]:
+        prepared = ev.contract.check_frame(frame)
+        return prepared, ev.evaluate_prepared(prepared, frame.index)
+    answers = map_in_threads(score, frames, threads=len(frames))
+    if raise_errors:
+        for frame, (prepared, _) in zip(frames, answers):
+            if prepared.errors:
+                raise first_input_error(ev.contract, frame, min(prepared.errors))
+        for _, scored in answers:
+            if scored.failed.any():
+                raise EvaluationError(scored.messages[int(np.argmax(scored.failed))])
+    parts = [scored for _, scored in answers]
+    return Scored({name: _joined([p.columns[name] for p in parts]) for name in parts[0].columns},
+                  np.concatenate([p.messages for p in parts]), np.concatenate([p.failed for p in parts]))
 
 
 def _joined(pieces: list[Any]) -> Any:

@@ -30,14 +30,28 @@ def _arrow(values: np.ndarray) -> tuple[list[int], list[object]]:
     return codes.tolist(), list(uniques)
 
 
+def _fresh(value: object) -> object:
+    """An equal object that is not ``value`` (a str built anew; a NaN of its own)."""
+    if isinstance(value, str):
+        return "".join(list(value)) if len(value) > 1 else (value + "x")[:1]
+    return float("nan") if isinstance(value, float) else value
+
+
 @needs_c
 @pytest.mark.parametrize("n", [0, 1, 7, 5_000, -3])
-def test_compiled_factorisation_is_arrows(n):
+@pytest.mark.parametrize("objects", ["shared", "fresh"])
+def test_compiled_factorisation_is_arrows(n, objects):
+    """Shared objects (a column read by pandas or Arrow: answered by address) and every item an object
+    of its own (answered by text), mixed in one column for "fresh"."""
     rng = np.random.default_rng(abs(n))
     if n < 0:  # only missing values
         values = np.array([None, float("nan"), None], dtype=object)
     else:
         values = np.array([TEXT[i] for i in rng.integers(0, len(TEXT), n)], dtype=object)
+    if objects == "fresh":
+        values[::2] = [_fresh(v) for v in values[::2]]
+        assert n < 2 or any(values[i] is not TEXT[TEXT.index(values[i])] for i in range(0, n, 2)
+                            if isinstance(values[i], str) and len(values[i]) > 1)
     codes, uniques = factorize_objects(values)  # the array's items read in place
     assert (codes.tolist(), uniques) == _arrow(values)
     from pmmlkit.evaluator.native import compiled
