@@ -27,8 +27,13 @@ if TYPE_CHECKING:
 
 
 def parts(ev: Evaluator, n_rows: int) -> list[tuple[int, int]]:
-    """The row ranges a batch of ``n_rows`` is scored in: one (all rows) unless splitting pays."""
-    if ev.threads == 1 or ev.backend_name != "native":  # JVM bridges score in the calling thread
+    """The row ranges a batch of ``n_rows`` is scored in: one (all rows) unless splitting pays.
+
+    It pays for a native model that spends most of its time in the compiled descent
+    (NativeBackend.splits_well); JVM bridges score in the calling thread.
+    """
+    splits_well = getattr(ev.backend, "splits_well", None)
+    if ev.threads == 1 or splits_well is None or not splits_well():
         return [(0, n_rows)]
     return bounds(n_rows, ev.threads)
 

@@ -10,6 +10,7 @@ import pytest
 from pmmlkit import Evaluator
 from pmmlkit.errors import ConfigError
 from pmmlkit.evaluator import rowsplit
+from pmmlkit.evaluator.native import backend as native_backend
 from pmmlkit.evaluator.native import compiled, kernels, parallel
 from pmmlkit.evaluator.native.elements.tree import thread_tests
 from pmmlkit.evaluator.probe import probe_rows
@@ -144,8 +145,9 @@ def test_bounds_start_at_chunk_multiples_and_small_batches_stay_whole():
 
 
 @pytest.mark.parametrize("name", ["sklearn_rfc", "sklearn_gbr", "sklearn_logreg"])
-def test_threads_give_the_answers_of_one_thread(name):
+def test_threads_give_the_answers_of_one_thread(name, monkeypatch):
     """A batch split over 3 threads (odd size, bad rows among them) equals the single-threaded one."""
+    monkeypatch.setattr(native_backend.NativeBackend, "splits_well", lambda self: True)  # small models split too
     raw = REAL[name]
     probe = probe_rows(parse(raw), max_rows=4_000)
     rng = np.random.default_rng(7)
@@ -157,9 +159,10 @@ def test_threads_give_the_answers_of_one_thread(name):
     pd.testing.assert_frame_equal(ev.predict_batch(frame, errors="column"), one, check_exact=True)
 
 
-def test_threads_raise_what_one_thread_raises():
+def test_threads_raise_what_one_thread_raises(monkeypatch):
     """errors="raise": the first bad row's InputError, even when a later part holds it (every part
     is checked before any is scored), as in one thread."""
+    monkeypatch.setattr(native_backend.NativeBackend, "splits_well", lambda self: True)
     from pmmlkit.errors import InputError
 
     raw = REAL["sklearn_rfc"]
@@ -177,15 +180,20 @@ def test_threads_raise_what_one_thread_raises():
     assert raised[0] == raised[1] and f"row {n - 5}" in raised[0]
 
 
-def test_large_native_batches_are_split_and_bridges_score_in_one_thread():
-    """Every native model splits a batch of 2 x MIN_ROWS_PER_THREAD rows; a smaller one, threads=1 and
-    the JVM bridge stay whole (the bridges score in the calling thread)."""
+def test_only_models_that_descend_trees_in_c_are_split(monkeypatch):
+    """A batch of 2 x MIN_ROWS_PER_THREAD rows of a model that descends trees in C is split in two; a
+    model of NumPy steps, a smaller batch, threads=1, the NumPy kernels and a JVM bridge stay whole."""
+    monkeypatch.setattr(native_backend, "MIN_PARALLEL_TREES", 3)  # sklearn_rfc has 3 trees
     n = 2 * parallel.MIN_ROWS_PER_THREAD
-    for name in ("sklearn_rfc", "sklearn_logreg"):
-        ev = Evaluator.from_bytes(REAL[name], backend="native", threads=2)
-        assert rowsplit.parts(ev, n) == [(0, n // 2), (n // 2, n)]
-        assert rowsplit.parts(ev, n - 1) == [(0, n - 1)]
+    forest = Evaluator.from_bytes(REAL["sklearn_rfc"], backend="native", threads=2)
+    linear = Evaluator.from_bytes(REAL["sklearn_logreg"], backend="native", threads=2)
+    assert rowsplit.parts(linear, n) == [(0, n)]
     assert rowsplit.parts(Evaluator.from_bytes(REAL["sklearn_rfc"], backend="native", threads=1), n) == [(0, n)]
+    if available("c"):
+        assert rowsplit.parts(forest, n) == [(0, n // 2), (n // 2, n)]
+        assert rowsplit.parts(forest, n - 1) == [(0, n - 1)]
+        compiled.use("numpy")
+        assert rowsplit.parts(forest, n) == [(0, n)]
     bridge = Evaluator.from_bytes(REAL["sklearn_rfc"], backend="pypmml", threads=2)
     try:
         assert rowsplit.parts(bridge, n) == [(0, n)]
