@@ -12,7 +12,7 @@ from pmmlkit.errors import ConfigError
 from pmmlkit.evaluator import rowsplit
 from pmmlkit.evaluator.native import backend as native_backend
 from pmmlkit.evaluator.native import compiled, kernels, parallel
-from pmmlkit.evaluator.native.elements.tree import thread_tests
+from pmmlkit.evaluator.native.elements.treegraph import thread_tests
 from pmmlkit.evaluator.probe import probe_rows
 from pmmlkit.pmml.loader import parse
 from tests.evaluator.kernels import available
@@ -69,8 +69,9 @@ def test_joined_tests_reach_the_same_terminals(name, monkeypatch):
     raw = tree_regression() if name == "both_sides" else REAL[name]
     frame = probe_rows(parse(raw), max_rows=2_000)
     steps: list[int] = []
-    count_steps = tree._steps
-    monkeypatch.setattr(tree, "_steps", lambda next4, roots: steps.append(count_steps(next4, roots)) or steps[-1])
+    count_steps = tree.longest_path
+    monkeypatch.setattr(tree, "longest_path",
+                        lambda next4, roots: steps.append(count_steps(next4, roots)) or steps[-1])
     with monkeypatch.context() as m:
         m.setattr(tree, "thread_tests", lambda feature, threshold, next4: next4)  # the tables as written
         plain = Evaluator.from_bytes(raw, backend="native", verify=False).predict_batch(frame, errors="column")

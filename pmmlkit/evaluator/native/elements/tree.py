@@ -17,6 +17,7 @@ from ..predicates import compile_predicate, predicate_element, set_values
 from ..recordplan import Record, Scored, add
 from ..result import ModelResult
 from ..supported import parse_number
+from .treegraph import longest_path, thread_tests
 
 DESCENT_CHUNKS = 16  # CHUNK_ROWS blocks per compiled descent call (8192 rows: [rows, trees] stays ~MBs)
 SET_COLUMN = 1 << 30  # feature ids from here on name membership columns of set tests
@@ -199,7 +200,7 @@ class CompiledForest:
         self._record_fields: list[tuple[str, bool, dict[str, int] | None]] | None = None
         next4 = thread_tests(np.array(feature), np.array(f.threshold), np.array(f.next_, dtype=np.intp))
         self.tables = two_way_tables(np.array(feature), np.array(f.threshold), next4,
-                                     np.array(f.roots), _steps(next4, f.roots))
+                                     np.array(f.roots), longest_path(next4, f.roots))
         f.ctx.trees += len(f.roots)  # the work a row's descent does: worth threads when large (parallel.py)
         slot = np.repeat(np.array(f.slot_of, dtype=np.intp), 2)  # slot -1: the null terminal
         self.labels = tuple(f.labels)
@@ -359,42 +360,6 @@ def _kids(node: Element, name: str) -> list[Element]:
     """children(node, name) for a Node, in C: a PMML Node's children share its namespace."""
     tag = node.tag
     return node.findall(tag[:tag.index("}") + 1] + name if tag.startswith("{") else name)
-
-
-def thread_tests(feature: np.ndarray, threshold: np.ndarray, next4: np.ndarray) -> np.ndarray:
-    """Per-node [less, equal, greater, missing] successors with repeated tests skipped.
-
-    A test whose outcome leads to a test of the same column against the same threshold
-    (PMML trees write "x <= t" then "x > t", "= v" then "!= v") already knows that test's
-    outcome: it goes straight to where that test would send the row. Every row reaches the
-    terminal it reached before, in about half the steps.
-    """
-    out = next4.copy()
-    live = ~np.isnan(threshold)  # terminals have no test (NaN threshold)
-    own = np.arange(len(out))
-    for _ in range(len(out)):  # each pass joins one more test of a chain; chains are short
-        joined = out.copy()
-        for k in range(4):
-            succ = out[:, k]
-            same = live & live[succ] & (feature[succ] == feature) & (threshold[succ] == threshold) & (succ != own)
-            joined[same, k] = out[succ[same], k]
-        # Only where "equal" still goes with one side: the descent has two-way tests (two_way_tables).
-        better = ((joined[:, 1] == joined[:, 0]) | (joined[:, 1] == joined[:, 2])) & (joined != out).any(axis=1)
-        if not better.any():
-            break
-        out[better] = joined[better]
-    return out
-
-
-def _steps(next4: np.ndarray, roots: list[int]) -> int:
-    """1 + the longest root-to-terminal path: level after level over the DAG (terminals loop to themselves)."""
-    frontier, steps = np.unique(np.asarray(roots, dtype=np.intp)), 1
-    while True:
-        succ = next4[frontier].ravel()
-        succ = np.unique(succ[succ != np.repeat(frontier, next4.shape[1])])
-        if not len(succ):
-            return steps
-        frontier, steps = succ, steps + 1
 
 
 def compile_tree_model(model: Element, ctx: Ctx, path: str) -> Core:
