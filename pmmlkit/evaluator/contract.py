@@ -259,16 +259,11 @@ class Contract:
         return self._checked(check, table.num_rows)
 
     def _checked(self, check: Any, n: int) -> Prepared:
-        """Every rule's ``check(rule, errors, levels)``, merged: a row that breaks several rules
-        keeps the first rule's message."""
+        """Every rule's ``check(rule, errors, levels)`` in order; a row that breaks several rules
+        keeps the first rule's message (checks only ``setdefault`` into ``errors``)."""
         errors: dict[int, str] = {}  # the first failure of each bad row, by position
         levels: Levels = {}
-        typed = {}
-        for rule in self.rules:
-            column_errors: dict[int, str] = {}
-            typed[rule.field.name] = check(rule, column_errors, levels)
-            for position, message in column_errors.items():
-                errors.setdefault(position, message)
+        typed = {rule.field.name: check(rule, errors, levels) for rule in self.rules}
         return _prepared(typed, n, errors, levels)
 
     def _require_columns(self, columns: list[Any]) -> None:

@@ -1,13 +1,14 @@
 """A large batch scored end to end in row parts, one per thread, joined in order.
 
-Each part goes the whole way on a thread of its own: input contract, plan, result columns.
-The compiled text factorisation, the C kernels and NumPy's array loops release the GIL, so
-the parts run side by side; only the join is serial. Splitting later (checked columns, or
-the backend's rows) left the contract and the result columns on one thread, and for a model
-whose evaluation is short (a regression, a small ensemble) that is most of the time.
+Each part goes the whole way on a thread of its own: input contract, plan, result columns,
+without waiting for the others; only the join is serial. What runs without the GIL is the C
+kernels (tree descent, terminal sums, the text factorisation on a pool thread); NumPy's
+element-wise loops at these sizes and the contract's Python keep it. So a batch is split only
+for a model that spends most of its time in the compiled descent (NativeBackend.splits_well):
+split in two, a logistic regression ran slower than on one thread.
 
 Parts start at multiples of kernels.CHUNK_ROWS and every row is evaluated on its own values
-only, so the answers, the error messages and which row is reported first are those of one
+only, so the answers, the error messages and the row a raising batch names are those of one
 thread (tested bit for bit, bad rows included).
 """
 from __future__ import annotations

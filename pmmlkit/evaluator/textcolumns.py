@@ -47,7 +47,7 @@ def factorize_objects(values: np.ndarray) -> tuple[np.ndarray, list[Any]] | None
 
     codes = np.empty(len(values), dtype=np.int64)
     if in_pool() or values.dtype != object or values.ndim != 1 or not values.flags.c_contiguous:
-        # Columns checked concurrently: a list of the items lets the pass run without the GIL.
+        # A row part of a split batch: a list of the items lets the pass run without the GIL.
         uniques = ckernels.factorize_text(values.tolist(), codes)
     else:  # one thread: the array's own item pointers, read in place (no copy of 100,000s of refs)
         uniques = ckernels.factorize_text(values, codes, values.__array_interface__["data"][0])

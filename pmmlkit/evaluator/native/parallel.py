@@ -70,9 +70,9 @@ def in_pool() -> bool:
 def map_in_threads(fn: Callable[[T], R], items: Sequence[T], *, threads: int) -> list[R]:
     """``[fn(item) for item in items]``, on up to ``threads`` threads of the shared pool.
 
-    For work that releases the GIL (the contract's compiled factorisation, NumPy over whole
-    columns); the first failure propagates, as in the loop. Called from a pool thread it runs
-    the loop there: a task never waits on the pool it runs in.
+    For work that is mostly GIL-free (the row parts of a split batch, rowsplit.py); the first
+    failure propagates, as in the loop. Called from a pool thread it runs the loop there: a
+    task never waits on the pool it runs in.
     """
     if threads <= 1 or len(items) <= 1 or in_pool():
         return [fn(item) for item in items]
