@@ -1,4 +1,4 @@
-"""NeuralNetwork: inputs as derived fields, then dense layers as matrix products."""
+"""NeuralNetwork: inputs as derived fields, then layers of weighted sums in JPMML-Evaluator's order."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,18 +33,16 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str) -> Core:
     layers = []
     for li, layer in enumerate(children(model, "NeuralLayer")):
         neurons = children(layer, "Neuron")
-        W = np.zeros((len(position), len(neurons)))
+        where = f"{path}/NeuralLayer[{li + 1}]/Neuron/Con"
+        cons = [[(_neuron(position, con.get("from"), where), float(con.get("weight", "0")))
+                 for con in children(nr, "Con")] for nr in neurons]
         bias = np.array([float(nr.get("bias", "0")) for nr in neurons])
-        for j, nr in enumerate(neurons):
-            for con in children(nr, "Con"):
-                W[_neuron(position, con.get("from"), f"{path}/NeuralLayer[{li + 1}]/Neuron/Con"), j] = \
-                    float(con.get("weight", "0"))
         act = layer.get("activationFunction", model.get("activationFunction", "logistic"))
         if act not in ACTIVATIONS:
             raise UnsupportedElement(f"activationFunction={act!r}", f"{path}/NeuralLayer[{li + 1}]",
                                      sorted(ACTIVATIONS))
         norm = layer.get("normalizationMethod", model.get("normalizationMethod", "none"))
-        layers.append((W, bias, ACTIVATIONS[act], norm))
+        layers.append((_weighted_sum(cons, bias), ACTIVATIONS[act], norm))
         position = {nr.get("id", ""): j for j, nr in enumerate(neurons)}
     outputs = children(required_child(model, "NeuralOutputs", path), "NeuralOutput")
     out_cols = [_neuron(position, o.get("outputNeuron"), f"{path}/NeuralOutputs/NeuralOutput") for o in outputs]
@@ -62,8 +60,8 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str) -> Core:
     def run(env: Env) -> ModelResult:
         a = np.column_stack([e(env) for e in exprs]) if exprs else np.zeros((env.n, 0))
         with np.errstate(all="ignore"):
-            for W, bias, act, norm in layers:
-                a = act(a @ W + bias)
+            for weighted, act, norm in layers:
+                a = act(weighted(a))
                 if norm == "softmax":
                     a = softmax(a)
                 elif norm == "simplemax":
@@ -73,6 +71,32 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str) -> Core:
             return ModelResult(labels=tuple(labels), probs=a)
         return ModelResult(value=a[:, 0])
     return run
+
+
+def _weighted_sum(cons: list[list[tuple[int, float]]], bias: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A layer's [rows, neurons] net inputs, as JPMML-Evaluator sums them: each neuron adds weight x
+    input Con after Con in document order, then its bias. A row's bits depend on its own values
+    only (a matrix product orders its sum by the batch's shape: a record and its row in a batch
+    differed in the last bit). When every neuron lists the same inputs in the same order (a dense
+    layer, as producers write them), one running sum serves all neurons at once."""
+    order = [src for src, _ in cons[0]] if cons else []
+    if all([src for src, _ in c] == order for c in cons) and len(set(order)) == len(order):
+        W = np.array([[w for _, w in c] for c in cons]).T.reshape(len(order), len(cons))
+
+        def dense(a: np.ndarray) -> np.ndarray:
+            z = np.zeros((len(a), len(cons)))
+            for k, src in enumerate(order):
+                z = z + a[:, src:src + 1] * W[k]
+            return z + bias
+        return dense
+
+    def sparse(a: np.ndarray) -> np.ndarray:
+        z = np.zeros((len(a), len(cons)))
+        for j, c in enumerate(cons):
+            for src, w in c:
+                z[:, j] = z[:, j] + a[:, src] * w
+        return z + bias
+    return sparse
 
 
 def _neuron(position: dict[str, int], ref: str | None, path: str) -> int:

@@ -17,10 +17,11 @@ from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import child, children, local, required_child
 from ..compile import Core, register
 from ..context import Ctx, Env
+from ..kernels import running_sum
 from ..result import ModelResult
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType", "SigmoidKernelType")
-_CHUNK = 4096  # rows per block: [rows, vectors, fields] differences stay small
+_CHUNK = 1024  # rows per block: [vectors, rows] temporaries stay in cache
 
 
 def _kernel(model: Element, path: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -30,14 +31,24 @@ def _kernel(model: Element, path: str) -> Callable[[np.ndarray, np.ndarray], np.
     name = local(el.tag)
     gamma, coef0, degree = (float(el.get(k, d)) for k, d in (("gamma", "1"), ("coef0", "1"), ("degree", "1")))
 
-    def kernel(X: np.ndarray, V: np.ndarray) -> np.ndarray:
-        if name == "RadialBasisKernelType":  # squared distances term by term, not |x|^2 - 2xy + |y|^2
-            out = np.empty((len(X), len(V)))
-            for i in range(0, len(X), _CHUNK):
-                d = X[i:i + _CHUNK, None, :] - V[None, :, :]
-                out[i:i + _CHUNK] = np.exp(-(d * d).sum(axis=2) * gamma)
-            return out
-        dot = X @ V.T
+    def kernel(XT: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """[vectors, rows] kernel values of the rows XT [fields, rows] against the vectors V.
+
+        Sums go field after field, as JPMML-Evaluator adds them: a row's bits depend on its own
+        values only (a matrix product, or NumPy's pairwise sum, orders them by the batch's shape).
+        """
+        total = np.zeros((len(V), XT.shape[1]))
+        term = np.empty_like(total)
+        for f in range(len(XT)):
+            if name == "RadialBasisKernelType":  # squared distances term by term, not |x|^2 - 2xy + |y|^2
+                np.subtract(XT[f], V[:, f:f + 1], out=term)
+                np.multiply(term, term, out=term)
+            else:
+                np.multiply(XT[f], V[:, f:f + 1], out=term)
+            total += term
+        if name == "RadialBasisKernelType":
+            return np.exp(-total * gamma)
+        dot = total
         if name == "LinearKernelType":
             return dot
         if name == "PolynomialKernelType":
@@ -99,7 +110,11 @@ def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
             bad = fields[int(np.argmax(np.isnan(X).any(axis=0)))]
             raise RowEvaluationError(f"field {bad!r} is missing, and a support vector machine needs every "
                                      "input (JPMML-Evaluator refuses such rows too)")
-        return [kernel(X, V) @ alphas + b for V, alphas, b in parts]
+        # Coefficient x kernel, vector after vector from 0, then absoluteValue (NumPy's own sum
+        # would pair the terms up for a single row); CHUNK rows at a time keep [vectors, rows] in cache.
+        XT = np.ascontiguousarray(X.T)
+        return [np.concatenate([running_sum((kernel(XT[:, i:i + _CHUNK], V) * alphas[:, None]).T) + b
+                                for i in range(0, max(len(X), 1), _CHUNK)]) for V, alphas, b in parts]
 
     def run(env: Env) -> ModelResult:
         vals = values(env)
