@@ -212,7 +212,7 @@ def _forest_value(method: str, weights: np.ndarray, forest: CompiledForest, node
     if method == "median":
         return np.median(forest.value.take(nodes), axis=1)
     w = weights if method.startswith("weighted") else np.ones_like(weights)
-    total = forest.sums(nodes, forest.value) if (w == 1.0).all() else _dot(forest.value.take(nodes), w)
+    total = forest.sums(nodes, forest.value if (w == 1.0).all() else forest.weighted(forest.value, w))
     return total / w.sum() if method in ("average", "weightedAverage") else total
 
 
@@ -235,7 +235,7 @@ def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes
     unit = bool((w == 1.0).all())
     out = np.empty((len(nodes), len(forest.labels)))
     for k, column in enumerate(forest.prob_columns):
-        out[:, k] = forest.sums(nodes, column) if unit else _dot(column.take(nodes), w)
+        out[:, k] = forest.sums(nodes, column if unit else forest.weighted(column, w))
     out /= total
     return out  # NaN already where a tree gave no prediction
 
