@@ -1,4 +1,4 @@
-"""Neural layers and support vector machines sum in JPMML-Evaluator's order, row by row.
+"""Neural layers, support vector machines and weighted forests sum in JPMML-Evaluator's order, row by row.
 
 A matrix product orders its sum by the batch's shape, so a record and its row in a batch (and
 JPMML) differed in the last bit: on scikit-learn's MLPClassifier 99 of 110 records did. Neurons
@@ -114,3 +114,29 @@ def test_neurons_sum_in_document_order_even_when_they_differ():
     reference = Evaluator.from_bytes(SPARSE, backend="jpmml").predict_batch(frame)
     pd.testing.assert_frame_equal(native, reference, check_exact=True)
     assert native.iloc[:, 0].tolist() == [0.0, float("inf"), 11.0 + 8.0]
+
+
+@pytest.mark.parametrize("name, method", [("sklearn_rfr", "weightedAverage"), ("sklearn_rfr", "weightedSum"),
+                                          ("sklearn_rfc", "weightedAverage")])
+def test_weighted_forests_equal_jpmml_bit_for_bit(name, method):
+    """Segment weights (Spark's GBT is a weightedSum): each terminal's value times its tree's weight,
+    added tree after tree, as JPMML does; records meet the batch."""
+    import re
+
+    from pmmlkit.evaluator.probe import probe_rows
+    from pmmlkit.pmml.loader import parse
+    from tests.evaluator.native_docs import real_documents
+
+    weights = iter([0.1, 0.7, 0.3, 1.9])
+    raw = real_documents()[name].replace(b'multipleModelMethod="average"', f'multipleModelMethod="{method}"'.encode())
+    raw = re.sub(rb'<Segment id="(\d+)">', lambda m: b'<Segment id="%s" weight="%r">' % (m[1], next(weights)), raw)
+    frame = probe_rows(parse(raw), max_rows=400).reset_index(drop=True)
+    ev = Evaluator.from_bytes(raw, backend="native")
+    native = ev.predict_batch(frame, errors="column")
+    reference = Evaluator.from_bytes(raw, backend="jpmml").predict_batch(frame, errors="column")
+    results = [c for c in native.columns if c != ev.error_column]
+    assert (native[ev.error_column].isna() == reference[ev.error_column].isna()).all()
+    pd.testing.assert_frame_equal(native[results], reference[results], check_exact=True)
+    for i in range(0, len(frame), 13):
+        if native[ev.error_column].iloc[i] is None:
+            assert {k: _bits(v) for k, v in ev.predict(_record(frame, i)).items()} == _row(native[results], i)
