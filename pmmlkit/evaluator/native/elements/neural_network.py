@@ -36,6 +36,7 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str) -> Core:
         where = f"{path}/NeuralLayer[{li + 1}]/Neuron/Con"
         cons = [[(_neuron(position, con.get("from"), where), float(con.get("weight", "0")))
                  for con in children(nr, "Con")] for nr in neurons]
+        # No bias: 0, whose addition changes no bits (a sum started at +0.0 is never -0.0).
         bias = np.array([float(nr.get("bias", "0")) for nr in neurons])
         act = layer.get("activationFunction", model.get("activationFunction", "logistic"))
         if act not in ACTIVATIONS:
