@@ -14,16 +14,24 @@ def x_to_y(model: str, body: str, *, x: str = "double", y: str = Y_DOUBLE) -> by
 
     ``model`` is the model's opening tag without brackets, e.g. 'RegressionModel functionName="regression"'.
     """
+    return inputs_to_y({"x": x}, model, body, y=y)
+
+
+def inputs_to_y(inputs: dict[str, str], model: str, body: str, *, y: str = Y_DOUBLE) -> bytes:
+    """x_to_y with several inputs, name -> dataType (a string input is categorical), in this order."""
     tag = model.split()[0]
+    fields = "\n    ".join(f'<DataField name="{name}" optype="{"categorical" if t == "string" else "continuous"}" '
+                           f'dataType="{t}"/>' for name, t in inputs.items())
+    mining = "".join(f'<MiningField name="{name}"/>' for name in inputs)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
   <Header/>
   <DataDictionary>
-    <DataField name="x" optype="{'categorical' if x == 'string' else 'continuous'}" dataType="{x}"/>
+    {fields}
     {y}
   </DataDictionary>
   <{model}>
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x"/></MiningSchema>
+    <MiningSchema><MiningField name="y" usageType="target"/>{mining}</MiningSchema>
     {body}
   </{tag}>
 </PMML>""".encode()

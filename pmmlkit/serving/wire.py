@@ -79,29 +79,31 @@ class OneWriteCycle(RequestResponseCycle):
         if self.flow.write_paused and not self.disconnected:
             await self.flow.drain()  # as uvicorn's send does; then it runs without waiting
         if kind == "http.response.start" and not self.response_started:
-            transport = self.transport
-            held = _Held(transport)
-            self.transport = held  # type: ignore[assignment]
-            try:
-                await super().send(message)
-            finally:
-                self.transport = transport
+            held = _Held(self.transport)
+            await self._send_through(held, message)
             if not held.data:
                 return  # nothing to write: the client left
             if self.chunked_encoding:
-                transport.write(held.data)  # streamed: the status goes out now
+                self.transport.write(held.data)  # streamed: the status goes out now
             else:
                 self._head = held.data
             return
         if kind == "http.response.body" and self._head is not None:
-            transport, prefixed = self.transport, _Prefixed(self.transport, self._head)
+            prefixed = _Prefixed(self.transport, self._head)
             self._head = None
-            self.transport = prefixed  # type: ignore[assignment]
             try:
-                await super().send(message)
+                await self._send_through(prefixed, message)
             finally:
-                self.transport = transport
                 if not self.disconnected:
                     prefixed.flush()
             return
         await super().send(message)
+
+    async def _send_through(self, stand_in: Any, message: Any) -> None:
+        """uvicorn's send, writing to ``stand_in`` instead of the connection's transport."""
+        transport = self.transport
+        self.transport = stand_in
+        try:
+            await super().send(message)
+        finally:
+            self.transport = transport

@@ -13,6 +13,7 @@ from pmmlkit.evaluator.contract import Contract
 from pmmlkit.evaluator.native import parallel
 from pmmlkit.evaluator.textcolumns import as_text, factorize_objects, factorize_text
 from pmmlkit.pmml import loader
+from tests.docs import inputs_to_y
 from tests.evaluator.kernels import available
 from tests.evaluator.test_contract_arrow import DOCS, ZOO
 
@@ -111,22 +112,8 @@ def test_rows_split_over_threads_answer_as_one_thread(name, monkeypatch):
 
 
 # Sums whose order decides the bits: 1e16 + 1 loses the 1, 1e16 - 1e16 + 1 keeps it.
-JAVA_ORDER = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="x1" optype="continuous" dataType="double"/>
-    <DataField name="x2" optype="continuous" dataType="double"/>
-    <DataField name="device" optype="categorical" dataType="string"/>
-    <DataField name="y" optype="continuous" dataType="double"/>
-  </DataDictionary>
-  <RegressionModel functionName="regression">
-    <MiningSchema>
-      <MiningField name="y" usageType="target"/>
-      <MiningField name="x1"/>
-      <MiningField name="x2"/>
-      <MiningField name="device"/>
-    </MiningSchema>
+JAVA_ORDER = inputs_to_y({"x1": "double", "x2": "double", "device": "string"},
+                         'RegressionModel functionName="regression"', """
     <RegressionTable intercept="1.0">
       <NumericPredictor name="x1" coefficient="1e16"/>
       <NumericPredictor name="x2" coefficient="0.3"/>
@@ -134,10 +121,7 @@ JAVA_ORDER = b"""<?xml version="1.0" encoding="UTF-8"?>
       <CategoricalPredictor name="device" value="a" coefficient="5"/>
       <CategoricalPredictor name="device" value="b" coefficient="0.7"/>
       <PredictorTerm coefficient="0.1"><FieldRef field="x1"/><FieldRef field="x2"/></PredictorTerm>
-    </RegressionTable>
-  </RegressionModel>
-</PMML>
-"""
+    </RegressionTable>""")
 
 
 def test_regression_tables_add_up_in_jpmmls_order():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pmmlkit import Evaluator
+from tests.docs import inputs_to_y
 from tests.evaluator.sklearn_native import convert
 from tests.evaluator.test_record_exact import _bits, _record, _row
 
@@ -73,23 +74,12 @@ def test_svr_without_exp_equals_jpmml_bit_for_bit(kernel, tmp_path):
 
 # Sums whose order decides the bits: 1e16 + 1 loses the 1, 1e16 - 1e16 + 1 keeps it. h2 lists its Cons in
 # another order than h1, h3 leaves b out (0 x inf would be NaN); each bias comes last, as in JPMML.
-SPARSE = b"""<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="a" optype="continuous" dataType="double"/>
-    <DataField name="b" optype="continuous" dataType="double"/>
-    <DataField name="c" optype="continuous" dataType="double"/>
-    <DataField name="y" optype="continuous" dataType="double"/>
-  </DataDictionary>
-  <NeuralNetwork functionName="regression" activationFunction="identity">
-    <MiningSchema>
-      <MiningField name="a"/><MiningField name="b"/><MiningField name="c"/>
-      <MiningField name="y" usageType="target"/>
-    </MiningSchema>
-    <NeuralInputs>""" + b"".join(
-    b'<NeuralInput id="%d"><DerivedField optype="continuous" dataType="double"><FieldRef field="%s"/>'
-    b"</DerivedField></NeuralInput>" % (i, f) for i, f in enumerate([b"a", b"b", b"c"])) + b"""</NeuralInputs>
+SPARSE = inputs_to_y({"a": "double", "b": "double", "c": "double"},
+                     'NeuralNetwork functionName="regression" activationFunction="identity"',
+                     "<NeuralInputs>" + "".join(
+                         f'<NeuralInput id="{i}"><DerivedField optype="continuous" dataType="double">'
+                         f'<FieldRef field="{f}"/></DerivedField></NeuralInput>' for i, f in enumerate("abc")) + """
+    </NeuralInputs>
     <NeuralLayer>
       <Neuron id="h1" bias="1"><Con from="0" weight="1"/><Con from="1" weight="1"/><Con from="2" weight="1"/></Neuron>
       <Neuron id="h2" bias="-1"><Con from="2" weight="1"/><Con from="0" weight="1"/><Con from="1" weight="1"/></Neuron>
@@ -102,9 +92,7 @@ SPARSE = b"""<?xml version="1.0" encoding="UTF-8"?>
       <NeuralOutput outputNeuron="o">
         <DerivedField optype="continuous" dataType="double"><FieldRef field="y"/></DerivedField>
       </NeuralOutput>
-    </NeuralOutputs>
-  </NeuralNetwork>
-</PMML>"""
+    </NeuralOutputs>""")
 
 
 def test_neurons_sum_in_document_order_even_when_they_differ():

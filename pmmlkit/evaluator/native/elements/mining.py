@@ -116,16 +116,25 @@ def _compile_forest(ctx: Ctx, segments: list[Element], seg_path: str, method: st
     compiled = forest.finish()
     if in_float:  # XGBoost: 32-bit scores summed in 32 bits, tree after tree, as JPMML does
         compiled.value = compiled.value.astype(np.float32).astype(np.float64)
-    mean_weights = weights if method == "weightedAverage" else np.ones_like(weights)
-    mean = (mean_weights, mean_weights.sum())  # once, not per chunk (a record is one chunk)
+    # Once, at compile time: each terminal's result times its tree's weight (sums() then adds
+    # them tree after tree), and what the sum is divided by.
+    summed = weights if method.startswith("weighted") else np.ones_like(weights)
+    averaged = weights if method == "weightedAverage" else np.ones_like(weights)
+    if classification:
+        probs = ([compiled.per_tree(column, averaged) for column in compiled.prob_columns], float(averaged.sum()))
+    else:
+        value = compiled.per_tree(compiled.value, summed)
 
     def combine(nodes: np.ndarray) -> np.ndarray:
         """One chunk's [rows, trees] terminals -> [rows, labels] probabilities or [rows] values."""
         if classification:
-            return _forest_vote(method, weights, compiled, nodes, continue_votes, mean)
+            return _forest_vote(method, weights, compiled, nodes, continue_votes, probs)
         if in_float:
-            return _float_sum(method, weights, compiled.value.take(nodes), False)
-        return _forest_value(method, weights, compiled, nodes)
+            return _float_sum(compiled.value.take(nodes))
+        if method == "median":
+            return np.median(compiled.value.take(nodes), axis=1)
+        total = compiled.sums(nodes, value)
+        return total / summed.sum() if method in ("average", "weightedAverage") else total
 
     def run_forest(env: Env) -> ModelResult:
         parts = [combine(nodes) for nodes in compiled.terminal_chunks(env)]
@@ -207,35 +216,26 @@ def _dot(values: np.ndarray, w: np.ndarray) -> np.ndarray:
     return running_sum(values * w)
 
 
-def _forest_value(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray) -> np.ndarray:
-    """Regression: a chunk's [rows, trees] terminals -> the trees' values combined per row."""
-    if method == "median":
-        return np.median(forest.value.take(nodes), axis=1)
-    w = weights if method.startswith("weighted") else np.ones_like(weights)
-    total = forest.sums(nodes, forest.value if (w == 1.0).all() else forest.weighted(forest.value, w))
-    return total / w.sum() if method in ("average", "weightedAverage") else total
-
-
-def _float_sum(method: str, weights: np.ndarray, values: np.ndarray, skip_missing: bool) -> np.ndarray:
+def _float_sum(values: np.ndarray) -> np.ndarray:
     """[rows, trees] -> sums in float32, left to right (NumPy's own sum would pair them up)."""
     return running_sum(values.astype(np.float32), np.float32).astype(np.float64)
 
 
 def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,
-                 continue_votes: bool, mean: tuple[np.ndarray, np.float64]) -> np.ndarray:
+                 continue_votes: bool, probs: tuple[list[np.ndarray], float]) -> np.ndarray:
     """Probabilities of a stacked forest from its [rows, trees] terminals.
 
     Averages take one gather and one weighted sum per label; a row where some tree gave no
-    prediction (NaN) has no average (as in JPMML). ``mean`` is (weights of the average, their sum).
+    prediction (NaN) has no average (as in JPMML). ``probs`` is (per label, each terminal's
+    probability times its tree's weight in the average; the weights' sum).
     """
     if method not in ("average", "weightedAverage"):
         return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes),
                      continue_votes=continue_votes)
-    w, total = mean
-    unit = bool((w == 1.0).all())
+    columns, total = probs
     out = np.empty((len(nodes), len(forest.labels)))
-    for k, column in enumerate(forest.prob_columns):
-        out[:, k] = forest.sums(nodes, column if unit else forest.weighted(column, w))
+    for k, column in enumerate(columns):
+        out[:, k] = forest.sums(nodes, column)
     out /= total
     return out  # NaN already where a tree gave no prediction
 

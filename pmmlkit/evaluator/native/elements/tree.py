@@ -205,9 +205,8 @@ class CompiledForest:
                                      np.array(f.roots), longest_path(next4, f.roots))
         f.ctx.trees += len(f.roots)  # the work a row's descent does: worth threads when large (parallel.py)
         slot = np.repeat(np.array(f.slot_of, dtype=np.intp), 2)  # slot -1: the null terminal
-        # The tree of every doubled node id, for results weighted per tree (weighted()).
+        # The tree of every doubled node id, for results weighted per tree (per_tree()).
         self._tree_of = np.repeat(np.searchsorted(f.starts, np.arange(len(f.feature)), side="right") - 1, 2)
-        self._weighted: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self.labels = tuple(f.labels)
         scores = f.scores + [None]
         if f.classification:
@@ -292,17 +291,13 @@ class CompiledForest:
         ckernels.sum_terminals(np.ascontiguousarray(nodes, dtype=np.int64), values, out)
         return out
 
-    def weighted(self, values: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """``values`` (per doubled node id) times the weight of each node's tree, made once.
+    def per_tree(self, values: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """``values`` (per doubled node id) times the weight ``w`` of each node's tree (unit weights: as is).
 
-        sums(nodes, weighted(values, w)) is running_sum(values.take(nodes) * w) bit for bit: the
+        sums(nodes, per_tree(values, w)) is running_sum(values.take(nodes) * w) bit for bit: the
         same products, added tree after tree from 0, but in C and without a [rows, trees] copy.
         """
-        key = (id(values), w.tobytes())
-        found = self._weighted.get(key)
-        if found is None:  # the values are kept with their table: their id names them while cached
-            found = self._weighted[key] = (values, values * w[self._tree_of])
-        return found[1]
+        return values if bool((w == 1.0).all()) else values * w[self._tree_of]
 
     def terminals(self, env: Env) -> np.ndarray:
         """[rows, trees] doubled terminal node of every row in every tree."""
