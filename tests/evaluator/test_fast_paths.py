@@ -19,9 +19,11 @@ from tests.evaluator.test_contract_arrow import DOCS, ZOO
 
 needs_c = pytest.mark.skipif(not available("c"), reason="the compiled kernels are not built or turned off")
 
-# Every kind of str CPython stores (1, 2 and 4 bytes a character), missing values, repeats.
+# Every kind of str CPython stores (1, 2 and 4 bytes a character), missing values, repeats; short
+# ASCII texts (answered by content, up to 15 bytes) that differ in a NUL, a length or their last byte.
 TEXT = ["ios", "web", "", "android", None, float("nan"), "ios", "caf\u00e9", "\u65e5\u672c", "\U0001f600x",
-        "ios ", "IOS", "nan", "None", "0", "1.0"]
+        "ios ", "IOS", "nan", "None", "0", "1.0", "a", "a\x00", "\x00", "abcdefg", "abcdefh", "abcdefgh",
+        "abcdefgi", "abcdefghijklmno", "abcdefghijklmnp", "abcdefghijklmnop", "bbcdefghijklmno", "caf\u00e8"]
 
 
 def _arrow(values: np.ndarray) -> tuple[list[int], list[object]]:
