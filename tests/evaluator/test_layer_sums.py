@@ -12,8 +12,8 @@ import pytest
 
 from pmmlkit import Evaluator
 from tests.docs import inputs_to_y
+from tests.evaluator.record_bits import bits, record, row_bits
 from tests.evaluator.sklearn_native import convert
-from tests.evaluator.test_record_exact import _bits, _record, _row
 
 pytest.importorskip("sklearn2pmml")
 MODELS = ("mlp_reg", "mlp_cls", "svr")
@@ -35,8 +35,8 @@ def test_records_equal_the_batch_and_jpmml_within_exp(catalogue, name):
     for i in range(len(case.frame)):
         if batch[ev.error_column].iloc[i] is not None:
             continue
-        got = {k: _bits(v) for k, v in ev.predict(_record(case.frame, i)).items()}
-        assert got == _row(batch[results], i), f"{name} row {i}"
+        got = {k: bits(v) for k, v in ev.predict(record(case.frame, i)).items()}
+        assert got == row_bits(batch[results], i), f"{name} row {i}"
         scored += 1
     assert scored >= 100
     reference = Evaluator.from_bytes(case.pmml, backend="jpmml").predict_batch(case.frame, errors="column")
@@ -69,7 +69,7 @@ def test_svr_without_exp_equals_jpmml_bit_for_bit(kernel, tmp_path):
     pd.testing.assert_frame_equal(native, Evaluator.from_bytes(raw, backend="jpmml").predict_batch(frame),
                                   check_exact=True)
     for i in range(0, len(frame), 7):
-        assert _bits(ev.predict(_record(frame, i))[native.columns[0]]) == _bits(native.iloc[i, 0])
+        assert bits(ev.predict(record(frame, i))[native.columns[0]]) == bits(native.iloc[i, 0])
 
 
 # Sums whose order decides the bits: 1e16 + 1 loses the 1, 1e16 - 1e16 + 1 keeps it. h2 lists its Cons in
@@ -127,4 +127,4 @@ def test_weighted_forests_equal_jpmml_bit_for_bit(name, method):
     pd.testing.assert_frame_equal(native[results], reference[results], check_exact=True)
     for i in range(0, len(frame), 13):
         if native[ev.error_column].iloc[i] is None:
-            assert {k: _bits(v) for k, v in ev.predict(_record(frame, i)).items()} == _row(native[results], i)
+            assert {k: bits(v) for k, v in ev.predict(record(frame, i)).items()} == row_bits(native[results], i)

@@ -7,11 +7,6 @@ boosted model's 50 trees summed in another order differ in the last bit for abou
 """
 from __future__ import annotations
 
-import math
-import struct
-from typing import Any
-
-import pandas as pd
 import pytest
 
 from pmmlkit import Evaluator
@@ -20,6 +15,7 @@ from pmmlkit.evaluator.probe import probe_rows
 from pmmlkit.pmml.loader import parse
 from tests.evaluator.kernels import KINDS, available
 from tests.evaluator.native_docs import real_documents
+from tests.evaluator.record_bits import assert_records_equal_batch, bits, record, row_bits
 
 REAL = real_documents()
 ROWS = 300
@@ -37,24 +33,6 @@ def kernels(request):
     compiled.use(before)
 
 
-def _bits(value: Any) -> Any:
-    """A result as comparable bits: a float by its IEEE bytes, every missing value alike."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float):
-        return struct.pack("<d", value)
-    return value.item() if hasattr(value, "item") else value
-
-
-def _row(frame: pd.DataFrame, i: int) -> dict[str, Any]:
-    return {name: _bits(frame[name].iloc[i]) for name in frame.columns}
-
-
-def _record(frame: pd.DataFrame, i: int) -> dict[str, Any]:
-    return {k: None if v is None or (isinstance(v, float) and v != v) else v
-            for k, v in frame.iloc[i].to_dict().items()}
-
-
 @pytest.mark.parametrize("plan", [True, False], ids=["plan", "arrays"])
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_record_equals_batch_bit_for_bit(name, kernels, plan):
@@ -64,19 +42,7 @@ def test_record_equals_batch_bit_for_bit(name, kernels, plan):
     ev = Evaluator.from_bytes(raw, backend="native", threads=1)
     if not plan:
         ev.backend._record = None
-    batch = ev.predict_batch(frame, errors="column")
-    results = [c for c in batch.columns if c != ev.error_column]
-    for i in range(len(frame)):
-        want = _row(batch[results], i)
-        if batch[ev.error_column].iloc[i] is not None:
-            with pytest.raises(Exception):  # noqa: B017 - whatever the batch said, the record fails too
-                ev.predict(_record(frame, i))
-            continue
-        got = {k: _bits(v) for k, v in ev.predict(_record(frame, i)).items()}
-        assert got == want, f"row {i}: {frame.iloc[i].to_dict()}"
-        if i < ALONE:
-            alone = ev.predict_batch(frame.iloc[i:i + 1], errors="column")
-            assert _row(alone[results], 0) == want, f"row {i} as a batch of one"
+    assert_records_equal_batch(ev, frame, alone=ALONE)
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +70,8 @@ def test_boosted_classifier_record_equals_batch(peer_gbt, kernels):
     ev = Evaluator.from_bytes(peer_gbt, backend="native", threads=1)
     batch = ev.predict_batch(frame)
     for i in range(len(frame)):
-        got = {k: _bits(v) for k, v in ev.predict(_record(frame, i)).items()}
-        assert got == _row(batch, i), f"row {i}: {frame.iloc[i].to_dict()}"
+        got = {k: bits(v) for k, v in ev.predict(record(frame, i)).items()}
+        assert got == row_bits(batch, i), f"row {i}: {frame.iloc[i].to_dict()}"
 
 
 @pytest.mark.parametrize("name", PLANNED)
@@ -114,5 +80,5 @@ def test_common_models_take_the_record_plan(name):
     ev = Evaluator.from_bytes(REAL[name], backend="native")
     assert ev.backend._record is not None
     frame = probe_rows(parse(REAL[name]), max_rows=20)
-    typed = ev.contract.check_record(_record(frame, 0))
+    typed = ev.contract.check_record(record(frame, 0))
     assert ev.backend._record(typed) is not None

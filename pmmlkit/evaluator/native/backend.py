@@ -24,8 +24,7 @@ class NativeBackend(Backend):
             self._ctx, self._derived, self._plan = compile_document(doc.root)
             self._targets = [(t.name, t.data_type) for t in self.schema.targets]
             self._names = self.schema.result_names
-            # A document-wide derived field is not in a record's values: such records take the array path.
-            self._record = None if self._derived else recordplan.twin_of(self._ctx, self._plan)
+            self._record = _record_plan(self._ctx, self._derived, self._plan)
 
     def splits_well(self) -> bool:
         """Whether a large batch gains from threads: most of its time is the compiled tree descent.
@@ -87,6 +86,21 @@ class NativeBackend(Backend):
                     return None
                 out[name] = _scalar(scored.outputs[name])
         return out
+
+
+def _record_plan(ctx: Any, derived: dict[str, Any], plan: Any) -> recordplan.Twin | None:
+    """The plan's twin, after the document's derived fields (TransformationDictionary) where they have one."""
+    twin = recordplan.twin_of(ctx, plan)
+    if twin is None or not derived:
+        return twin
+    fields = recordplan.derive(ctx, derived)
+    if fields is None:
+        return None
+
+    def run(record: recordplan.Record) -> recordplan.Scored | None:
+        values = fields(record)
+        return twin(values) if values is not None else None
+    return run
 
 
 MIN_PARALLEL_TREES = 10  # fewer trees: too little GIL-free work per row to pay a second thread

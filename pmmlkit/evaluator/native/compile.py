@@ -100,7 +100,7 @@ def compile_model(model: Element, ctx: Ctx, path: str) -> Core:
             else:
                 out_env.cols[out_name] = col
         return result
-    recordplan.add(ctx, run, recordplan.model_twin(ctx, core, treatments, bool(derived), child(model, "Output"), post,
+    recordplan.add(ctx, run, recordplan.model_twin(ctx, core, treatments, derived, child(model, "Output"), post,
                                                    target_type, model.get("functionName")))
     return run
 
@@ -113,11 +113,17 @@ def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict[str, Exp
         ctx.types[name] = df.get("dataType", "double")
         expr = as_data_type(expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]"), ctx.types[name])
         # A field derived from one input column is computed once per distinct value.
-        refs = {r for el in df.iter() for r in (el.get("field"),) if r}
+        refs = field_refs(df)
         sources[name] = set().union(*(sources.get(r, {r}) for r in refs)) if refs else set()
-        exprs[name] = by_distinct_values(expr, next(iter(sources[name])), name) if len(sources[name]) == 1 \
+        exprs[name] = by_distinct_values(expr, next(iter(sources[name])), name, ctx) if len(sources[name]) == 1 \
             else expr
     return exprs
+
+
+def field_refs(el: Element) -> set[str]:
+    """The fields an expression reads: every ``field`` (FieldRef, MapValues' FieldColumnPair...) and
+    TextIndex's ``textField``."""
+    return {r for e in el.iter() for r in (e.get("field"), e.get("textField")) if r}
 
 
 def as_data_type(expr: Expr, data_type: str | None) -> Expr:
@@ -136,15 +142,18 @@ def _float32_column(out: np.ndarray) -> np.ndarray:
 _MEMO_LIMIT = 4096  # distinct values remembered per derived field, for the record path
 
 
-def by_distinct_values(expr: Expr, source: str, name: str) -> Expr:
+def by_distinct_values(expr: Expr, source: str, name: str, ctx: Ctx, *, key: object = None) -> Expr:
     """Evaluate ``expr`` (which reads only ``source``) on the distinct values, then spread them.
 
     Small batches (records) look each value up in a bounded memo instead: the result (and
-    for a string field its category code) is a pure function of the one input value.
+    for a string field its category code) is a pure function of the one input value. The
+    record plan reads the same memory (recordplan.derive), registered under ``key`` (default: the
+    returned expression): a value's first record fills it here.
     """
     memo: dict[object, tuple[object, object]] = {}  # input value -> (result, category code or None)
     kind: list[np.dtype[Any]] = []  # the result dtype, once known
     single: dict[object, tuple[np.ndarray, np.ndarray | None]] = {}  # value -> read-only 1-row columns, for records
+    plain: dict[object, object] = {}  # value -> the result as a Python value, for the record plan
 
     def run(env: Env) -> np.ndarray:
         col = env.get(source)
@@ -168,9 +177,10 @@ def by_distinct_values(expr: Expr, source: str, name: str) -> Expr:
                          else np.full(len(out), None))
                 memo.update(zip(keys, zip(out.tolist(), codes.tolist())))
                 kind[:] = [out.dtype]
-                for k, value, code in zip(keys, out, codes):
+                for k, value, code, item in zip(keys, out, codes, out.tolist()):
                     single[k] = (_frozen(np.array([value], dtype=out.dtype)),
                                  _frozen(np.array([code])) if code is not None else None)
+                    plain[k] = item
             return out
         found = env.levels_of(source, col)
         if found is not None:
@@ -191,6 +201,10 @@ def by_distinct_values(expr: Expr, source: str, name: str) -> Expr:
         if out.dtype == object:  # a string field: its category codes come cheap from the small set
             env.set_codes(name, category_codes(out, env.ctx.vocab.get(name, {}))[slots])
         return out[slots]
+
+    def lookup(value: object) -> object:
+        return plain.get(None if value is None or value != value else value, recordplan.UNKNOWN)
+    recordplan.add_field(ctx, run if key is None else key, source, lookup)
     return run
 
 
@@ -295,6 +309,9 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str) -> OutputFn:
         return probability
     if feature in ("transformedValue", "decision"):
         expr = expression_of(of, ctx, path)
+        refs = field_refs(of)
+        if len(refs) == 1:  # e.g. JPMML-SparkML's label mapped to a number: once per distinct value
+            expr = by_distinct_values(expr, next(iter(refs)), of.get("name", ""), ctx, key=of)
         return lambda env, r, target_type: expr(env)
     if feature in ("entityId", "clusterId", "clusterAffinity", "affinity", "entityAffinity") \
             and local(model.tag) != "ClusteringModel":  # e.g. a tree's entityId is its node id

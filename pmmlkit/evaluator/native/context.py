@@ -25,6 +25,8 @@ class Ctx:
         self.values: dict[str, tuple[str, ...]] = {}  # valid values of DataFields, in document order
         self.trees = 0  # trees the compiled descent walks per row, over every forest of the document
         self.twins: dict[int, tuple[object, Callable[..., Any]]] = {}  # id(core) -> (core, its record twin)
+        # id(expr) -> (expr, its one source field, the field's value for a source value), recordplan.derive
+        self.field_twins: dict[int, tuple[object, str, Callable[[Any], Any]]] = {}
 
     def is_numeric(self, field: str) -> bool:
         return self.types.get(field, "string") in NUMERIC_TYPES

@@ -1,6 +1,9 @@
 """Predicates evaluated over whole columns: float 1 (true), 0 (false), NaN (unknown)."""
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import numpy as np
@@ -59,6 +62,37 @@ def compile_predicate(el: Element, ctx: Ctx, path: str) -> Expr:
         parts = [compile_predicate(c, ctx, path) for c in el if local(c.tag) != "Extension"]
         return lambda env: combine(op, [p(env) for p in parts])
     raise UnsupportedElement(kind, path, SUPPORTED)
+
+
+# The same comparisons on Python floats (IEEE doubles, as NumPy's): a record's twin of compile_predicate.
+_RECORD_COMPARE = {"equal": operator.eq, "notEqual": operator.ne, "lessThan": operator.lt,
+                   "lessOrEqual": operator.le, "greaterThan": operator.gt, "greaterOrEqual": operator.ge}
+RecordPredicate = Callable[[Mapping[str, Any]], float | None]  # 1.0, 0.0, NaN; None: not covered
+
+
+def record_predicate(el: Element, ctx: Ctx) -> RecordPredicate | None:
+    """compile_predicate's value for one record of typed values, for a simple or set test of a numeric
+    field (a tree's test the descent cannot take as a threshold); None for any other predicate."""
+    kind, field = local(el.tag), el.get("field", "")
+    if kind not in ("SimplePredicate", "SimpleSetPredicate") or not ctx.is_numeric(field):
+        return None
+    if kind == "SimplePredicate":
+        fn = _RECORD_COMPARE.get(el.get("operator", ""))
+        if fn is None:
+            return None
+        value = ctx.encode(field, el.get("value", ""))
+        test: Callable[[float], bool] = lambda x: bool(fn(x, value))  # noqa: E731 - one of two tests
+    else:
+        codes = [ctx.encode(field, v) for v in set_values(el)]
+        inside = el.get("booleanOperator", "isIn") == "isIn"
+        test = lambda x: any(x == c for c in codes) == inside  # noqa: E731 - np.isin's equality
+
+    def run(fields: Mapping[str, Any]) -> float | None:
+        x = fields.get(field)
+        if type(x) is not float:
+            return None
+        return np.nan if x != x else float(test(x))
+    return run
 
 
 def combine(op: str, values: list[np.ndarray]) -> np.ndarray:

@@ -17,9 +17,10 @@ BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit", "none")
 CLASSIFICATION_METHODS = ("softmax", "simplemax", "logit", "none")  # for any number of tables
 EXP_SAFE = 700.0  # |table value| below which exp neither overflows nor underflows to 0 (record plan)
 # One table for records: (field, coefficient) numeric terms, (field, vocabulary, coefficient by code + 1)
-# categorical runs, (fields, coefficient) products, intercept.
+# categorical runs of string fields, (field, coefficient by value) runs of numeric fields,
+# (fields, coefficient) products, intercept.
 _TablePlan = tuple[list[tuple[str, float]], list[tuple[str, dict[str, int], list[float]]],
-                   list[tuple[list[str], float]], float]
+                   list[tuple[str, dict[float, float]]], list[tuple[list[str], float]], float]
 
 
 class LinearTables:
@@ -81,7 +82,7 @@ class LinearTables:
         if plan is None:
             return None
         out = []
-        for numeric, categorical, products, intercept in plan:
+        for numeric, categorical, by_number, products, intercept in plan:
             acc = 0.0
             for name, coef in numeric:
                 x = fields.get(name)
@@ -96,6 +97,11 @@ class LinearTables:
                     acc += by_code[vocab.get(v, -1) + 1]
                 else:
                     return None
+            for name, by_value in by_number:  # at most one value matches, as np.select picks it
+                x = fields.get(name)
+                if type(x) is not float:
+                    return None
+                acc += by_value.get(x, 0.0) if x == x else 0.0
             for names, coef in products:
                 prod = coef
                 for name in names:
@@ -113,18 +119,21 @@ class LinearTables:
         """Per table what ``record`` reads, built at the first record (when the vocabulary is complete).
 
         None when a table has what records leave to __call__: an exponent (NumPy's power), or a
-        categorical predictor of a numeric field.
+        categorical predictor of a numeric field before one of a string field (``record`` adds
+        the string fields' runs first, and the sum must keep __call__'s order).
         """
         if not self._planned:
             plan: list[_TablePlan] | None = []
             for j, intercept in enumerate(self.intercepts):
-                if plan is None or any(exp != 1.0 for _, exp, _ in self.numeric[j]) or \
-                        any(self.ctx.is_numeric(name) for name, _ in self.categorical[j]):
+                runs = self.categorical[j]
+                numbers = [self.ctx.is_numeric(name) for name, _ in runs]
+                if plan is None or any(exp != 1.0 for _, exp, _ in self.numeric[j]) or numbers != sorted(numbers):
                     plan = None
                     break
                 plan.append(([(name, coef) for name, _, coef in self.numeric[j]],
                              [(name, self.ctx.vocab.get(name, {}), self._block(j, k).tolist())
-                              for k, (name, _) in enumerate(self.categorical[j])],
+                              for k, (name, _) in enumerate(runs) if not numbers[k]],
+                             [(name, by_code) for k, (name, by_code) in enumerate(runs) if numbers[k]],
                              self.products[j], intercept))
             self._plan, self._planned = plan, True
         return self._plan

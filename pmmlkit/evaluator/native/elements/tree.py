@@ -13,7 +13,7 @@ from .. import compiled
 from ..compile import Core, float_math, register
 from ..context import Ctx, Env, Expr
 from ..kernels import CHUNK_ROWS, descend, running_sum, two_way_tables
-from ..predicates import compile_predicate, predicate_element, set_values
+from ..predicates import RecordPredicate, compile_predicate, predicate_element, record_predicate, set_values
 from ..recordplan import Record, Scored, add
 from ..result import ModelResult
 from ..supported import parse_number
@@ -38,6 +38,7 @@ class Forest:
         self.slot_of: list[int] = []
         self.columns: dict[str, int] = {}
         self.virtual: list[Expr] = []      # compiled predicates standing in as extra columns
+        self.virtual_records: list[RecordPredicate | None] = []  # their twins for one record, where covered
         self.sets: dict[tuple[str, tuple[float, ...], bool], int] = {}  # unique set tests -> index
         self.scores: list[str | None] = []
         self.dists: list[dict[str, float]] = []
@@ -170,6 +171,7 @@ class Forest:
             return idx
         # Anything else (CompoundPredicate, numeric equality...) becomes a precomputed 1/0/NaN column.
         self.virtual.append(compile_predicate(pred, self.ctx, self.path))
+        self.virtual_records.append(record_predicate(pred, self.ctx))
         idx = self._node(-len(self.virtual), 0.5, -1)
         self.next_[idx] = [on_false, on_false, on_true, on_unknown]
         return idx
@@ -196,6 +198,7 @@ class CompiledForest:
         self.ctx = f.ctx
         self.fields = list(f.columns)
         self.virtual = f.virtual
+        self._virtual_records = f.virtual_records
         self.n_sets = len(f.sets)
         self._set_keys = [key for key, _ in order]
         self._groups: list[tuple[int, int, int, np.ndarray]] | None = None
@@ -252,10 +255,9 @@ class CompiledForest:
         """[1, trees] terminals of one record of typed values (recordplan.py); None for what it does not cover.
 
         The values meet the trees as _record_features hands them over: a float as itself, a
-        category as its code. Anything else (a missing number, a derived field) is not covered.
+        category as its code, then each virtual column's test. Anything else (a missing number,
+        a test without a record twin) is not covered.
         """
-        if self.virtual:
-            return None
         values = []
         for name, numeric, vocab in self._record_info():
             v = fields.get(name)
@@ -269,6 +271,11 @@ class CompiledForest:
                 values.append(vocab.get(v, -1) if vocab is not None else -1)
             else:
                 return None
+        for test in self._virtual_records:
+            outcome = test(fields) if test is not None else None
+            if outcome is None:
+                return None
+            values.append(outcome)
         return descend(self._with_sets(np.array(values)[:, None]), self.tables)
 
     def _record_info(self) -> list[tuple[str, bool, dict[str, int] | None]]:
