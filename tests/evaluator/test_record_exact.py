@@ -7,6 +7,7 @@ boosted model's 50 trees summed in another order differ in the last bit for abou
 """
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from pmmlkit import Evaluator
@@ -14,7 +15,7 @@ from pmmlkit.evaluator.native import compiled
 from pmmlkit.evaluator.probe import probe_rows
 from pmmlkit.pmml.loader import parse
 from tests.evaluator.kernels import KINDS, available
-from tests.evaluator.native_docs import real_documents
+from tests.evaluator.native_docs import HEAD, data_dictionary, real_documents
 from tests.evaluator.record_bits import assert_records_equal_batch, bits, record, row_bits
 
 REAL = real_documents()
@@ -82,3 +83,52 @@ def test_common_models_take_the_record_plan(name):
     frame = probe_rows(parse(REAL[name]), max_rows=20)
     typed = ev.contract.check_record(record(frame, 0))
     assert ev.backend._record(typed) is not None
+
+
+# JPMML-SparkML's shapes in small: a category's missing value mapped by a derived field of one
+# input, a test of an integer category (a virtual column of the trees), a label mapped to a number.
+SPARK_SHAPES = (HEAD + data_dictionary(
+    '<DataField name="s" optype="categorical" dataType="string"><Value value="a"/><Value value="b"/></DataField>'
+    '<DataField name="c" optype="categorical" dataType="integer"><Value value="1"/><Value value="3"/></DataField>'
+    '<DataField name="y" optype="categorical" dataType="string"><Value value="no"/><Value value="yes"/></DataField>')
+    + '<TreeModel functionName="classification"><MiningSchema><MiningField name="y" usageType="target"/>'
+    '<MiningField name="s"/><MiningField name="c"/></MiningSchema>'
+    '<Output><OutputField name="label" optype="categorical" dataType="string" feature="predictedValue"/>'
+    '<OutputField name="as_number" optype="continuous" dataType="double" feature="transformedValue">'
+    '<MapValues outputColumn="n" dataType="double"><FieldColumnPair field="label" column="k"/>'
+    '<InlineTable><row><k>no</k><n>0</n></row><row><k>yes</k><n>1</n></row></InlineTable></MapValues>'
+    '</OutputField></Output>'
+    '<LocalTransformations><DerivedField name="s_cat" optype="categorical" dataType="string">'
+    '<Apply function="if"><Apply function="isMissing"><FieldRef field="s"/></Apply>'
+    '<Constant dataType="string">__missing__</Constant><FieldRef field="s"/></Apply></DerivedField>'
+    '</LocalTransformations>'
+    '<Node score="no"><True/>'
+    '<Node score="yes"><SimplePredicate field="c" operator="equal" value="3"/>'
+    '<ScoreDistribution value="no" recordCount="1"/><ScoreDistribution value="yes" recordCount="3"/></Node>'
+    '<Node score="yes"><SimpleSetPredicate field="s_cat" booleanOperator="isIn">'
+    '<Array type="string">a __missing__</Array></SimpleSetPredicate>'
+    '<ScoreDistribution value="no" recordCount="2"/><ScoreDistribution value="yes" recordCount="3"/></Node>'
+    '<Node score="no"><True/><ScoreDistribution value="no" recordCount="4"/>'
+    '<ScoreDistribution value="yes" recordCount="1"/></Node>'
+    '</Node></TreeModel></PMML>').encode()
+
+
+def test_derived_fields_of_one_input_take_the_record_plan(kernels):
+    """A value's first record takes the array path, which remembers the derived field's value for it;
+    the same values then take the plan. Both give the batch's bits, before and after."""
+    frame = pd.DataFrame({"s": ["a", "b", None, "b", "a", None] * 3,
+                          "c": [1.0, 3.0, 1.0, None, 3.0, 1.0] * 3})
+    ev = Evaluator.from_bytes(SPARK_SHAPES, backend="native", threads=1)
+    plan, answered = ev.backend._record, []
+    assert plan is not None
+
+    def counted(fields):
+        scored = plan(fields)
+        answered.append(scored is not None)
+        return scored
+    ev.backend._record = counted
+    assert_records_equal_batch(ev, frame, batch_by=Evaluator.from_bytes(SPARK_SHAPES, backend="native"))
+    assert not all(answered)  # each value's first record: nothing remembered yet
+    answered.clear()
+    assert_records_equal_batch(ev, frame)
+    assert answered and all(answered)

@@ -10,8 +10,8 @@ from ...pmml.gcpause import paused_gc
 from ...pmml.loader import PmmlDocument
 from ..base import Backend, Columns, Levels, Results
 from . import allocator, compiled, recordplan
-from .compile import compile_document
-from .context import Env
+from .compile import Core, compile_document
+from .context import Ctx, Env, Expr
 
 
 class NativeBackend(Backend):
@@ -88,7 +88,7 @@ class NativeBackend(Backend):
         return out
 
 
-def _record_plan(ctx: Any, derived: dict[str, Any], plan: Any) -> recordplan.Twin | None:
+def _record_plan(ctx: Ctx, derived: dict[str, Expr], plan: Core) -> recordplan.Twin | None:
     """The plan's twin, after the document's derived fields (TransformationDictionary) where they have one."""
     twin = recordplan.twin_of(ctx, plan)
     if twin is None or not derived:

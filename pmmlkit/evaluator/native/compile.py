@@ -113,14 +113,14 @@ def derived_fields(parent: Element | None, ctx: Ctx, path: str) -> dict[str, Exp
         ctx.types[name] = df.get("dataType", "double")
         expr = as_data_type(expression_of(df, ctx, f"{path}/DerivedField[@name={name!r}]"), ctx.types[name])
         # A field derived from one input column is computed once per distinct value.
-        refs = field_refs(df)
+        refs = _field_refs(df)
         sources[name] = set().union(*(sources.get(r, {r}) for r in refs)) if refs else set()
         exprs[name] = by_distinct_values(expr, next(iter(sources[name])), name, ctx) if len(sources[name]) == 1 \
             else expr
     return exprs
 
 
-def field_refs(el: Element) -> set[str]:
+def _field_refs(el: Element) -> set[str]:
     """The fields an expression reads: every ``field`` (FieldRef, MapValues' FieldColumnPair...) and
     TextIndex's ``textField``."""
     return {r for e in el.iter() for r in (e.get("field"), e.get("textField")) if r}
@@ -309,7 +309,7 @@ def _output_field(of: Element, model: Element, ctx: Ctx, path: str) -> OutputFn:
         return probability
     if feature in ("transformedValue", "decision"):
         expr = expression_of(of, ctx, path)
-        refs = field_refs(of)
+        refs = _field_refs(of)
         if len(refs) == 1:  # e.g. JPMML-SparkML's label mapped to a number: once per distinct value
             expr = by_distinct_values(expr, next(iter(refs)), of.get("name", ""), ctx, key=of)
         return lambda env, r, target_type: expr(env)
