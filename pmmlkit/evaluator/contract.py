@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,16 @@ from ..errors import (
 from ..pmml.fields import NUMERIC_TYPES as NUMERIC
 from ..pmml.fields import InputField, ModelSchema, to_float32
 from .base import Levels
-from .textcolumns import as_text, factorize_objects, factorize_text, is_text, parse_decimals, plain_text
+from .textcolumns import (
+    Factorized,
+    as_text,
+    factorize_object_columns,
+    factorize_objects,
+    factorize_text,
+    is_text,
+    parse_decimals,
+    plain_text,
+)
 
 # dataType="integer" is a Java int in JPMML-Evaluator (the reference): wider values are
 # refused there, wrapped by PMML4S and kept by NumPy, so the contract refuses them for all.
@@ -234,13 +244,29 @@ class Contract:
             out[name] = convert(value) if type(value) is kind and value in members else rule.check(value, row)
         return out
 
-    def check_frame(self, df: pd.DataFrame) -> Prepared:
-        """Check every row of a batch; bad rows are reported, not raised."""
+    def check_frame(self, df: pd.DataFrame, factorized: Mapping[str, Factorized] | None = None) -> Prepared:
+        """Check every row of a batch; bad rows are reported, not raised.
+
+        ``factorized``: text columns of ``df`` factorised already (``factorize_text_columns`` of
+        a larger batch, cut to these rows), so a row part does not walk its strings again.
+        """
         self._require_columns(list(df.columns))
+        done = factorized or {}
 
         def check(rule: FieldRule, errors: dict[int, str], levels: Levels) -> np.ndarray:
-            return self._column(rule, df[rule.field.name], df.index, errors, levels)
+            name = rule.field.name
+            return self._column(rule, df[name], df.index, errors, levels, done.get(name))
         return self._checked(check, len(df))
+
+    def factorize_text_columns(self, df: pd.DataFrame, threads: int) -> dict[str, Factorized]:
+        """(codes, distinct values) of each text column of ``df`` that check_frame factorises in
+        one compiled pass, on up to ``threads`` threads; columns it cannot take so are left out
+        (check_frame then does its own)."""
+        self._require_columns(list(df.columns))
+        names = [rule.field.name for rule in self.rules if rule.field.name in df.columns
+                 and df[rule.field.name].dtype == object and not _plain_number(rule.field)]
+        found = factorize_object_columns([df[name].to_numpy() for name in names], threads)
+        return {name: factorized for name, factorized in zip(names, found) if factorized is not None}
 
     def check_table(self, table: pa.Table, labels: np.ndarray) -> Prepared:
         """``check_frame`` for an Arrow table whose rows are numbered ``labels`` (the same answers).
@@ -272,11 +298,16 @@ class Contract:
             raise MissingFieldError(None, absent[0], None,
                                     f"is absent from the input columns {quote_list(columns)}; "
                                     f"the model needs {quote_list(self.schema.input_names)}")
+        twice = [r.field.name for r in self.rules if columns.count(r.field.name) > 1]
+        if twice:  # which of them would be the field's value?
+            raise InvalidValueError(None, twice[0], None,
+                                    f"names {columns.count(twice[0])} input columns; give the field one column")
 
     def _column(self, rule: FieldRule, col: pd.Series, labels: Any, errors: dict[int, str],
-                levels: Levels) -> np.ndarray:
+                levels: Levels, factorized: Factorized | None = None) -> np.ndarray:
         raw = col.to_numpy() if col.dtype == object and not _plain_number(rule.field) else None
-        factorized = factorize_objects(raw) if raw is not None else None
+        if factorized is None and raw is not None:
+            factorized = factorize_objects(raw)
         if factorized is not None:  # str and missing values only, in one compiled pass
             return self._levels(rule, factorized, labels, errors, levels, raw=raw)
         text = as_text(col) if col.dtype == object else None

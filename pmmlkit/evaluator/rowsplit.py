@@ -49,11 +49,16 @@ def score_in_parts(ev: Evaluator, df: pd.DataFrame, ranges: list[tuple[int, int]
     from . import first_input_error
 
     frames = [df.iloc[a:b] for a, b in ranges]
+    # Text columns once, here, a column per core: a part's own pass over its strings would hold
+    # the GIL (or copy them into a list to drop it, which costs as much), so the parts' checks
+    # could only take turns at it.
+    text = ev.contract.factorize_text_columns(df, len(ranges)) if len(ranges) > 1 else {}
 
-    def score(frame: pd.DataFrame) -> tuple[Prepared, Scored]:
-        prepared = ev.contract.check_frame(frame)
+    def score(part: int) -> tuple[Prepared, Scored]:
+        (a, b), frame = ranges[part], frames[part]
+        prepared = ev.contract.check_frame(frame, {k: (codes[a:b], uniques) for k, (codes, uniques) in text.items()})
         return prepared, ev.evaluate_prepared(prepared, frame.index)
-    answers = map_in_threads(score, frames, threads=len(frames))
+    answers = map_in_threads(score, range(len(frames)), threads=len(frames))
     if raise_errors:
         for frame, (prepared, _) in zip(frames, answers):
             if prepared.errors:

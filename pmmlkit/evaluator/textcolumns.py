@@ -32,7 +32,10 @@ def as_text(values: Any) -> pa.ChunkedArray | None:
     return pa.chunked_array([array]) if pa.types.is_string(array.type) else None
 
 
-def factorize_objects(values: np.ndarray) -> tuple[np.ndarray, list[Any]] | None:
+Factorized = tuple[np.ndarray, list[Any]]  # (codes, distinct values): code -1 for a missing value
+
+
+def factorize_objects(values: np.ndarray) -> Factorized | None:
     """``factorize_text(as_text(values))`` of an object column in one compiled pass, without the GIL.
 
     None when the compiled kernels are absent or an item is not a str or a missing value
@@ -52,6 +55,23 @@ def factorize_objects(values: np.ndarray) -> tuple[np.ndarray, list[Any]] | None
     else:  # one thread: the array's own item pointers, read in place (no copy of 100,000s of refs)
         uniques = ckernels.factorize_text(values, codes, values.__array_interface__["data"][0])
     return None if uniques is None else (codes, uniques)
+
+
+def factorize_object_columns(columns: list[np.ndarray], threads: int) -> list[Factorized | None]:
+    """``factorize_objects`` of each column, the columns shared among up to ``threads`` native threads.
+
+    The calling thread keeps the GIL until all are done (ckernels.factorize_columns), so the
+    arrays' items are read in place and nothing can replace them meanwhile.
+    """
+    from .native import compiled
+
+    ckernels = compiled.kernels()
+    plain = [c.dtype == object and c.ndim == 1 and c.flags.c_contiguous for c in columns]
+    if ckernels is None or not all(plain):
+        return [factorize_objects(c) for c in columns]
+    codes = [np.empty(len(c), dtype=np.int64) for c in columns]
+    found = ckernels.factorize_columns(list(columns), codes, threads)
+    return [None if uniques is None else (c, uniques) for c, uniques in zip(codes, found)]
 
 
 def plain_text(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -11,7 +11,7 @@ from pmmlkit import Evaluator
 from pmmlkit.evaluator import rowsplit
 from pmmlkit.evaluator.contract import Contract
 from pmmlkit.evaluator.native import parallel
-from pmmlkit.evaluator.textcolumns import as_text, factorize_objects, factorize_text
+from pmmlkit.evaluator.textcolumns import as_text, factorize_object_columns, factorize_objects, factorize_text
 from pmmlkit.pmml import loader
 from tests.docs import inputs_to_y
 from tests.evaluator.kernels import available
@@ -65,6 +65,33 @@ def test_compiled_factorisation_is_arrows(n, objects):
 
 
 @needs_c
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_columns_factorised_on_threads_answer_as_one_by_one(threads):
+    """A batch's text columns shared among native threads (the caller keeping the GIL): each column's
+    answer is factorize_objects' own, a column with another item's type included (no answer)."""
+    rng = np.random.default_rng(threads)
+    columns = [np.array([TEXT[i] for i in rng.integers(0, len(TEXT), n)], dtype=object) for n in (5_000, 1, 0, 777)]
+    columns[0][::3] = [_fresh(v) for v in columns[0][::3]]
+    columns.append(np.array(["ios", 2, "web"], dtype=object))
+    columns.append(np.array([f"v{i % 3_000}" for i in range(9_000)], dtype=object))
+    got = factorize_object_columns(columns, threads)
+    for column, answer in zip(columns, got):
+        alone = factorize_objects(column)
+        assert (answer is None) == (alone is None)
+        if answer is not None:
+            assert (answer[0].tolist(), answer[1]) == (alone[0].tolist(), alone[1])
+    assert got[4] is None and len(got[5][1]) == 3_000
+
+
+@needs_c
+def test_a_strided_column_is_factorised_alone():
+    """Columns not laid out as one contiguous array of objects take factorize_objects one by one."""
+    column = np.array(["a", "b", "a", "c", None, "b"], dtype=object)
+    (codes, uniques), = factorize_object_columns([column[::2]], 2)
+    assert codes.tolist() == [0, 0, -1] and uniques == ["a"]
+
+
+@needs_c
 def test_compiled_factorisation_grows_past_its_first_table():
     """Thousands of distinct values (the table starts with room for 32), each a new object."""
     values = np.array([f"v{i % 3_000}" for i in range(9_000)] + [None], dtype=object)
@@ -111,6 +138,23 @@ def test_rows_split_over_threads_answer_as_one_thread(name, monkeypatch):
     pd.testing.assert_frame_equal(split, one, check_exact=True)
     late = one[one[two.error_column].notna()].index[-1]  # a bad row of the second part names its own label
     assert late > 5 + n // 2 and one.loc[late, two.error_column].startswith(f"row {late}:")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_field_named_by_two_columns_is_refused(threads, monkeypatch):
+    """Which of two columns of one name would be the field's value? Refused with the field's name
+    (it was an AttributeError from inside the contract), split batch or not."""
+    from pmmlkit.errors import InputError
+    from pmmlkit.evaluator.native import NativeBackend
+
+    monkeypatch.setattr(NativeBackend, "splits_well", lambda self: True)
+    raw = DOCS["logistic"]
+    names = Contract(loader.parse(raw).schema).schema.input_names
+    n = 2 * parallel.MIN_ROWS_PER_THREAD
+    frame = pd.DataFrame({f: ["ios"] * n for f in names}, dtype=object)
+    doubled = pd.concat([frame, frame[[names[0]]]], axis=1)
+    with pytest.raises(InputError, match=f"field '{names[0]}'.*names 2 input columns"):
+        Evaluator.from_bytes(raw, backend="native", threads=threads).predict_batch(doubled, errors="column")
 
 
 # Sums whose order decides the bits: 1e16 + 1 loses the 1, 1e16 - 1e16 + 1 keeps it.

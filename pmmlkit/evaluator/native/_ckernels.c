@@ -11,6 +11,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pythread.h>
 #include <stdint.h>
 
 /* One node, as kernels.NODE_DTYPE packs it: children by node index (callers see doubled ids). */
@@ -218,6 +219,103 @@ static PyObject *sum_terminals(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ---- Set-membership rows of a forest's input (elements/tree.py, CompiledForest._with_sets) ---- */
+
+typedef struct {
+    Py_ssize_t col, start, sets, width;  /* category column of XT, first row of full, rows, codes + 1 */
+    const double *table;                 /* [sets, width]: 1 in, 0 out; column 0 for unseen codes */
+    Py_buffer view;
+} SetGroup;
+
+/* 0, or -1 at a code the table has no column for. */
+static int fill_memberships(const double *xt, Py_ssize_t m, Py_ssize_t n, const SetGroup *groups, Py_ssize_t count,
+                            double *full)
+{
+    memcpy(full, xt, (size_t)(m * n) * sizeof(double));
+    for (Py_ssize_t g = 0; g < count; g++) {
+        const SetGroup *grp = &groups[g];
+        const double *codes = xt + grp->col * n;
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const double code = codes[r];
+            /* As np.take(table, (np.fmax(code, -1) + 1).astype(intp)), then NaN where code is NaN. */
+            const double at = code != code ? 0.0 : (code > -1.0 ? code : -1.0) + 1.0;
+            if (!(at < (double)grp->width))
+                return -1;
+            const Py_ssize_t k = (Py_ssize_t)at;
+            for (Py_ssize_t s = 0; s < grp->sets; s++)
+                full[(grp->start + s) * n + r] = code != code ? Py_NAN : grp->table[s * grp->width + k];
+        }
+    }
+    return 0;
+}
+
+/* memberships(XT, n, groups, full): full = XT's m rows, then per (col, start, table) of ``groups``
+ * the rows [start, start + len(table)) of each column's membership: table[:, code + 1], NaN
+ * where the code is missing (unseen codes, -1, read column 0).  The GIL is released. */
+static PyObject *memberships(PyObject *self, PyObject *args)
+{
+    PyObject *xt_obj, *groups_obj, *full_obj;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "OnO!O", &xt_obj, &n, &PyList_Type, &groups_obj, &full_obj))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(groups_obj);
+    SetGroup *groups = PyMem_Calloc((size_t)(count ? count : 1), sizeof(SetGroup));
+    if (groups == NULL)
+        return PyErr_NoMemory();
+    Py_buffer xt, full;
+    Py_ssize_t held = 0;
+    int status = -2;
+    if (get(xt_obj, &xt, 0, sizeof(double), "XT") < 0)
+        goto free_groups;
+    if (get(full_obj, &full, 1, sizeof(double), "full") < 0)
+        goto release_xt;
+    Py_ssize_t m = n > 0 ? xt.len / (Py_ssize_t)sizeof(double) / n : 0, rows = m;
+    for (; held < count; held++) {
+        SetGroup *grp = &groups[held];
+        PyObject *table;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(groups_obj, held), "nnO", &grp->col, &grp->start, &table))
+            goto release;
+        if (get(table, &grp->view, 0, sizeof(double), "table") < 0)
+            goto release;
+        grp->table = grp->view.buf;
+        grp->sets = rows - grp->start;  /* set below from the table's shape */
+        if (grp->view.ndim != 2 || grp->view.shape == NULL) {
+            PyErr_SetString(PyExc_ValueError, "memberships: each table must be a 2-D array");
+            held++;
+            goto release;
+        }
+        grp->sets = grp->view.shape[0];
+        grp->width = grp->view.shape[1];
+        if (grp->col < 0 || grp->col >= m || grp->start < m || grp->width < 1) {
+            PyErr_SetString(PyExc_ValueError, "memberships: a group's column or first row is out of range");
+            held++;
+            goto release;
+        }
+        if (grp->start + grp->sets > rows)
+            rows = grp->start + grp->sets;
+    }
+    if (n < 0 || xt.len != m * n * (Py_ssize_t)sizeof(double) || full.len != rows * n * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "memberships: XT, n and full do not agree with the groups");
+        goto release;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    status = fill_memberships(xt.buf, m, n, groups, count, full.buf);
+    Py_END_ALLOW_THREADS
+    if (status == -1)
+        PyErr_SetString(PyExc_IndexError, "memberships: a category code beyond its set table");
+release:
+    for (Py_ssize_t g = 0; g < held; g++)
+        PyBuffer_Release(&groups[g].view);
+    PyBuffer_Release(&full);
+release_xt:
+    PyBuffer_Release(&xt);
+free_groups:
+    PyMem_Free(groups);
+    if (status)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ---- The input contract's factorisation of text columns, without the GIL ----
  *
  * A column of Python str and missing values (None, a float NaN) as (codes, distinct values):
@@ -414,11 +512,146 @@ static PyObject *factorize_text(PyObject *self, PyObject *args)
     return out;
 }
 
+/* One column of factorize_columns: its items read in place, its codes, what the pass found. */
+typedef struct {
+    PyObject *const *items;
+    int64_t *codes;
+    Py_ssize_t n;
+    Uniques u;
+    int status;  /* factorize_items' answer; -1 also when the tables could not be allocated */
+} Column;
+
+typedef struct {
+    Column *columns;
+    Py_ssize_t count, first, step;  /* this worker's columns: first, first + step, ... */
+    PyThread_type_lock done;        /* held while the worker runs (NULL: the calling thread) */
+} Share;
+
+static void factorize_share(void *arg)
+{
+    Share *share = arg;
+    for (Py_ssize_t c = share->first; c < share->count; c += share->step) {
+        Column *col = &share->columns[c];
+        col->status = col->u.slots != NULL && col->u.firsts != NULL
+                      ? factorize_items(col->items, col->n, col->codes, &col->u) : -1;
+    }
+    if (share->done != NULL)
+        PyThread_release_lock(share->done);
+}
+
+/* factorize_columns(arrays, codes, threads) -> [distinct values or None per column].
+ *
+ * factorize_text of each contiguous object array in place, the columns shared among up to
+ * ``threads`` threads: the caller's and native ones that never take the GIL.  The caller keeps
+ * the GIL all along, so no Python code runs anywhere meanwhile and no item can be replaced or
+ * freed while the workers read it: a batch's text columns at the speed of several cores, with
+ * the safety of the in-place pass. */
+static PyObject *factorize_columns(PyObject *self, PyObject *args)
+{
+    PyObject *arrays, *codes_list;
+    int threads;
+    if (!PyArg_ParseTuple(args, "O!O!i", &PyList_Type, &arrays, &PyList_Type, &codes_list, &threads))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(arrays);
+    if (PyList_GET_SIZE(codes_list) != count) {
+        PyErr_SetString(PyExc_ValueError, "factorize_columns: as many codes arrays as columns are needed");
+        return NULL;
+    }
+    Column *columns = PyMem_Calloc((size_t)(count ? count : 1), sizeof(Column));
+    Py_buffer *views = PyMem_Calloc((size_t)(count ? count : 1) * 2, sizeof(Py_buffer));
+    PyObject *out = NULL;
+    Py_ssize_t held = 0;  /* buffers taken: 2 per column */
+    if (columns == NULL || views == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t c = 0; c < count; c++, held += 2) {
+        Py_buffer *items = &views[2 * c], *codes = &views[2 * c + 1];
+        if (PyObject_GetBuffer(PyList_GET_ITEM(arrays, c), items, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            goto done;
+        if (get(PyList_GET_ITEM(codes_list, c), codes, 1, sizeof(int64_t), "codes") < 0) {
+            PyBuffer_Release(items);
+            goto done;
+        }
+        if (items->itemsize != sizeof(PyObject *) || items->format == NULL || strcmp(items->format, "O") != 0
+                || items->len / items->itemsize != codes->len / (Py_ssize_t)sizeof(int64_t)) {
+            PyErr_SetString(PyExc_ValueError, "factorize_columns: each column must be a contiguous object "
+                                              "array as long as its codes");
+            held += 2;
+            goto done;
+        }
+        columns[c] = (Column){(PyObject *const *)items->buf, (int64_t *)codes->buf,
+                              codes->len / (Py_ssize_t)sizeof(int64_t),
+                              {PyMem_RawCalloc(64, sizeof(Slot)), 64, PyMem_RawMalloc(32 * sizeof(PyObject *)), 0},
+                              -1};
+    }
+    Py_ssize_t workers = threads < 1 ? 1 : threads > count ? (count ? count : 1) : threads;
+    Share shares[8];
+    if (workers > 8)
+        workers = 8;
+    Py_ssize_t started = 1;  /* share 0 is the calling thread's */
+    for (Py_ssize_t w = 0; w < workers; w++)
+        shares[w] = (Share){columns, count, w, workers, NULL};
+    for (Py_ssize_t w = 1; w < workers; w++, started++) {
+        shares[w].done = PyThread_allocate_lock();
+        if (shares[w].done == NULL)
+            break;
+        PyThread_acquire_lock(shares[w].done, WAIT_LOCK);
+        if (PyThread_start_new_thread(factorize_share, &shares[w]) == PYTHREAD_INVALID_THREAD_ID) {
+            PyThread_release_lock(shares[w].done);
+            PyThread_free_lock(shares[w].done);
+            shares[w].done = NULL;
+            break;
+        }
+    }
+    for (Py_ssize_t w = started; w < workers; w++)  /* threads that could not start: their columns here */
+        factorize_share(&shares[w]);
+    factorize_share(&shares[0]);
+    for (Py_ssize_t w = 1; w < started; w++) {
+        PyThread_acquire_lock(shares[w].done, WAIT_LOCK);
+        PyThread_release_lock(shares[w].done);
+        PyThread_free_lock(shares[w].done);
+    }
+    if ((out = PyList_New(count)) == NULL)
+        goto done;
+    for (Py_ssize_t c = 0; c < count; c++) {
+        Column *col = &columns[c];
+        if (col->status < 0) {
+            Py_CLEAR(out);
+            PyErr_NoMemory();
+            goto done;
+        }
+        PyObject *found = col->status > 0 ? Py_NewRef(Py_None) : PyList_New(col->u.count);
+        if (found == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        for (Py_ssize_t i = 0; col->status == 0 && i < col->u.count; i++)
+            PyList_SET_ITEM(found, i, Py_NewRef(col->u.firsts[i]));
+        PyList_SET_ITEM(out, c, found);
+    }
+done:
+    for (Py_ssize_t c = 0; columns != NULL && c < count; c++) {
+        PyMem_RawFree(columns[c].u.slots);
+        PyMem_RawFree(columns[c].u.firsts);
+    }
+    for (Py_ssize_t v = 0; views != NULL && v < held; v++)
+        if (views[v].obj != NULL)
+            PyBuffer_Release(&views[v]);
+    PyMem_Free(columns);
+    PyMem_Free(views);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"descend", descend, METH_VARARGS,
      "descend(XT, n, nodes, roots, steps, out): doubled terminal node of every (row, tree), GIL released."},
     {"sum_terminals", sum_terminals, METH_VARARGS,
      "sum_terminals(nodes, values, out): per row of nodes [rows, trees], its values summed tree after tree."},
+    {"memberships", memberships, METH_VARARGS,
+     "memberships(XT, n, groups, full): XT's rows, then each (col, start, table) group's membership rows."},
+    {"factorize_columns", factorize_columns, METH_VARARGS,
+     "factorize_columns(arrays, codes, threads): factorize_text of each object array in place, on threads."},
     {"factorize_text", factorize_text, METH_VARARGS,
      "factorize_text(items, codes[, address]): distinct str in order, codes (-1 missing) filled; None if not all str."},
     {NULL, NULL, 0, NULL},
@@ -428,7 +661,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels", "Compile
                                     -1, methods};
 
 /* Bumped whenever Node or a signature changes: compiled.py refuses a stale build (same answers or none). */
-#define PMMLKIT_KERNELS_ABI 4
+#define PMMLKIT_KERNELS_ABI 5
 
 PyMODINIT_FUNC PyInit__ckernels(void)
 {

@@ -334,6 +334,11 @@ class CompiledForest:
                 parts.append(table[:, 0] * np.nan if code != code else table[:, max(int(code), -1) + 1])
             return np.concatenate(parts)[:, None]
         full = np.empty((XT.shape[0] + self.n_sets, XT.shape[1]))
+        ckernels = compiled.kernels()
+        if ckernels is not None and XT.shape[1]:  # the same rows in one pass, without the GIL
+            ckernels.memberships(np.ascontiguousarray(XT, dtype=np.float64), XT.shape[1],
+                                 [(col, start, table) for col, start, _, table in self._set_groups()], full)
+            return full
         full[:XT.shape[0]] = XT
         for col, start, stop, table in self._set_groups():
             codes = XT[col]
