@@ -100,6 +100,24 @@ def test_descent_refuses_tables_wider_than_the_inputs():
         kernels.descend(np.zeros((2, 5)), t)
 
 
+@needs_c
+def test_membership_rows_in_c_are_numpys():
+    """Set-membership rows of a forest's input: a seen code reads its column, an unseen one (-1) column
+    0, a missing one NaN; a code beyond the table is refused (NumPy's take raises IndexError too)."""
+    table = np.array([[0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]])  # 2 sets over 3 codes (+ unseen)
+    XT = np.array([[0.0, 2.0, -1.0, np.nan, 1.0, 2.0], [5.0, 6.0, 7.0, 8.0, 9.0, 10.0]])
+    full = np.empty((4, 6))
+    compiled.kernels().memberships(XT, 6, [(0, 2, table)], full)
+    codes = XT[0]
+    want = np.take(table, (np.fmax(codes, -1.0) + 1.0).astype(np.intp), axis=1)
+    want[:, np.isnan(codes)] = np.nan
+    np.testing.assert_array_equal(full, np.vstack([XT, want]))
+    with pytest.raises(IndexError):
+        compiled.kernels().memberships(np.array([[3.0]]), 1, [(0, 1, table)], np.empty((3, 1)))
+    with pytest.raises(ValueError):  # a membership row over the input's own rows
+        compiled.kernels().memberships(XT, 6, [(0, 1, table)], full)
+
+
 def test_kernel_switch(monkeypatch):
     assert compiled.use("numpy") == "numpy"
     with pytest.raises(ConfigError, match="PMMLKIT_NATIVE_KERNELS='fast'; expected one of"):
