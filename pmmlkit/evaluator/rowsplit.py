@@ -1,9 +1,11 @@
 """A large batch scored end to end in row parts, one per thread, joined in order.
 
-Each part goes the whole way on a thread of its own: input contract, plan, result columns,
+The batch's text columns are factorised first, once, a column per core (their strings read in
+place by native threads while this thread keeps the GIL). Then each part goes the whole way on
+a thread of its own: input contract (with its slice of the codes), plan, result columns,
 without waiting for the others; only the join is serial. What runs without the GIL is the C
-kernels (tree descent, terminal sums, the text factorisation on a pool thread); NumPy's
-element-wise loops at these sizes and the contract's Python keep it. So a batch is split only
+kernels (tree descent, set-membership rows, terminal sums); NumPy's element-wise loops at these
+sizes and the contract's Python keep it. So a batch is split only
 for a model that spends most of its time in the compiled descent (NativeBackend.splits_well):
 split in two, a logistic regression ran slower than on one thread.
 
