@@ -278,7 +278,6 @@ static PyObject *memberships(PyObject *self, PyObject *args)
         if (get(table, &grp->view, 0, sizeof(double), "table") < 0)
             goto release;
         grp->table = grp->view.buf;
-        grp->sets = rows - grp->start;  /* set below from the table's shape */
         if (grp->view.ndim != 2 || grp->view.shape == NULL) {
             PyErr_SetString(PyExc_ValueError, "memberships: each table must be a 2-D array");
             held++;
