@@ -5,9 +5,9 @@ place by native threads while this thread keeps the GIL). Then each part goes th
 a thread of its own: input contract (with its slice of the codes), plan, result columns,
 without waiting for the others; only the join is serial. What runs without the GIL is the C
 kernels (tree descent, set-membership rows, terminal sums); NumPy's element-wise loops at these
-sizes and the contract's Python keep it. So a batch is split only
-for a model that spends most of its time in the compiled descent (NativeBackend.splits_well):
-split in two, a logistic regression ran slower than on one thread.
+sizes and the contract's Python keep it. So a batch is split only for a model that spends most
+of its time in the compiled descent (NativeBackend.splits_well): split in two, a logistic
+regression ran slower than on one thread.
 
 Parts start at multiples of kernels.CHUNK_ROWS and every row is evaluated on its own values
 only, so the answers, the error messages and the row a raising batch names are those of one
@@ -50,25 +50,25 @@ def score_in_parts(ev: Evaluator, df: pd.DataFrame, ranges: list[tuple[int, int]
     """
     from . import first_input_error
 
-    frames = [df.iloc[a:b] for a, b in ranges]
     # Text columns once, here, a column per core: a part's own pass over its strings would hold
     # the GIL (or copy them into a list to drop it, which costs as much), so the parts' checks
     # could only take turns at it.
-    text = ev.contract.factorize_text_columns(df, len(ranges)) if len(ranges) > 1 else {}
+    text = ev.contract.factorize_text_columns(df, len(ranges))
 
-    def score(part: int) -> tuple[Prepared, Scored]:
-        (a, b), frame = ranges[part], frames[part]
+    def score(rows: tuple[int, int]) -> tuple[pd.DataFrame, Prepared, Scored]:
+        a, b = rows
+        frame = df.iloc[a:b]
         prepared = ev.contract.check_frame(frame, {k: (codes[a:b], uniques) for k, (codes, uniques) in text.items()})
-        return prepared, ev.evaluate_prepared(prepared, frame.index)
-    answers = map_in_threads(score, range(len(frames)), threads=len(frames))
+        return frame, prepared, ev.evaluate_prepared(prepared, frame.index)
+    answers = map_in_threads(score, ranges, threads=len(ranges))
     if raise_errors:
-        for frame, (prepared, _) in zip(frames, answers):
+        for frame, prepared, _ in answers:
             if prepared.errors:
                 raise first_input_error(ev.contract, frame, min(prepared.errors))
-        for _, scored in answers:
+        for _, _, scored in answers:
             if scored.failed.any():
                 raise EvaluationError(scored.messages[int(np.argmax(scored.failed))])
-    parts = [scored for _, scored in answers]
+    parts = [scored for _, _, scored in answers]
     return Scored({name: _joined([p.columns[name] for p in parts]) for name in parts[0].columns},
                   np.concatenate([p.messages for p in parts]), np.concatenate([p.failed for p in parts]))
 

@@ -36,7 +36,7 @@ Factorized = tuple[np.ndarray, list[Any]]  # (codes, distinct values): code -1 f
 
 
 def factorize_objects(values: np.ndarray) -> Factorized | None:
-    """``factorize_text(as_text(values))`` of an object column in one compiled pass, without the GIL.
+    """``factorize_text(as_text(values))`` of an object column in one compiled pass.
 
     None when the compiled kernels are absent or an item is not a str or a missing value
     (None, float NaN): the caller then takes the Arrow path, which gives the same answer.
@@ -46,13 +46,10 @@ def factorize_objects(values: np.ndarray) -> Factorized | None:
     ckernels = compiled.kernels()
     if ckernels is None:
         return None
-    from .native.parallel import in_pool
-
     codes = np.empty(len(values), dtype=np.int64)
-    if in_pool() or values.dtype != object or values.ndim != 1 or not values.flags.c_contiguous:
-        # A row part of a split batch: a list of the items lets the pass run without the GIL.
-        uniques = ckernels.factorize_text(values.tolist(), codes)
-    else:  # one thread: the array's own item pointers, read in place (no copy of 100,000s of refs)
+    if values.dtype != object or values.ndim != 1 or not values.flags.c_contiguous:
+        uniques = ckernels.factorize_text(values.tolist(), codes)  # a list of the items, in order
+    else:  # the array's own item pointers, read in place with the GIL held (no copy of 100,000s of refs)
         uniques = ckernels.factorize_text(values, codes, values.__array_interface__["data"][0])
     return None if uniques is None else (codes, uniques)
 

@@ -153,7 +153,6 @@ def by_distinct_values(expr: Expr, source: str, name: str, ctx: Ctx, *, key: obj
     memo: dict[object, tuple[object, object]] = {}  # input value -> (result, category code or None)
     kind: list[np.dtype[Any]] = []  # the result dtype, once known
     single: dict[object, tuple[np.ndarray, np.ndarray | None]] = {}  # value -> read-only 1-row columns, for records
-    plain: dict[object, object] = {}  # value -> the result as a Python value, for the record plan
 
     def run(env: Env) -> np.ndarray:
         col = env.get(source)
@@ -177,10 +176,9 @@ def by_distinct_values(expr: Expr, source: str, name: str, ctx: Ctx, *, key: obj
                          else np.full(len(out), None))
                 memo.update(zip(keys, zip(out.tolist(), codes.tolist())))
                 kind[:] = [out.dtype]
-                for k, value, code, item in zip(keys, out, codes, out.tolist()):
+                for k, value, code in zip(keys, out, codes):
                     single[k] = (_frozen(np.array([value], dtype=out.dtype)),
                                  _frozen(np.array([code])) if code is not None else None)
-                    plain[k] = item
             return out
         found = env.levels_of(source, col)
         if found is not None:
@@ -202,8 +200,9 @@ def by_distinct_values(expr: Expr, source: str, name: str, ctx: Ctx, *, key: obj
             env.set_codes(name, category_codes(out, env.ctx.vocab.get(name, {}))[slots])
         return out[slots]
 
-    def lookup(value: object) -> object:
-        return plain.get(None if value is None or value != value else value, recordplan.UNKNOWN)
+    def lookup(value: object) -> object:  # the memo's Python value (from out.tolist())
+        hit = memo.get(None if value is None or value != value else value)
+        return recordplan.UNKNOWN if hit is None else hit[0]
     recordplan.add_field(ctx, run if key is None else key, source, lookup)
     return run
 

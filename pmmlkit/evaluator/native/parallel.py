@@ -1,10 +1,10 @@
 """The process's pool of scoring threads, and how a large batch is cut into row parts for it.
 
-The compiled kernels, the contract's compiled text factorisation and NumPy's large array loops
-release the GIL, so threads of one process share a batch without copying the model (the
-Evaluator's rowsplit.py sends each part the whole way on one thread). Parts start at multiples
-of kernels.CHUNK_ROWS, the rows the tree kernels take at a time, so every row meets the very
-same arithmetic as in a single-threaded call: the answers are identical, bit for bit.
+The compiled tree kernels release the GIL, so threads of one process share a batch without
+copying the model (the Evaluator's rowsplit.py sends each part the whole way on one thread).
+Parts start at multiples of kernels.CHUNK_ROWS, the rows the tree kernels take at a time, so
+every row meets the very same arithmetic as in a single-threaded call: the answers are
+identical, bit for bit.
 """
 from __future__ import annotations
 
