@@ -11,7 +11,8 @@ pipeline (raw rows), the scikit-learn estimator alone on the pre-encoded matrix,
 probability of class 1 is compared with the estimator's (max abs diff). Ratios are against the
 estimator alone; throughput is the median of the repeats, taken round the runners (a single run
 for the JVM peers, whose JVMs start after the rest is timed), and the last column says how far
-apart a runner's repeats were.
+apart a runner's repeats were. Beside all cores against one thread stands this machine's ceiling
+for it: a process per core, each scoring its share of the rows, all started together.
 """
 from __future__ import annotations
 
@@ -163,12 +164,12 @@ def main(argv: list[str] | None = None) -> None:
     record = {k: None if v != v else v for k, v in df.iloc[0].to_dict().items()}
     table: list[tuple[str, dict[str, tuple[float, np.ndarray, str]]]] = []
     latency = []
-    scaling = {}
+    scaling: dict[str, tuple[float, float, float]] = {}
     for name in MODELS:  # in-process runners first, then record latency and cold start: no JVM yet
         pipe, raw = models[name]
         runners = _runners(name, pipe, raw, df, skip)
         table.append((name, _stats(name, timed(runners, args.repeats), args.rows)))
-        scaling[name] = _scaling(runners, 2 * args.repeats)
+        scaling[name] = (*_scaling(runners, 2 * args.repeats), _process_ceiling(raw, df, 2 * args.repeats))
         pmml = out / f"{MODELS.index(name)}.pmml"
         pmml.write_bytes(raw)
         latency.append((name, _record_p50(raw, df, args.records), *_cold_start(pmml, record)))
@@ -211,7 +212,50 @@ def _scaling(runners: dict[str, Callable[[], Any]], repeats: int) -> tuple[float
     return statistics.median(ratios), max(ratios)
 
 
-def _targets(table: list, latency: list, scaling: dict[str, tuple[float, float]]) -> None:
+def _ceiling_worker(raw: bytes, part: pd.DataFrame, repeats: int, barrier: Any, times: Any) -> None:
+    from pmmlkit import Evaluator
+
+    ev = Evaluator.from_bytes(raw, backend="native", verify=False, threads=1)
+    for _ in range(2):
+        ev.predict_batch(part, errors="column")
+    for _ in range(repeats):
+        barrier.wait()
+        start = time.perf_counter()
+        ev.predict_batch(part, errors="column")
+        times.put(time.perf_counter() - start)
+
+
+def _process_ceiling(raw: bytes, df: pd.DataFrame, repeats: int) -> float:
+    """The most any split of this batch can gain on this machine: one thread's time over that of
+    one process per core, each scoring its share of the rows on one thread, all started together
+    (median of paired runs). Processes share no GIL and no Python state, only the cores' caches
+    and the memory bus, so what threads fall short of this is the evaluator's own serial part."""
+    import multiprocessing
+
+    from pmmlkit import Evaluator
+    from pmmlkit.evaluator.native.parallel import bounds, cores
+
+    ctx = multiprocessing.get_context("fork")  # before any JVM: nothing but this process to copy
+    ranges = bounds(len(df), cores())
+    barrier, times = ctx.Barrier(len(ranges) + 1), ctx.Queue()
+    workers = [ctx.Process(target=_ceiling_worker, args=(raw, df.iloc[a:b], repeats, barrier, times))
+               for a, b in ranges]
+    for w in workers:
+        w.start()
+    one = Evaluator.from_bytes(raw, backend="native", verify=False, threads=1)
+    ratios = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        one.predict_batch(df, errors="column")
+        alone = time.perf_counter() - start
+        barrier.wait()
+        ratios.append(alone / max(times.get(timeout=600) for _ in ranges))
+    for w in workers:
+        w.join()
+    return statistics.median(ratios)
+
+
+def _targets(table: list, latency: list, scaling: dict[str, tuple[float, float, float]]) -> None:
     """The issue's targets, measured in this run."""
     print("\n| target | measured |\n|---|---|")
     for name, stats in table:
@@ -223,8 +267,9 @@ def _targets(table: list, latency: list, scaling: dict[str, tuple[float, float]]
         else:
             print(f"| {name}: native 1 thread ≥ 1.0× estimator alone | "
                   f"{seconds['sklearn estimator alone'] / one:.2f}× |")
-        median, best = scaling[name]
-        print(f"| {name}: all cores ≥ 1.8× one thread (median of paired runs; best) | {median:.2f}×; {best:.2f}× |")
+        median, best, ceiling = scaling[name]
+        print(f"| {name}: all cores ≥ 1.8× one thread (median of paired runs; best; this machine's "
+              f"ceiling, a process per core) | {median:.2f}×; {best:.2f}×; {ceiling:.2f}× |")
     for name, p50, _, cold in latency:
         print(f"| {name}: record p50 ≤ 30 µs; load + first prediction ≤ 1 s | {p50:.1f} µs; {cold:.2f} s |")
 

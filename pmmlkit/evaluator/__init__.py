@@ -365,10 +365,16 @@ def _frame(columns: dict[str, Any], index: pd.Index) -> pd.DataFrame:
     """A frame of freshly made result arrays, without copying them.
 
     Handed over as Series, no column is copied or inspected: given as arrays, pandas copies an
-    object column and scans it for dates (~1.5 ms per 100k rows).
+    object column and scans it for dates (~1.5 ms per 100k rows). An object column is declared
+    as one, which spares the Series its own scan (~0.13 ms per 100k rows): result and error
+    columns hold text and None only (``_cast_column``), never dates to infer.
     """
-    return pd.DataFrame({name: pd.Series(col, index=index, copy=False) for name, col in columns.items()},
-                        index=index, copy=False)
+    return pd.DataFrame({name: pd.Series(col, index=index, copy=False, dtype=object if _is_object(col) else None)
+                         for name, col in columns.items()}, index=index, copy=False)
+
+
+def _is_object(col: Any) -> bool:
+    return isinstance(col, np.ndarray) and col.dtype == object
 
 
 def _result_column(values: Any, ok_positions: np.ndarray, n: int, data_type: str) -> Any:
@@ -381,8 +387,7 @@ def _result_column(values: Any, ok_positions: np.ndarray, n: int, data_type: str
             numbers = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
             numbers = pd.Series(values, dtype=object).astype("float64").to_numpy()
-        full = np.full(n, np.nan)
-        full[ok_positions] = numbers
+        full = _spread(numbers, ok_positions, n, np.nan)
         if data_type != "integer":
             return full
         missing = np.isnan(full)
@@ -390,9 +395,17 @@ def _result_column(values: Any, ok_positions: np.ndarray, n: int, data_type: str
         if (whole == np.floor(whole)).all():  # the common case, built without pandas' checks
             return pd.arrays.IntegerArray(whole.astype(np.int64), missing)
         return pd.array(full, dtype="Int64")
-    full = np.full(n, None, dtype=object)
-    full[ok_positions] = np.asarray(values, dtype=object)
-    return _cast_column(full, data_type).array
+    return _cast_column(_spread(np.asarray(values, dtype=object), ok_positions, n, None), data_type).array
+
+
+def _spread(values: np.ndarray, ok_positions: np.ndarray, n: int, missing: Any) -> np.ndarray:
+    """A fresh array of ``n`` with ``values`` at ``ok_positions`` and ``missing`` elsewhere: a copy
+    when every row scored (the common case, one pass instead of a fill and a scatter)."""
+    if len(ok_positions) == n:
+        return np.array(values, dtype=values.dtype)
+    full = np.full(n, missing, dtype=values.dtype)
+    full[ok_positions] = values
+    return full
 
 
 def _cast_column(values: np.ndarray, data_type: str) -> pd.Series:

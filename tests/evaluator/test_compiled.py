@@ -101,6 +101,37 @@ def test_descent_refuses_tables_wider_than_the_inputs():
 
 
 @needs_c
+@pytest.mark.parametrize("name", ["sklearn_rfc", "sklearn_gbc", "sklearn_gbr"])
+def test_fused_descent_sums_are_descent_then_sums(name, monkeypatch):
+    """descend_sums (descent and terminal sums in one pass) against descend then sum_terminals of
+    each column, bit for bit: on a real forest's own inputs (missing values included), for every
+    row count from none through the lanes (fewer rows than lanes take the trees-in-lanes path)."""
+    from pmmlkit.evaluator.native.elements import tree
+
+    compiled.use("c")
+    seen: list[tuple[np.ndarray, kernels.TreeTables, np.ndarray]] = []
+    fused = tree.descend_sums
+    monkeypatch.setattr(tree, "descend_sums", lambda XT, t, v: seen.append((XT.copy(), t, v)) or fused(XT, t, v))
+    raw = REAL[name]
+    Evaluator.from_bytes(raw, backend="native", verify=False).predict_batch(
+        probe_rows(parse(raw), max_rows=600), errors="column")
+    XT, t, values = seen[0]
+    assert np.isnan(XT).any() and (values.shape[1] > 1) == (name == "sklearn_rfc")  # a column per class
+    ck = compiled.kernels()
+    for n in (0, 1, 3, 7, 8, 9, 17, XT.shape[1]):
+        part = np.ascontiguousarray(XT[:, :n])
+        nodes = kernels.descend(part, t)
+        want = np.empty((n, values.shape[1]))
+        for c in range(values.shape[1]):
+            column = np.empty(n)
+            ck.sum_terminals(nodes, np.ascontiguousarray(np.repeat(values[:, c], 2)), column)
+            want[:, c] = column
+        np.testing.assert_array_equal(kernels.descend_sums(part, t, values), want)
+    with pytest.raises(ValueError, match="rows of values for"):  # a node without values is never read
+        kernels.descend_sums(XT, t, values[:-1])
+
+
+@needs_c
 def test_membership_rows_in_c_are_numpys():
     """Set-membership rows of a forest's input: a seen code reads its column, an unseen one (-1) column
     0, a missing one NaN; a code beyond the table is refused (NumPy's take raises IndexError too)."""

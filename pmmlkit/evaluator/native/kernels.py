@@ -86,6 +86,22 @@ def descend(XT: np.ndarray, t: TreeTables) -> np.ndarray:
     return out
 
 
+def descend_sums(XT: np.ndarray, t: TreeTables, values: np.ndarray) -> np.ndarray:
+    """[rows, columns]: column c sums ``values[node, c]`` at every tree's terminal node, tree after
+    tree from 0.0, as sum_terminals of ``descend`` (whose ids are doubled). Compiled kernels only:
+    one pass, without the [rows, trees] terminals between descent and sums."""
+    ckernels = compiled.kernels()
+    if ckernels is None:
+        raise RuntimeError("descend_sums needs the compiled kernels")
+    if XT.shape[0] < t.columns:  # the C loop trusts every feature id to index a row of XT
+        raise ValueError(f"descend_sums: XT has {XT.shape[0]} rows; the trees test {t.columns}")
+    n = XT.shape[1]
+    out = np.empty((n, values.shape[1]), dtype=np.float64)
+    ckernels.descend_sums(np.ascontiguousarray(XT, dtype=np.float64), n, t.nodes, t.roots.astype(np.int64, copy=False),
+                          t.steps, values, values.shape[1], out)
+    return out
+
+
 def _descend_chunk(XT: np.ndarray, t: TreeTables) -> np.ndarray:
     m = XT.shape[1]
     flat = XT.ravel()

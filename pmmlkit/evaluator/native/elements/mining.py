@@ -14,7 +14,7 @@ from ..context import Ctx, Env, Expr
 from ..kernels import running_sum
 from ..predicates import compile_predicate, predicate_element
 from ..result import ModelResult
-from .tree import CompiledForest, Forest
+from .tree import Forest, TerminalValues
 
 METHODS = ("sum", "weightedSum", "average", "weightedAverage", "median", "majorityVote",
            "weightedMajorityVote", "modelChain", "selectFirst")
@@ -120,24 +120,36 @@ def _compile_forest(ctx: Ctx, segments: list[Element], seg_path: str, method: st
     # them tree after tree), and what the sum is divided by.
     summed = weights if method.startswith("weighted") else np.ones_like(weights)
     averaged = weights if method == "weightedAverage" else np.ones_like(weights)
-    if classification:
-        probs = ([compiled.per_tree(column, averaged) for column in compiled.prob_columns], float(averaged.sum()))
-    else:
-        value = compiled.per_tree(compiled.value, summed)
+    # Most combinations are sums, tree after tree, of a value per terminal: [columns, doubled ids]
+    # of them (one per label for averaged probabilities, else one), and what each sum is divided by.
+    sum_columns: TerminalValues | None = None
+    if classification and method in ("average", "weightedAverage"):
+        sum_columns = TerminalValues([compiled.per_tree(column, averaged) for column in compiled.prob_columns])
+        divisor = float(averaged.sum())
+    elif not classification and not in_float and method != "median":
+        sum_columns = TerminalValues([compiled.per_tree(compiled.value, summed)])
+        divisor = float(summed.sum()) if method in ("average", "weightedAverage") else 1.0
+
+    def from_sums(sums: np.ndarray) -> np.ndarray:
+        """[rows, columns] sums -> [rows, labels] probabilities or [rows] values (NaN already
+        where a tree gave no prediction)."""
+        out = sums / divisor if divisor != 1.0 else sums
+        return out if classification else out[:, 0]
 
     def combine(nodes: np.ndarray) -> np.ndarray:
         """One chunk's [rows, trees] terminals -> [rows, labels] probabilities or [rows] values."""
+        if sum_columns is not None:
+            return from_sums(np.column_stack([compiled.sums(nodes, column) for column in sum_columns.columns]))
         if classification:
-            return _forest_vote(method, weights, compiled, nodes, continue_votes, probs)
+            return _vote(method, weights, compiled.labels, None, compiled.label_idx.take(nodes),
+                         continue_votes=continue_votes)
         if in_float:
             return _float_sum(compiled.value.take(nodes))
-        if method == "median":
-            return np.median(compiled.value.take(nodes), axis=1)
-        total = compiled.sums(nodes, value)
-        return total / summed.sum() if method in ("average", "weightedAverage") else total
+        return np.median(compiled.value.take(nodes), axis=1)
 
     def run_forest(env: Env) -> ModelResult:
-        parts = [combine(nodes) for nodes in compiled.terminal_chunks(env)]
+        parts = ([from_sums(sums) for sums in compiled.summed_chunks(env, sum_columns)] if sum_columns is not None
+                 else [combine(nodes) for nodes in compiled.terminal_chunks(env)])
         if classification:
             return ModelResult(labels=compiled.labels, probs=parts[0] if len(parts) == 1 else
                                np.concatenate(parts) if parts else np.zeros((0, len(compiled.labels))))
@@ -219,25 +231,6 @@ def _dot(values: np.ndarray, w: np.ndarray) -> np.ndarray:
 def _float_sum(values: np.ndarray) -> np.ndarray:
     """[rows, trees] -> sums in float32, left to right (NumPy's own sum would pair them up)."""
     return running_sum(values.astype(np.float32), np.float32).astype(np.float64)
-
-
-def _forest_vote(method: str, weights: np.ndarray, forest: CompiledForest, nodes: np.ndarray,
-                 continue_votes: bool, probs: tuple[list[np.ndarray], float]) -> np.ndarray:
-    """Probabilities of a stacked forest from its [rows, trees] terminals.
-
-    Averages take one gather and one weighted sum per label; a row where some tree gave no
-    prediction (NaN) has no average (as in JPMML). ``probs`` is (per label, each terminal's
-    probability times its tree's weight in the average; the weights' sum).
-    """
-    if method not in ("average", "weightedAverage"):
-        return _vote(method, weights, forest.labels, None, forest.label_idx.take(nodes),
-                     continue_votes=continue_votes)
-    columns, total = probs
-    out = np.empty((len(nodes), len(forest.labels)))
-    for k, column in enumerate(columns):
-        out[:, k] = forest.sums(nodes, column)
-    out /= total
-    return out  # NaN already where a tree gave no prediction
 
 
 def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.ndarray | list[np.ndarray] | None,
