@@ -266,13 +266,12 @@ class Evaluator:
 
             require_native(self)
         ranges = rowsplit.parts(self, len(df)) if not explain else [(0, len(df))]
+        prepared = self.contract.check_frame(df, threads=len(ranges))
+        if prepared.errors and errors == "raise":
+            raise first_input_error(self.contract, df, min(prepared.errors))
         if len(ranges) > 1:
-            scored = rowsplit.score_in_parts(self, df, ranges, raise_errors=errors == "raise")
+            scored = rowsplit.evaluate_in_parts(self, prepared, df.index, ranges, raise_errors=errors == "raise")
         else:
-            prepared = self.contract.check_frame(df)
-            if prepared.errors and errors == "raise":
-                first = min(prepared.errors)
-                raise first_input_error(self.contract, df, first)
             scored = self.evaluate_prepared(prepared, df.index, raise_errors=errors == "raise")
         columns = {name: scored.columns[name] for name in self.result_names}
         if explain:

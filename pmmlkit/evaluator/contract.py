@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,6 +220,15 @@ class Prepared:
     errors: dict[int, str]          # position in the batch -> message
     levels: Levels                  # columns checked value by value, as (slots, values); see base.py
 
+    def rows(self, start: int, stop: int) -> Prepared:
+        """The batch's rows [start, stop) as a batch of their own: their good rows' columns and
+        levels, their errors numbered from ``start``."""
+        first = int(np.count_nonzero(self.ok[:start]))
+        last = first + int(np.count_nonzero(self.ok[start:stop]))
+        return Prepared({k: v[first:last] for k, v in self.columns.items()}, self.ok[start:stop],
+                        {i - start: m for i, m in self.errors.items() if start <= i < stop},
+                        {k: (slots[first:last], values) for k, (slots, values) in self.levels.items()})
+
 
 class Contract:
     """The input contract of one model."""
@@ -244,27 +252,26 @@ class Contract:
             out[name] = convert(value) if type(value) is kind and value in members else rule.check(value, row)
         return out
 
-    def check_frame(self, df: pd.DataFrame, factorized: Mapping[str, Factorized] | None = None) -> Prepared:
+    def check_frame(self, df: pd.DataFrame, *, threads: int = 1) -> Prepared:
         """Check every row of a batch; bad rows are reported, not raised.
 
-        ``factorized``: text columns of ``df`` factorised already (``factorize_text_columns`` of
-        a larger batch, cut to these rows), so a row part does not walk its strings again.
+        With ``threads`` > 1 the text columns are factorised first, a column per thread (native
+        threads that read the strings in place while this one keeps the GIL); the rest of the
+        check, and every answer, is that of one thread.
         """
         self._require_columns(list(df.columns))
-        done = factorized or {}
+        done = self._factorize_text_columns(df, threads) if threads > 1 else {}
 
         def check(rule: FieldRule, errors: dict[int, str], levels: Levels) -> np.ndarray:
             name = rule.field.name
             return self._column(rule, df[name], df.index, errors, levels, done.get(name))
         return self._checked(check, len(df))
 
-    def factorize_text_columns(self, df: pd.DataFrame, threads: int) -> dict[str, Factorized]:
-        """(codes, distinct values) of each text column of ``df`` that check_frame factorises in
-        one compiled pass, on up to ``threads`` threads; columns it cannot take so are left out
-        (check_frame then does its own)."""
-        self._require_columns(list(df.columns))
-        names = [rule.field.name for rule in self.rules if rule.field.name in df.columns
-                 and df[rule.field.name].dtype == object and not _plain_number(rule.field)]
+    def _factorize_text_columns(self, df: pd.DataFrame, threads: int) -> dict[str, Factorized]:
+        """(codes, distinct values) of each text column of ``df`` that ``_column`` factorises in
+        one compiled pass; columns it cannot take so are left out (``_column`` does its own)."""
+        names = [rule.field.name for rule in self.rules
+                 if df[rule.field.name].dtype == object and not _plain_number(rule.field)]
         found = factorize_object_columns([df[name].to_numpy() for name in names], threads)
         return {name: factorized for name, factorized in zip(names, found) if factorized is not None}
 

@@ -1,17 +1,18 @@
-"""A large batch scored end to end in row parts, one per thread, joined in order.
+"""A large batch's rows evaluated in parts, one per thread, joined in order.
 
-The batch's text columns are factorised first, once, a column per core (their strings read in
-place by native threads while this thread keeps the GIL). Then each part goes the whole way on
-a thread of its own: input contract (with its slice of the codes), plan, result columns,
-without waiting for the others; only the join is serial. What runs without the GIL is the C
-kernels (tree descent, set-membership rows, terminal sums); NumPy's element-wise loops at these
-sizes and the contract's Python keep it. So a batch is split only for a model that spends most
-of its time in the compiled descent (NativeBackend.splits_well): split in two, a logistic
-regression ran slower than on one thread.
+The batch is checked first, whole, on the calling thread: its text columns factorised a column
+per core (native threads read the strings in place while this thread keeps the GIL), the rest
+of the contract after. Then each part of the checked rows goes through the plan on a thread of
+its own, and only the join is serial. What runs without the GIL is the C kernels (tree descent
+with its sums, set-membership rows); NumPy's element-wise loops at these sizes and the plan's
+Python keep it. So a batch is split only for a model that spends most of its time in the
+compiled descent (NativeBackend.splits_well): split in two, a logistic regression ran slower
+than on one thread.
 
-Parts start at multiples of kernels.CHUNK_ROWS and every row is evaluated on its own values
-only, so the answers, the error messages and the row a raising batch names are those of one
-thread (tested bit for bit, bad rows included).
+The check is the same whole or in parts, and every row is evaluated on its own values only, so
+the answers, the error messages and the row a raising batch names are those of one thread
+(tested bit for bit, bad rows included). Checking each part on its own thread gained nothing:
+their checks hold the GIL, so they only took turns at it.
 """
 from __future__ import annotations
 
@@ -41,34 +42,21 @@ def parts(ev: Evaluator, n_rows: int) -> list[tuple[int, int]]:
     return bounds(n_rows, ev.threads)
 
 
-def score_in_parts(ev: Evaluator, df: pd.DataFrame, ranges: list[tuple[int, int]], *, raise_errors: bool) -> Scored:
-    """``evaluate_prepared(contract.check_frame(df))`` of every part on its own thread, joined.
+def evaluate_in_parts(ev: Evaluator, prepared: Prepared, labels: pd.Index, ranges: list[tuple[int, int]], *,
+                      raise_errors: bool) -> Scored:
+    """``evaluate_prepared`` of each part of a checked batch on its own thread, joined in order.
 
-    Each part is checked and evaluated on its thread without waiting for the others (one part's
-    GIL-bound checks run beside another's descent). With ``raise_errors`` what one call raises is
-    raised after: the first bad input row of the whole batch, else its first row the plan failed.
+    With ``raise_errors``, what one call raises is raised after: the first row of the batch that
+    the plan failed.
     """
-    from . import first_input_error
-
-    # Text columns once, here, a column per core: a part's own pass over its strings would hold
-    # the GIL (or copy them into a list to drop it, which costs as much), so the parts' checks
-    # could only take turns at it.
-    text = ev.contract.factorize_text_columns(df, len(ranges))
-
-    def score(rows: tuple[int, int]) -> tuple[pd.DataFrame, Prepared, Scored]:
+    def score(rows: tuple[int, int]) -> Scored:
         a, b = rows
-        frame = df.iloc[a:b]
-        prepared = ev.contract.check_frame(frame, {k: (codes[a:b], uniques) for k, (codes, uniques) in text.items()})
-        return frame, prepared, ev.evaluate_prepared(prepared, frame.index)
-    answers = map_in_threads(score, ranges, threads=len(ranges))
+        return ev.evaluate_prepared(prepared.rows(a, b), labels[a:b])
+    parts = map_in_threads(score, ranges, threads=len(ranges))
     if raise_errors:
-        for frame, prepared, _ in answers:
-            if prepared.errors:
-                raise first_input_error(ev.contract, frame, min(prepared.errors))
-        for _, _, scored in answers:
+        for scored in parts:
             if scored.failed.any():
                 raise EvaluationError(scored.messages[int(np.argmax(scored.failed))])
-    parts = [scored for _, _, scored in answers]
     return Scored({name: _joined([p.columns[name] for p in parts]) for name in parts[0].columns},
                   np.concatenate([p.messages for p in parts]), np.concatenate([p.failed for p in parts]))
 

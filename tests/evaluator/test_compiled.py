@@ -202,8 +202,11 @@ def test_threads_give_the_answers_of_one_thread(name, monkeypatch):
     probe = probe_rows(parse(raw), max_rows=4_000)
     rng = np.random.default_rng(7)
     n = 3 * parallel.MIN_ROWS_PER_THREAD + 77
-    frame = probe.iloc[rng.integers(0, len(probe), n)].reset_index(drop=True)
+    frame = probe.iloc[rng.integers(0, len(probe), n)].reset_index(drop=True).astype(object)
+    bad = [3, n // 2 - 1, n // 2, n - 2]  # in the first, second and last parts, one at a part's edge
+    frame.loc[bad, frame.columns[0]] = "not a number"
     one = Evaluator.from_bytes(raw, backend="native", threads=1).predict_batch(frame, errors="column")
+    assert sorted(np.flatnonzero(one["error"].notna())) == bad
     ev = Evaluator.from_bytes(raw, backend="native", threads=3)
     assert len(parallel.bounds(n, 3)) == 3
     pd.testing.assert_frame_equal(ev.predict_batch(frame, errors="column"), one, check_exact=True)
