@@ -247,3 +247,52 @@ def test_the_treatment_answers_are_jpmml_evaluators_own():
         raw = INTEGER_DOC.replace(b'<MiningField name="n"/>', f'<MiningField name="n" {treatment}/>'.encode())
         ev = make_evaluator(raw, backend=Py4JBackend(GATEWAY.get())).verify()
         assert [ev.evaluate({"n": v, "k": 1})["y"] for v in (2 ** 31, 2.5, "abc", 2 ** 63)] == [want] * 4
+
+
+EDGES = [0.0, -0.0, 1.0, 2.5, -2.5, 2.0 ** 31 - 1, -(2.0 ** 31), 2.0 ** 31, -(2.0 ** 31) - 1, 1e300, -1e300,
+         3.4028235e38, 3.4028236e38, 1e-45, 5e-324, 0.1, np.inf, -np.inf, np.nan, 7.0]
+TREATED_DOC = """<?xml version="1.0" encoding="UTF-8"?>
+<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+  <Header/>
+  <DataDictionary>
+    <DataField name="x" optype="continuous" dataType="{kind}"/>
+    <DataField name="y" optype="continuous" dataType="double"/>
+  </DataDictionary>
+  <RegressionModel functionName="regression">
+    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x" {missing}/></MiningSchema>
+    <RegressionTable intercept="0"><NumericPredictor name="x" coefficient="1"/></RegressionTable>
+  </RegressionModel>
+</PMML>
+"""
+
+
+@pytest.mark.parametrize("kind", ["double", "float", "integer"])
+@pytest.mark.parametrize("missing", ["", 'missingValueReplacement="3.5"', 'missingValueReplacement="4"',
+                                     'missingValueTreatment="returnInvalid"'])
+@pytest.mark.parametrize("values", [EDGES, [1.0, 2.0, np.nan], [1.0, 2.0, 3.0]] + [[1.0, v] for v in EDGES],
+                         ids=["edges", "missing", "clean"] + [f"1 and {v!r}" for v in EDGES])
+def test_compiled_number_columns_are_numpys(kind, missing, values):
+    """The contract's one-pass typing of a plain number column (ckernels.numbers) against NumPy's
+    passes, bit for bit (signed zeros, float32 rounding and overflow, int32 limits, NaN), errors too.
+    Each edge also stands alone beside a 1: a column of one value the field cannot take goes the
+    per-value way whole, so only such a column tests where the compiled pass draws the line."""
+    from pmmlkit.evaluator.native import compiled
+    from tests.evaluator.kernels import available
+
+    if not available("c"):
+        pytest.skip("the compiled kernels are not built or turned off")
+    contract = Contract(loader.parse(TREATED_DOC.format(kind=kind, missing=missing).encode()).schema)
+    frame = pd.DataFrame({"x": np.array(values, dtype=np.float64)})
+    answers = []
+    before = compiled.name()
+    try:
+        for k in ("c", "numpy"):
+            compiled.use(k)
+            prepared = contract.check_frame(frame)
+            answers.append((prepared.columns["x"].view(np.int64), prepared.ok, prepared.errors))
+    finally:
+        compiled.use(before)
+    (c, c_ok, c_errors), (numpy, numpy_ok, numpy_errors) = answers
+    np.testing.assert_array_equal(c, numpy)
+    np.testing.assert_array_equal(c_ok, numpy_ok)
+    assert c_errors == numpy_errors

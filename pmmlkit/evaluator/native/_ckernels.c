@@ -346,6 +346,71 @@ fail_xt:
     return NULL;
 }
 
+/* ---- The contract's plain number columns (contract.py, Contract._numbers) ---- */
+
+enum { AS_DOUBLE = 0, AS_FLOAT = 1, AS_INTEGER = 2 };
+
+/* numbers(nums, kind, fill, out) -> (missing, other): out[i] is nums[i] typed (kind 1: rounded to
+ * the nearest float, IEEE 754 conversion, beyond its range +-inf, as NumPy's astype), and fill
+ * where nums[i] is NaN.  ``missing`` counts the NaN, ``other`` the values a kind-2 (Java int)
+ * field cannot take: not whole, or outside [-2**31, 2**31 - 1].  One pass, GIL released; the
+ * caller keeps ``out`` only when ``other`` is 0 (and ``fill`` is the missing value's treatment). */
+static void type_numbers(const double *nums, Py_ssize_t n, int kind, double fill, double *out, Py_ssize_t *missing,
+                         Py_ssize_t *other)
+{
+    Py_ssize_t m = 0, o = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double x = nums[i];
+        if (x != x) {
+            m++;
+            out[i] = fill;
+        } else if (kind == AS_FLOAT) {
+            out[i] = (double)(float)x;
+        } else {
+            if (kind == AS_INTEGER && !(x >= -2147483648.0 && x <= 2147483647.0 && (double)(int64_t)x == x))
+                o++;
+            out[i] = x;
+        }
+    }
+    *missing = m;
+    *other = o;
+}
+
+static PyObject *numbers(PyObject *self, PyObject *args)
+{
+    PyObject *nums_obj, *out_obj;
+    int kind;
+    double fill;
+    if (!PyArg_ParseTuple(args, "OidO", &nums_obj, &kind, &fill, &out_obj))
+        return NULL;
+    if (kind < AS_DOUBLE || kind > AS_INTEGER) {
+        PyErr_Format(PyExc_ValueError, "numbers: kind %d; expected 0 (double), 1 (float) or 2 (integer)", kind);
+        return NULL;
+    }
+    Py_buffer nums, out;
+    if (get(nums_obj, &nums, 0, sizeof(double), "nums") < 0)
+        return NULL;
+    if (get(out_obj, &out, 1, sizeof(double), "out") < 0) {
+        PyBuffer_Release(&nums);
+        return NULL;
+    }
+    if (out.len != nums.len) {
+        PyErr_Format(PyExc_ValueError, "numbers: %zd values into %zd", nums.len / (Py_ssize_t)sizeof(double),
+                     out.len / (Py_ssize_t)sizeof(double));
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&nums);
+        return NULL;
+    }
+    Py_ssize_t missing, other;
+    Py_BEGIN_ALLOW_THREADS
+    type_numbers((const double *)nums.buf, nums.len / (Py_ssize_t)sizeof(double), kind, fill, (double *)out.buf,
+                 &missing, &other);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&nums);
+    return Py_BuildValue("nn", missing, other);
+}
+
 /* ---- Set-membership rows of a forest's input (elements/tree.py, CompiledForest._with_sets) ---- */
 
 typedef struct {
@@ -774,6 +839,8 @@ static PyMethodDef methods[] = {
      "descend(XT, n, nodes, roots, steps, out): doubled terminal node of every (row, tree), GIL released."},
     {"descend_sums", descend_sums, METH_VARARGS,
      "descend_sums(XT, n, nodes, roots, steps, values, columns, out): sum_terminals of descend, per column, GIL released."},
+    {"numbers", numbers, METH_VARARGS,
+     "numbers(nums, kind, fill, out) -> (missing, other): a plain number column typed in one pass, GIL released."},
     {"sum_terminals", sum_terminals, METH_VARARGS,
      "sum_terminals(nodes, values, out): per row of nodes [rows, trees], its values summed tree after tree."},
     {"memberships", memberships, METH_VARARGS,
