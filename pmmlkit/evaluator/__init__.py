@@ -266,7 +266,7 @@ class Evaluator:
 
             require_native(self)
         ranges = rowsplit.parts(self, len(df)) if not explain else [(0, len(df))]
-        prepared = self.contract.check_frame(df, threads=len(ranges))
+        prepared = self.contract.check_frame(df, threads=rowsplit.check_threads(self, len(df)))
         if prepared.errors and errors == "raise":
             raise first_input_error(self.contract, df, min(prepared.errors))
         if len(ranges) > 1:

@@ -1,13 +1,14 @@
 """A large batch's rows evaluated in parts, one per thread, joined in order.
 
 The batch is checked first, whole, on the calling thread: its text columns factorised a column
-per core (native threads read the strings in place while this thread keeps the GIL), the rest
-of the contract after. Then each part of the checked rows goes through the plan on a thread of
-its own, and only the join is serial. What runs without the GIL is the C kernels (tree descent
-with its sums, set-membership rows); NumPy's element-wise loops at these sizes and the plan's
-Python keep it. So a batch is split only for a model that spends most of its time in the
-compiled descent (NativeBackend.splits_well): split in two, a logistic regression ran slower
-than on one thread.
+per core (native threads read the strings in place while this thread keeps the GIL; for every
+model, split or not), the rest of the contract after. Then each part of the checked rows goes
+through the plan on a thread of its own, and only the join is serial. What runs without the GIL
+is the C kernels (tree descent with its sums, set-membership rows); NumPy's element-wise loops
+at these sizes and the plan's Python keep it. So a batch is split only for a model that spends
+most of its time in the compiled descent (NativeBackend.splits_well): split in two, a logistic
+regression ran slower than whole (1.12x one thread's speed against 1.24x, both with the
+factorisation on two threads).
 
 The check is the same whole or in parts, and every row is evaluated on its own values only, so
 the answers, the error messages and the row a raising batch names are those of one thread
@@ -40,6 +41,12 @@ def parts(ev: Evaluator, n_rows: int) -> list[tuple[int, int]]:
     if ev.threads == 1 or splits_well is None or not splits_well():
         return [(0, n_rows)]
     return bounds(n_rows, ev.threads)
+
+
+def check_threads(ev: Evaluator, n_rows: int) -> int:
+    """The threads a batch's text columns are factorised on: as many as it would have parts for
+    any model (none for a small batch, where starting threads costs more than they save)."""
+    return len(bounds(n_rows, ev.threads))
 
 
 def evaluate_in_parts(ev: Evaluator, prepared: Prepared, labels: pd.Index, ranges: list[tuple[int, int]], *,
