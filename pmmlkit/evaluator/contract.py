@@ -349,7 +349,7 @@ class Contract:
         when it holds the same values: every row's text is valid and typed as itself, none missing.
         Building ``values[slots]`` is a GIL-bound pass over every row (~0.3 ms per 100k rows and
         column), which threads cannot share. The column handed over is then the caller's array."""
-        slots, values = self._by_value(rule, factorized, labels, errors, np.arange(len(factorized[0])))
+        slots, values = self._by_value(rule, factorized, labels, errors)
         levels[rule.field.name] = (slots, values)
         uniques = factorized[1]
         if (raw is not None and raw.ndim == 1 and len(raw) == len(slots) and isinstance(uniques, list)
@@ -388,11 +388,11 @@ class Contract:
         return nums
 
     def _by_value(self, rule: FieldRule, factorized: tuple[np.ndarray, Any], labels: Any, errors: dict[int, str],
-                  positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Check each distinct value once: (slots, typed values), a row's value is values[slot].
 
         ``factorized`` is (codes, uniques), code -1 for a missing value; ``positions`` are the
-        rows' positions in the whole batch, which key ``errors``.
+        rows' positions in the whole batch, which key ``errors`` (None: the rows are the batch).
         """
         codes, uniques = factorized
         candidates = [None, *(uniques.tolist() if hasattr(uniques, "tolist") else uniques)]  # code -1 is slot 0
@@ -410,7 +410,8 @@ class Contract:
         slots = codes + 1
         if failures:
             for i in np.flatnonzero(np.isin(slots, list(failures))):
-                errors.setdefault(int(positions[i]), f"row {_row(labels[i])}: {failures[slots[i]]}")
+                at = int(positions[i]) if positions is not None else int(i)
+                errors.setdefault(at, f"row {_row(labels[i])}: {failures[slots[i]]}")
         return slots, results
 
 
