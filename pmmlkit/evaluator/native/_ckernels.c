@@ -36,11 +36,11 @@ static inline int32_t child(const Node *nd, double x)
     return x != x ? nd->missing : next;
 }
 
-/* Rows [b, b + lanes) through the tree at node ``root``, in lockstep, until none moves. */
-static void descend_lanes(const double *const *rows, const Node *nodes, int32_t root, long steps,
-                          int64_t *out, Py_ssize_t trees, Py_ssize_t b, int lanes)
+/* Rows [b, b + lanes) through the tree at node ``root``, in lockstep, until none moves: each
+ * row's terminal node into cur. */
+static inline void walk_lanes(const double *const *rows, const Node *nodes, int32_t root, long steps,
+                              Py_ssize_t b, int lanes, int32_t *cur)
 {
-    int32_t cur[LANES];
     for (int k = 0; k < lanes; k++)
         cur[k] = root;
     for (long s = 0; s < steps; s++) {  /* bounded: a longest path ends every tree */
@@ -54,6 +54,14 @@ static void descend_lanes(const double *const *rows, const Node *nodes, int32_t 
         if (!moved)
             break;
     }
+}
+
+/* The same rows' doubled terminals into out (a row of out per row, a column per tree). */
+static void descend_lanes(const double *const *rows, const Node *nodes, int32_t root, long steps,
+                          int64_t *out, Py_ssize_t trees, Py_ssize_t b, int lanes)
+{
+    int32_t cur[LANES];
+    walk_lanes(rows, nodes, root, steps, b, lanes, cur);
     for (int k = 0; k < lanes; k++)
         out[(b + k) * trees] = 2 * (int64_t)cur[k];
 }
@@ -110,6 +118,56 @@ static int get(PyObject *obj, Py_buffer *view, int writable, Py_ssize_t itemsize
     return 0;
 }
 
+/* A descent's inputs: XT [columns, n], the forest's nodes and roots, and where each row of XT
+ * starts (a step loads its input without a multiply). */
+typedef struct {
+    Py_buffer xt, nodes, roots;
+    const double **rows;
+    Py_ssize_t n, trees;
+} Descent;
+
+/* 0 with every buffer held, or -1 with an exception set and none held. */
+static int open_descent(Descent *d, PyObject *xt_obj, Py_ssize_t n, PyObject *nodes_obj, PyObject *roots_obj,
+                        const char *who)
+{
+    if (get(xt_obj, &d->xt, 0, sizeof(double), "XT") < 0)
+        return -1;
+    if (get(nodes_obj, &d->nodes, 0, sizeof(Node), "nodes") < 0)
+        goto fail_xt;
+    if (get(roots_obj, &d->roots, 0, sizeof(int64_t), "roots") < 0)
+        goto fail_nodes;
+    if (n < 0 || (n && d->xt.len / (Py_ssize_t)sizeof(double) % n)) {
+        PyErr_Format(PyExc_ValueError, "%s: XT does not hold whole inputs of %zd rows each", who, n);
+        goto fail_roots;
+    }
+    Py_ssize_t columns = n ? d->xt.len / (Py_ssize_t)sizeof(double) / n : 0;
+    d->rows = PyMem_Malloc((columns ? columns : 1) * sizeof(double *));
+    if (d->rows == NULL) {
+        PyErr_NoMemory();
+        goto fail_roots;
+    }
+    for (Py_ssize_t c = 0; c < columns; c++)
+        d->rows[c] = (const double *)d->xt.buf + c * n;
+    d->n = n;
+    d->trees = d->roots.len / (Py_ssize_t)sizeof(int64_t);
+    return 0;
+fail_roots:
+    PyBuffer_Release(&d->roots);
+fail_nodes:
+    PyBuffer_Release(&d->nodes);
+fail_xt:
+    PyBuffer_Release(&d->xt);
+    return -1;
+}
+
+static void close_descent(Descent *d)
+{
+    PyMem_Free(d->rows);
+    PyBuffer_Release(&d->roots);
+    PyBuffer_Release(&d->nodes);
+    PyBuffer_Release(&d->xt);
+}
+
 /* descend(XT, n, nodes, roots, steps, out): out[r, t] = doubled terminal of row r in tree t. */
 static PyObject *descend(PyObject *self, PyObject *args)
 {
@@ -118,47 +176,28 @@ static PyObject *descend(PyObject *self, PyObject *args)
     long steps;
     if (!PyArg_ParseTuple(args, "OnOOlO", &xt_obj, &n, &nodes_obj, &roots_obj, &steps, &out_obj))
         return NULL;
-    Py_buffer xt, nodes, roots, out;
-    if (get(xt_obj, &xt, 0, sizeof(double), "XT") < 0)
+    Descent d;
+    Py_buffer out;
+    if (open_descent(&d, xt_obj, n, nodes_obj, roots_obj, "descend") < 0)
         return NULL;
-    if (get(nodes_obj, &nodes, 0, sizeof(Node), "nodes") < 0)
-        goto fail_xt;
-    if (get(roots_obj, &roots, 0, sizeof(int64_t), "roots") < 0)
-        goto fail_nodes;
-    if (get(out_obj, &out, 1, sizeof(int64_t), "out") < 0)
-        goto fail_roots;
-    Py_ssize_t trees = roots.len / (Py_ssize_t)sizeof(int64_t);
-    if (n < 0 || (n && xt.len / (Py_ssize_t)sizeof(double) % n) || out.len / (Py_ssize_t)sizeof(int64_t) != n * trees) {
-        PyErr_Format(PyExc_ValueError, "descend: XT, out and %zd rows x %zd trees disagree", n, trees);
-        goto fail_out;
+    if (get(out_obj, &out, 1, sizeof(int64_t), "out") < 0) {
+        close_descent(&d);
+        return NULL;
     }
-    /* Where each row of XT starts: a step loads its input without a multiply. */
-    Py_ssize_t columns = n ? xt.len / (Py_ssize_t)sizeof(double) / n : 0;
-    const double **rows = PyMem_Malloc((columns ? columns : 1) * sizeof(double *));
-    if (rows == NULL) {
-        PyErr_NoMemory();
-        goto fail_out;
+    int ok = out.len / (Py_ssize_t)sizeof(int64_t) == n * d.trees;
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        descend_rows(d.rows, (const Node *)d.nodes.buf, (const int64_t *)d.roots.buf, d.trees, steps,
+                     (int64_t *)out.buf, 0, n);
+        Py_END_ALLOW_THREADS
+    } else {
+        PyErr_Format(PyExc_ValueError, "descend: out is not %zd rows x %zd trees", n, d.trees);
     }
-    for (Py_ssize_t c = 0; c < columns; c++)
-        rows[c] = (const double *)xt.buf + c * n;
-    Py_BEGIN_ALLOW_THREADS
-    descend_rows(rows, (const Node *)nodes.buf, (const int64_t *)roots.buf, trees, steps, (int64_t *)out.buf, 0, n);
-    Py_END_ALLOW_THREADS
-    PyMem_Free(rows);
     PyBuffer_Release(&out);
-    PyBuffer_Release(&roots);
-    PyBuffer_Release(&nodes);
-    PyBuffer_Release(&xt);
+    close_descent(&d);
+    if (!ok)
+        return NULL;
     Py_RETURN_NONE;
-fail_out:
-    PyBuffer_Release(&out);
-fail_roots:
-    PyBuffer_Release(&roots);
-fail_nodes:
-    PyBuffer_Release(&nodes);
-fail_xt:
-    PyBuffer_Release(&xt);
-    return NULL;
 }
 
 /* sum_terminals(nodes, values, out): out[r] = values[nodes[r, 0]] + values[nodes[r, 1]] + ...,
@@ -255,19 +294,7 @@ static void descend_sum_rows(const double *const *rows, const Node *nodes, const
         for (Py_ssize_t i = 0; i < lanes * columns; i++)
             acc[i] = 0.0;
         for (Py_ssize_t t = 0; t < trees; t++) {
-            for (int k = 0; k < lanes; k++)
-                cur[k] = (int32_t)(roots[t] >> 1);
-            for (long s = 0; s < steps; s++) {
-                int32_t moved = 0;
-                for (int k = 0; k < lanes; k++) {
-                    const Node *nd = &nodes[cur[k]];
-                    const int32_t next = child(nd, rows[nd->feature][b + k]);
-                    moved |= next ^ cur[k];
-                    cur[k] = next;
-                }
-                if (!moved)
-                    break;
-            }
+            walk_lanes(rows, nodes, (int32_t)(roots[t] >> 1), steps, b, lanes, cur);
             sum_lanes(values, columns, cur, lanes, acc);
         }
         memcpy(out + b * columns, acc, (size_t)(lanes * columns) * sizeof(double));
@@ -282,67 +309,49 @@ static PyObject *descend_sums(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OnOOlOnO", &xt_obj, &n, &nodes_obj, &roots_obj, &steps, &values_obj, &columns,
                           &out_obj))
         return NULL;
-    Py_buffer xt, nodes, roots, values, out;
-    if (get(xt_obj, &xt, 0, sizeof(double), "XT") < 0)
+    Descent d;
+    Py_buffer values, out;
+    if (open_descent(&d, xt_obj, n, nodes_obj, roots_obj, "descend_sums") < 0)
         return NULL;
-    if (get(nodes_obj, &nodes, 0, sizeof(Node), "nodes") < 0)
-        goto fail_xt;
-    if (get(roots_obj, &roots, 0, sizeof(int64_t), "roots") < 0)
-        goto fail_nodes;
     if (get(values_obj, &values, 0, sizeof(double), "values") < 0)
-        goto fail_roots;
+        goto fail_descent;
     if (get(out_obj, &out, 1, sizeof(double), "out") < 0)
         goto fail_values;
-    Py_ssize_t trees = roots.len / (Py_ssize_t)sizeof(int64_t);
-    Py_ssize_t node_count = nodes.len / (Py_ssize_t)sizeof(Node);
     Py_ssize_t cells = values.len / (Py_ssize_t)sizeof(double);
-    if (n < 0 || columns < 1 || (n && xt.len / (Py_ssize_t)sizeof(double) % n) ||
-        out.len / (Py_ssize_t)sizeof(double) != n * columns || cells % columns) {
-        PyErr_Format(PyExc_ValueError, "descend_sums: XT, values, out and %zd rows x %zd columns disagree", n, columns);
+    if (columns < 1 || out.len / (Py_ssize_t)sizeof(double) != n * columns || cells % columns) {
+        PyErr_Format(PyExc_ValueError, "descend_sums: values and out are not %zd rows x %zd columns", n, columns);
         goto fail_out;
     }
     /* Every node has its row of values: no read outside them (sum_terminals' check, once). */
-    Py_ssize_t size = cells / columns;
-    if (size < node_count) {
-        PyErr_Format(PyExc_ValueError, "descend_sums: %zd rows of values for %zd nodes", size, node_count);
+    Py_ssize_t node_count = d.nodes.len / (Py_ssize_t)sizeof(Node);
+    if (cells / columns < node_count) {
+        PyErr_Format(PyExc_ValueError, "descend_sums: %zd rows of values for %zd nodes", cells / columns, node_count);
         goto fail_out;
     }
-    Py_ssize_t width = n ? xt.len / (Py_ssize_t)sizeof(double) / n : 0;
-    const double **rows = PyMem_Malloc((width ? width : 1) * sizeof(double *));
     double *acc = PyMem_Malloc((size_t)(LANES * columns) * sizeof(double));
-    int64_t *terminals = PyMem_Malloc((size_t)(trees ? trees : 1) * sizeof(int64_t));
-    if (rows == NULL || acc == NULL || terminals == NULL) {
-        PyMem_Free(rows);
+    int64_t *terminals = PyMem_Malloc((size_t)(d.trees ? d.trees : 1) * sizeof(int64_t));
+    if (acc == NULL || terminals == NULL) {
         PyMem_Free(acc);
         PyMem_Free(terminals);
         PyErr_NoMemory();
         goto fail_out;
     }
-    for (Py_ssize_t c = 0; c < width; c++)
-        rows[c] = (const double *)xt.buf + c * n;
     Py_BEGIN_ALLOW_THREADS
-    descend_sum_rows(rows, (const Node *)nodes.buf, (const int64_t *)roots.buf, trees, steps,
+    descend_sum_rows(d.rows, (const Node *)d.nodes.buf, (const int64_t *)d.roots.buf, d.trees, steps,
                      (const double *)values.buf, columns, acc, terminals, (double *)out.buf, n);
     Py_END_ALLOW_THREADS
     PyMem_Free(terminals);
     PyMem_Free(acc);
-    PyMem_Free(rows);
     PyBuffer_Release(&out);
     PyBuffer_Release(&values);
-    PyBuffer_Release(&roots);
-    PyBuffer_Release(&nodes);
-    PyBuffer_Release(&xt);
+    close_descent(&d);
     Py_RETURN_NONE;
 fail_out:
     PyBuffer_Release(&out);
 fail_values:
     PyBuffer_Release(&values);
-fail_roots:
-    PyBuffer_Release(&roots);
-fail_nodes:
-    PyBuffer_Release(&nodes);
-fail_xt:
-    PyBuffer_Release(&xt);
+fail_descent:
+    close_descent(&d);
     return NULL;
 }
 
