@@ -118,13 +118,15 @@ def test_without_the_compiled_kernels_the_arrow_path_answers(monkeypatch):
     assert contract.check_frame(frame).errors  # still checked, by Arrow
 
 
+@pytest.mark.parametrize("split", [True, False], ids=["split", "whole"])
 @pytest.mark.parametrize("name", DOCS)
-def test_rows_split_over_threads_answer_as_one_thread(name, monkeypatch):
-    """A large batch scored in row parts on two threads: the same results and the same error messages,
-    a row that breaks several rules keeping the first rule's, under the caller's own row labels."""
+def test_rows_split_over_threads_answer_as_one_thread(name, split, monkeypatch):
+    """A large batch on two threads, scored in row parts or whole (its text columns factorised on both
+    threads either way): the same results and the same error messages, a row that breaks several
+    rules keeping the first rule's, under the caller's own row labels."""
     from pmmlkit.evaluator.native import NativeBackend
 
-    monkeypatch.setattr(NativeBackend, "splits_well", lambda self: True)  # these small models split too
+    monkeypatch.setattr(NativeBackend, "splits_well", lambda self: split)  # these small models split too
     raw = DOCS[name]
     names = Contract(loader.parse(raw).schema).schema.input_names
     rng = np.random.default_rng(3)
@@ -132,10 +134,9 @@ def test_rows_split_over_threads_answer_as_one_thread(name, monkeypatch):
     frame = pd.DataFrame({f: [ZOO[i] for i in rng.integers(0, len(ZOO), n)] for f in names},
                          index=pd.RangeIndex(5, 5 + n), dtype=object)
     two = Evaluator.from_bytes(raw, backend="native", threads=2)
-    assert len(rowsplit.parts(two, n)) == 2
+    assert len(rowsplit.parts(two, n)) == (2 if split else 1) and rowsplit.check_threads(two, n) == 2
     one = Evaluator.from_bytes(raw, backend="native", threads=1).predict_batch(frame, errors="column")
-    split = two.predict_batch(frame, errors="column")
-    pd.testing.assert_frame_equal(split, one, check_exact=True)
+    pd.testing.assert_frame_equal(two.predict_batch(frame, errors="column"), one, check_exact=True)
     late = one[one[two.error_column].notna()].index[-1]  # a bad row of the second part names its own label
     assert late > 5 + n // 2 and one.loc[late, two.error_column].startswith(f"row {late}:")
 
