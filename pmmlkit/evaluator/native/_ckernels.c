@@ -1,5 +1,6 @@
-/* Compiled kernels of the native backend: tree-ensemble descent, the sum of its terminals' values,
- * and the contract's text factorisation, without the GIL.
+/* Compiled kernels of the native backend, without the GIL: tree-ensemble descent (with the sums of
+ * its terminals' values, or the terminals themselves), its set-membership rows, and the contract's
+ * number columns and text factorisation.
  *
  * The same arithmetic as the NumPy kernels in kernels.py, so both give the same bits:
  * a row goes right when x > threshold (false for NaN and for a NaN threshold), to the
