@@ -212,7 +212,7 @@ def _scaling(runners: dict[str, Callable[[], Any]], repeats: int) -> tuple[float
     return statistics.median(ratios), max(ratios)
 
 
-def _ceiling_worker(raw: bytes, part: pd.DataFrame, repeats: int, barrier: Any, times: Any) -> None:
+def _process_worker(raw: bytes, part: pd.DataFrame, repeats: int, barrier: Any, times: Any) -> None:
     from pmmlkit import Evaluator
 
     ev = Evaluator.from_bytes(raw, backend="native", verify=False, threads=1)
@@ -238,7 +238,7 @@ def _processes(raw: bytes, df: pd.DataFrame, repeats: int) -> float:
     ctx = multiprocessing.get_context("fork")  # before any JVM: nothing but this process to copy
     ranges = bounds(len(df), cores())
     barrier, times = ctx.Barrier(len(ranges) + 1), ctx.Queue()
-    workers = [ctx.Process(target=_ceiling_worker, args=(raw, df.iloc[a:b], repeats, barrier, times))
+    workers = [ctx.Process(target=_process_worker, args=(raw, df.iloc[a:b], repeats, barrier, times))
                for a, b in ranges]
     for w in workers:
         w.start()

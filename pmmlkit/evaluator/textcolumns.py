@@ -47,7 +47,7 @@ def factorize_objects(values: np.ndarray) -> Factorized | None:
     if ckernels is None:
         return None
     codes = np.empty(len(values), dtype=np.int64)
-    if values.dtype != object or values.ndim != 1 or not values.flags.c_contiguous:
+    if not _in_place(values):
         uniques = ckernels.factorize_text(values.tolist(), codes)  # a list of the items, in order
     else:  # the array's own item pointers, read in place with the GIL held (no copy of 100,000s of refs)
         uniques = ckernels.factorize_text(values, codes, values.__array_interface__["data"][0])
@@ -63,12 +63,16 @@ def factorize_object_columns(columns: list[np.ndarray], threads: int) -> list[Fa
     from .native import compiled
 
     ckernels = compiled.kernels()
-    plain = [c.dtype == object and c.ndim == 1 and c.flags.c_contiguous for c in columns]
-    if ckernels is None or not all(plain):
+    if ckernels is None or not all(_in_place(c) for c in columns):
         return [factorize_objects(c) for c in columns]
     codes = [np.empty(len(c), dtype=np.int64) for c in columns]
     found = ckernels.factorize_columns(list(columns), codes, threads)
     return [None if uniques is None else (c, uniques) for c, uniques in zip(codes, found)]
+
+
+def _in_place(values: np.ndarray) -> bool:
+    """Whether the compiled pass can read ``values``' item pointers where they lie."""
+    return values.dtype == object and values.ndim == 1 and bool(values.flags.c_contiguous)
 
 
 def plain_text(col: pa.ChunkedArray) -> pa.ChunkedArray:

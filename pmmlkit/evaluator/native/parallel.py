@@ -1,7 +1,7 @@
 """The process's pool of scoring threads, and how a large batch is cut into row parts for it.
 
 The compiled tree kernels release the GIL, so threads of one process share a batch without
-copying the model (the Evaluator's rowsplit.py sends each part the whole way on one thread).
+copying the model (the Evaluator's rowsplit.py evaluates each part of a checked batch on one).
 Parts start at multiples of kernels.CHUNK_ROWS, the rows the tree kernels take at a time, so
 every row meets the very same arithmetic as in a single-threaded call: the answers are
 identical, bit for bit.

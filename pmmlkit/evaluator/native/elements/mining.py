@@ -123,12 +123,14 @@ def _compile_forest(ctx: Ctx, segments: list[Element], seg_path: str, method: st
     # Most combinations are sums, tree after tree, of a value per terminal: [columns, doubled ids]
     # of them (one per label for averaged probabilities, else one), and what each sum is divided by.
     sum_columns: TerminalValues | None = None
+    divisor = 1.0
     if classification and method in ("average", "weightedAverage"):
         sum_columns = TerminalValues([compiled.per_tree(column, averaged) for column in compiled.prob_columns])
         divisor = float(averaged.sum())
     elif not classification and not in_float and method != "median":
         sum_columns = TerminalValues([compiled.per_tree(compiled.value, summed)])
-        divisor = float(summed.sum()) if method in ("average", "weightedAverage") else 1.0
+        if method in ("average", "weightedAverage"):
+            divisor = float(summed.sum())
 
     def from_sums(sums: np.ndarray) -> np.ndarray:
         """[rows, columns] sums -> [rows, labels] probabilities or [rows] values (NaN already
