@@ -6,4 +6,4 @@ without the extension; the native backend then uses its NumPy kernels (same answ
 from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("pmmlkit.evaluator.native._ckernels", ["pmmlkit/evaluator/native/_ckernels.c"],
-                             extra_compile_args=["-O3"], optional=True)])
+                             extra_compile_args=["-O3", "-ffp-contract=off"], optional=True)])

@@ -149,6 +149,51 @@ def test_membership_rows_in_c_are_numpys():
         compiled.kernels().memberships(XT, 6, [(0, 1, table)], full)
 
 
+@needs_c
+@pytest.mark.parametrize("n", [0, 1, 255, 256, 257, 1_000])
+def test_running_sums_in_c_are_numpys_steps(n):
+    """weighted_sums against the NumPy steps it stands for (regression tables, neural layers), bit for
+    bit: weight x input (contiguous and a strided matrix column), a category's entry (NaN, -1 and codes
+    below -1 read entry 0), a column added as it is, a constant; rows across the 256-row blocks."""
+    compiled.use("c")
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n) * rng.choice([1e-300, 1.0, 1e300], n)
+    x[rng.random(n) < 0.1] = np.nan
+    matrix = rng.standard_normal((n, 3))  # its column 1 is read in place, 24 bytes apart
+    codes = rng.integers(-3, 4, n).astype(np.float64)
+    codes[rng.random(n) < 0.1] = np.nan
+    block = np.array([0.0, 0.25, -1.5, 1e-17, 3.0])  # entry 0: missing or unseen
+    sums = kernels.RunningSums()
+    sums.scaled(0, 0.1)
+    sums.lookup(2, block)
+    sums.plain(1)
+    sums.constant(-0.3)
+    sums.end_output()
+    sums.end_output()  # no terms: 0.0
+    sums.scaled(1, -7.0)
+    sums.end_output()
+    got = sums([x, matrix[:, 1], codes], n)
+    first = np.zeros(n)
+    first += 0.1 * x
+    first += block.take((np.fmax(codes, -1.0) + 1.0).astype(np.intp))
+    first += matrix[:, 1]
+    first += -0.3
+    want = np.column_stack([first, np.zeros(n), np.zeros(n) + -7.0 * matrix[:, 1]])
+    assert got.shape == (n, 3)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))  # NaN payloads and -0.0 too
+    if n:
+        codes[-1] = 4.0  # no entry for it: refused as NumPy's take refuses it
+        with pytest.raises(IndexError, match=f"row {n - 1}: code 4.0 of input 2 has no entry among 4"):
+            sums([x, matrix[:, 1], codes], n)
+    with pytest.raises(ValueError, match="input 1 is not a float64 vector"):
+        sums([x, matrix[:, 1].astype(np.float32), codes], n)
+    bad = kernels.RunningSums()
+    bad.scaled(3, 1.0)  # an input the call does not pass
+    bad.end_output()
+    with pytest.raises(ValueError, match="term 0 .* reads outside its 3 inputs"):
+        bad([x, x, x], n)
+
+
 def test_kernel_switch(monkeypatch):
     assert compiled.use("numpy") == "numpy"
     with pytest.raises(ConfigError, match="PMMLKIT_NATIVE_KERNELS='fast'; expected one of"):

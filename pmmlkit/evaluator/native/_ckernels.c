@@ -1,6 +1,6 @@
 /* Compiled kernels of the native backend, without the GIL: tree-ensemble descent (with the sums of
- * its terminals' values, or the terminals themselves), its set-membership rows, and the contract's
- * number columns and text factorisation.
+ * its terminals' values, or the terminals themselves), its set-membership rows, the running sums of
+ * regression tables and neural layers, and the contract's number columns and text factorisation.
  *
  * The same arithmetic as the NumPy kernels in kernels.py, so both give the same bits:
  * a row goes right when x > threshold (false for NaN and for a NaN threshold), to the
@@ -419,6 +419,189 @@ static PyObject *numbers(PyObject *self, PyObject *args)
     PyBuffer_Release(&out);
     PyBuffer_Release(&nums);
     return Py_BuildValue("nn", missing, other);
+}
+
+/* ---- Running sums of weighted inputs: regression tables and neural layers ---- */
+
+enum { TERM_SCALED = 0, TERM_LOOKUP = 1, TERM_CONSTANT = 2, TERM_PLAIN = 3 };
+enum { SUM_ROWS = 256 };  /* rows summed together: their running sums stay in L1 */
+
+/* One term of an output's running sum. */
+typedef struct {
+    int64_t kind;
+    const char *x;       /* the input it reads, at row 0 (unused by a constant) */
+    Py_ssize_t stride;   /* bytes from one row of x to the next */
+    const double *w;     /* the weight, the constant, or the lookup's block */
+    Py_ssize_t width;    /* a lookup block's entries: codes + 1 */
+} Term;
+
+#define AT(t, r) (*(const double *)((t)->x + (r) * (t)->stride))
+
+/* Rows [start, stop) of out [n, outputs]: output j adds terms [ends[j - 1], ends[j]) in order, from +0.0,
+ * each step rounded as NumPy's element-wise ``acc += w * x`` rounds it.  -1, or the first row whose
+ * lookup code has no entry in its block (*term: which term). */
+static Py_ssize_t run_sums(const Term *terms, const int64_t *ends, Py_ssize_t outputs, Py_ssize_t start,
+                           Py_ssize_t stop, double *out, Py_ssize_t *term)
+{
+    double acc[SUM_ROWS];
+    for (Py_ssize_t b = start; b < stop; b += SUM_ROWS) {
+        const Py_ssize_t len = b + SUM_ROWS < stop ? SUM_ROWS : stop - b;
+        for (Py_ssize_t j = 0, t = 0; j < outputs; j++) {
+            for (Py_ssize_t i = 0; i < len; i++)
+                acc[i] = 0.0;
+            for (; t < ends[j]; t++) {
+                const Term *tm = &terms[t];
+                const double w = tm->w[0];
+                if (tm->kind == TERM_SCALED && tm->stride == (Py_ssize_t)sizeof(double)) {
+                    const double *x = (const double *)tm->x + b;
+                    for (Py_ssize_t i = 0; i < len; i++)
+                        acc[i] += w * x[i];
+                } else if (tm->kind == TERM_SCALED) {
+                    for (Py_ssize_t i = 0; i < len; i++)
+                        acc[i] += w * AT(tm, b + i);
+                } else if (tm->kind == TERM_PLAIN) {
+                    for (Py_ssize_t i = 0; i < len; i++)
+                        acc[i] += AT(tm, b + i);
+                } else if (tm->kind == TERM_CONSTANT) {
+                    for (Py_ssize_t i = 0; i < len; i++)
+                        acc[i] += w;
+                } else {
+                    for (Py_ssize_t i = 0; i < len; i++) {
+                        /* As block.take((np.fmax(code, -1) + 1).astype(intp)): NaN and -1 read entry 0. */
+                        const double code = AT(tm, b + i);
+                        const double at = code != code ? 0.0 : (code > -1.0 ? code : -1.0) + 1.0;
+                        if (!(at < (double)tm->width)) {
+                            *term = t;
+                            return b + i;
+                        }
+                        acc[i] += tm->w[(Py_ssize_t)at];
+                    }
+                }
+            }
+            for (Py_ssize_t i = 0; i < len; i++)
+                out[(b + i) * outputs + j] = acc[i];
+        }
+    }
+    return -1;
+}
+#undef AT
+
+/* weighted_sums(inputs, n, terms, ends, weights, out): out [n, outputs] (outputs = len(ends)) of
+ * running sums, output j adding terms[ends[j - 1]:ends[j]] in order.  A term is 4 int64s (kind,
+ * input, offset, width) over ``weights``:
+ *   0  acc += weights[offset] * inputs[input][r]
+ *   1  acc += weights[offset + k], k = fmax(inputs[input][r], -1) + 1 < width (a category's entry)
+ *   2  acc += weights[offset]
+ *   3  acc += inputs[input][r]
+ * ``inputs`` are 1-D float64 buffers of n rows, any stride (a column of a matrix is read in place).
+ * GIL released; IndexError at a code outside its block, as NumPy's take. */
+static PyObject *weighted_sums(PyObject *self, PyObject *args)
+{
+    PyObject *inputs, *terms_obj, *ends_obj, *weights_obj, *out_obj;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "O!nOOOO", &PyList_Type, &inputs, &n, &terms_obj, &ends_obj, &weights_obj, &out_obj))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(inputs);
+    Py_buffer *views = PyMem_Calloc((size_t)(count ? count : 1), sizeof(Py_buffer));
+    Py_buffer spec, ends, weights, out;
+    Term *terms = NULL;
+    Py_ssize_t held = 0, nterms = 0, outputs = 0, bad = -1, bad_term = 0;
+    int fixed = 0;  /* spec, ends, weights and out held */
+    PyObject *result = NULL;
+    if (views == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (; held < count; held++) {
+        Py_buffer *v = &views[held];
+        if (PyObject_GetBuffer(PyList_GET_ITEM(inputs, held), v, PyBUF_STRIDES | PyBUF_FORMAT) < 0)
+            goto done;
+        if (v->ndim != 1 || v->shape[0] != n || v->itemsize != sizeof(double) || v->format == NULL
+                || strcmp(v->format, "d") != 0) {
+            PyErr_Format(PyExc_ValueError, "weighted_sums: input %zd is not a float64 vector of %zd rows", held, n);
+            held++;
+            goto done;
+        }
+    }
+    if (get(terms_obj, &spec, 0, sizeof(int64_t), "terms") < 0)
+        goto done;
+    if (get(ends_obj, &ends, 0, sizeof(int64_t), "ends") < 0) {
+        PyBuffer_Release(&spec);
+        goto done;
+    }
+    if (get(weights_obj, &weights, 0, sizeof(double), "weights") < 0) {
+        PyBuffer_Release(&ends);
+        PyBuffer_Release(&spec);
+        goto done;
+    }
+    if (get(out_obj, &out, 1, sizeof(double), "out") < 0) {
+        PyBuffer_Release(&weights);
+        PyBuffer_Release(&ends);
+        PyBuffer_Release(&spec);
+        goto done;
+    }
+    fixed = 1;
+    nterms = spec.len / (Py_ssize_t)(4 * sizeof(int64_t));
+    outputs = ends.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t nweights = weights.len / (Py_ssize_t)sizeof(double);
+    if (spec.len % (Py_ssize_t)(4 * sizeof(int64_t)) || n < 0 || out.len != n * outputs * (Py_ssize_t)sizeof(double)) {
+        PyErr_Format(PyExc_ValueError, "weighted_sums: terms are not whole (kind, input, offset, width) rows, or out "
+                                       "is not %zd rows x %zd outputs", n, outputs);
+        goto done;
+    }
+    const int64_t *e = ends.buf;
+    for (Py_ssize_t j = 0; j < outputs; j++)
+        if (e[j] < (j ? e[j - 1] : 0) || e[j] > nterms) {
+            PyErr_SetString(PyExc_ValueError, "weighted_sums: ends must rise, within the terms");
+            goto done;
+        }
+    terms = PyMem_Calloc((size_t)(nterms ? nterms : 1), sizeof(Term));
+    if (terms == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const int64_t *s = spec.buf;
+    for (Py_ssize_t t = 0; t < nterms; t++, s += 4) {
+        const int64_t kind = s[0], input = s[1], offset = s[2], width = s[3];
+        const int reads = kind != TERM_CONSTANT;
+        if (kind < TERM_SCALED || kind > TERM_PLAIN || (reads && (input < 0 || input >= count))
+                || offset < 0 || (kind == TERM_LOOKUP ? width < 1 || width > nweights - offset : offset >= nweights)) {
+            PyErr_Format(PyExc_ValueError, "weighted_sums: term %zd (kind %lld, input %lld, offset %lld, width %lld) "
+                         "reads outside its %zd inputs or %zd weights", t, (long long)kind, (long long)input,
+                         (long long)offset, (long long)width, count, nweights);
+            goto done;
+        }
+        terms[t] = (Term){kind, reads ? (const char *)views[input].buf : NULL, reads ? views[input].strides[0] : 0,
+                          (const double *)weights.buf + offset, kind == TERM_LOOKUP ? (Py_ssize_t)width : 1};
+    }
+    Py_BEGIN_ALLOW_THREADS
+    bad = run_sums(terms, e, outputs, 0, n, (double *)out.buf, &bad_term);
+    Py_END_ALLOW_THREADS
+    if (bad >= 0) {
+        const Term *tm = &terms[bad_term];
+        PyObject *code = PyFloat_FromDouble(*(const double *)(tm->x + bad * tm->stride));
+        if (code != NULL) {
+            PyErr_Format(PyExc_IndexError, "weighted_sums: row %zd: code %R of input %lld has no entry among %zd "
+                         "categories", bad, code, (long long)((const int64_t *)spec.buf)[4 * bad_term + 1],
+                         tm->width - 1);
+            Py_DECREF(code);
+        }
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(terms);
+    if (fixed) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&weights);
+        PyBuffer_Release(&ends);
+        PyBuffer_Release(&spec);
+    }
+    for (Py_ssize_t v = 0; v < held; v++)
+        if (views[v].obj != NULL)
+            PyBuffer_Release(&views[v]);
+    PyMem_Free(views);
+    return result;
 }
 
 /* ---- Set-membership rows of a forest's input (elements/tree.py, CompiledForest._with_sets) ---- */
@@ -853,6 +1036,8 @@ static PyMethodDef methods[] = {
      "numbers(nums, kind, fill, out) -> (missing, other): a plain number column typed in one pass, GIL released."},
     {"sum_terminals", sum_terminals, METH_VARARGS,
      "sum_terminals(nodes, values, out): per row of nodes [rows, trees], its values summed tree after tree."},
+    {"weighted_sums", weighted_sums, METH_VARARGS,
+     "weighted_sums(inputs, n, terms, ends, weights, out): running sums of weighted inputs per output, GIL released."},
     {"memberships", memberships, METH_VARARGS,
      "memberships(XT, n, groups, full): XT's rows, then each (col, start, table) group's membership rows."},
     {"factorize_columns", factorize_columns, METH_VARARGS,
@@ -866,7 +1051,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels", "Compile
                                     -1, methods};
 
 /* Bumped whenever Node or a signature changes: compiled.py refuses a stale build (same answers or none). */
-#define PMMLKIT_KERNELS_ABI 6
+#define PMMLKIT_KERNELS_ABI 7
 
 PyMODINIT_FUNC PyInit__ckernels(void)
 {

@@ -16,7 +16,7 @@ from ...errors import ConfigError
 log = logging.getLogger(__name__)
 
 ENV = "PMMLKIT_NATIVE_KERNELS"
-ABI = 6  # _ckernels.c's PMMLKIT_KERNELS_ABI: the node layout and signatures this code packs
+ABI = 7  # _ckernels.c's PMMLKIT_KERNELS_ABI: the node layout and signatures this code packs
 CHOICES = ("auto", "c", "numpy")
 _chosen: ModuleType | None | bool = False  # False: not resolved yet
 

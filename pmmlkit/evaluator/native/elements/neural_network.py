@@ -8,10 +8,11 @@ import numpy as np
 
 from ....errors import InvalidPmmlError, UnsupportedElement
 from ....pmml.fields import child, children, local, required_child
+from .. import compiled
 from ..compile import Core, register
 from ..context import Ctx, Env
 from ..expressions import expression_of
-from ..kernels import sigmoid, softmax
+from ..kernels import RunningSums, sigmoid, softmax
 from ..result import ModelResult
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -80,11 +81,26 @@ def _weighted_sum(cons: list[list[tuple[int, float]]], bias: np.ndarray) -> Call
     only (a matrix product orders its sum by the batch's shape: a record and its row in a batch
     differed in the last bit). When every neuron lists the same inputs in the same order (a dense
     layer, as producers write them), one running sum serves all neurons at once."""
+    sums = RunningSums()  # the same steps for the compiled kernel: each neuron's Cons, then its bias
+    for j, c in enumerate(cons):
+        for src, w in c:
+            sums.scaled(src, w)
+        sums.constant(float(bias[j]))
+        sums.end_output()
+
+    def compiled_sums(a: np.ndarray) -> np.ndarray | None:
+        if compiled.kernels() is None or a.dtype != np.float64:
+            return None
+        return sums([a[:, k] for k in range(a.shape[1])], len(a))  # columns read in place
+
     order = [src for src, _ in cons[0]] if cons else []
     if all([src for src, _ in c] == order for c in cons) and len(set(order)) == len(order):
         W = np.array([[w for _, w in c] for c in cons]).T.reshape(len(order), len(cons))
 
         def dense(a: np.ndarray) -> np.ndarray:
+            z = compiled_sums(a)
+            if z is not None:
+                return z
             z = np.zeros((len(a), len(cons)))
             for k, src in enumerate(order):
                 z = z + a[:, src:src + 1] * W[k]
@@ -92,6 +108,9 @@ def _weighted_sum(cons: list[list[tuple[int, float]]], bias: np.ndarray) -> Call
         return dense
 
     def sparse(a: np.ndarray) -> np.ndarray:
+        z = compiled_sums(a)
+        if z is not None:
+            return z
         z = np.zeros((len(a), len(cons)))
         for j, c in enumerate(cons):
             for src, w in c:

@@ -7,9 +7,10 @@ import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import children, local
+from .. import compiled
 from ..compile import Core, float_math, register
 from ..context import Ctx, Env
-from ..kernels import INVERSE_LINKS, java_winner, running_sum, softmax
+from ..kernels import INVERSE_LINKS, RunningSums, java_winner, running_sum, softmax
 from ..recordplan import Record, Scored, Twin, add
 from ..result import ModelResult
 
@@ -61,6 +62,8 @@ class LinearTables:
         self._lookup: dict[tuple[int, int], np.ndarray] = {}
         self._plan: list[_TablePlan] | None = None
         self._planned = False  # _plan is built at the first record
+        self._sums: RunningSums | None = None  # the compiled program and its inputs, at the first batch
+        self._specs: list[tuple[str, str | int, float | int]] | None = None
 
     def _block(self, j: int, k: int) -> np.ndarray:
         """Run k of table j as coefficients by code + 1 (row 0: missing or unseen, zero).
@@ -139,6 +142,10 @@ class LinearTables:
         return self._plan
 
     def __call__(self, env: Env) -> np.ndarray:
+        if compiled.kernels() is not None:
+            inputs = self._inputs(env)
+            if all(x.dtype == np.float64 and x.ndim == 1 for x in inputs):
+                return self._program()(inputs, env.n)
         powers: dict[tuple[str, float], np.ndarray] = {}
         slots: dict[str, np.ndarray] = {}
         y = np.empty((env.n, len(self.intercepts)))
@@ -167,6 +174,67 @@ class LinearTables:
                 acc += intercept
             y[:, j] = acc
         return y
+
+    def _program(self) -> RunningSums:
+        """__call__'s steps as one compiled program over ``_inputs`` (built at first use, as the blocks).
+
+        Powers, products and the runs of numeric fields are computed in NumPy as __call__ computes
+        them, then added as they are; the rest is weight x input and one lookup per run.
+        """
+        if self._sums is None:
+            sums = RunningSums()
+            slot = {spec: i for i, spec in enumerate(self._input_specs())}
+            for j, intercept in enumerate(self.intercepts):
+                for name, exp, coef in self.numeric[j]:
+                    sums.scaled(slot[("number", name, exp)], coef)
+                for k, (name, _) in enumerate(self.categorical[j]):
+                    if self.ctx.is_numeric(name):
+                        sums.plain(slot[("select", j, k)])
+                    else:
+                        sums.lookup(slot[("codes", name, 0.0)], self._block(j, k))
+                for t in range(len(self.products[j])):
+                    sums.plain(slot[("product", j, t)])
+                if intercept != 0.0:
+                    sums.constant(intercept)
+                sums.end_output()
+            self._sums = sums
+        return self._sums
+
+    def _input_specs(self) -> list[tuple[str, str | int, float | int]]:
+        """What the compiled program reads, in order: ("number", field, exponent), ("codes", field, 0),
+        ("select", table, run) and ("product", table, term)."""
+        specs: dict[tuple[str, str | int, float | int], None] = {}
+        for j in range(len(self.intercepts)):
+            for name, exp, _ in self.numeric[j]:
+                specs[("number", name, exp)] = None
+            for k, (name, _) in enumerate(self.categorical[j]):
+                specs[("select", j, k) if self.ctx.is_numeric(name) else ("codes", name, 0.0)] = None
+            for t in range(len(self.products[j])):
+                specs[("product", j, t)] = None
+        return list(specs)
+
+    def _inputs(self, env: Env) -> list[np.ndarray]:
+        """The columns ``_program`` reads, computed as __call__ computes them."""
+        if self._specs is None:
+            self._specs = self._input_specs()
+        out = []
+        for kind, a, b in self._specs:
+            if kind == "number":
+                x = env.get(str(a))
+                out.append(x if b == 1.0 else x ** b)
+            elif kind == "codes":
+                out.append(env.num(str(a)))
+            elif kind == "select":
+                name, by_code = self.categorical[int(a)][int(b)]
+                x = env.num(name)
+                out.append(np.select([x == code for code in by_code], list(by_code.values()), 0.0))
+            else:
+                names, coef = self.products[int(a)][int(b)]
+                prod = np.full(env.n, coef)
+                for name in names:
+                    prod = prod * env.get(name)
+                out.append(prod)
+        return [np.asarray(x) for x in out]
 
 
 def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
