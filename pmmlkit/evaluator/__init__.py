@@ -394,7 +394,10 @@ def _result_column(values: Any, ok_positions: np.ndarray, n: int, data_type: str
         if (whole == np.floor(whole)).all():  # the common case, built without pandas' checks
             return pd.arrays.IntegerArray(whole.astype(np.int64), missing)
         return pd.array(full, dtype="Int64")
-    return _cast_column(_spread(np.asarray(values, dtype=object), ok_positions, n, None), data_type).array
+    column = _cast_column(_spread(np.asarray(values, dtype=object), ok_positions, n, None), data_type)
+    # Text as its object array: pandas' NumPy-backed wrapper looks for missing values in every
+    # frame built from it (1.5 ms per 100k labels when some are missing).
+    return column.to_numpy() if column.dtype == object else column.array
 
 
 def _spread(values: np.ndarray, ok_positions: np.ndarray, n: int, missing: Any) -> np.ndarray:
