@@ -4,11 +4,11 @@ The batch is checked first, whole, on the calling thread: its text columns facto
 per core (native threads read the strings in place while this thread keeps the GIL; for every
 model, split or not), the rest of the contract after. Then each part of the checked rows goes
 through the plan on a thread of its own, and only the join is serial. What runs without the GIL
-is the C kernels (tree descent with its sums, set-membership rows); NumPy's element-wise loops
-at these sizes and the plan's Python keep it. So a batch is split only for a model that spends
-most of its time in the compiled descent (NativeBackend.splits_well): split in two, a logistic
-regression ran slower than whole (1.12x one thread's speed against 1.24x, both with the
-factorisation on two threads).
+is the C kernels (tree descent with its sums, set-membership rows, running sums of tables and
+layers); the plan's Python and its short NumPy steps between them keep it. So a batch is split
+only for a model that spends most of its time in the compiled descent
+(NativeBackend.splits_well): split in two, a logistic regression ran slower than whole (1.23x
+one thread's speed against 1.29x, both with the factorisation on two threads).
 
 The check is the same whole or in parts, and every row is evaluated on its own values only, so
 the answers, the error messages and the row a raising batch names are those of one thread

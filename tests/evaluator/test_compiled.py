@@ -154,7 +154,8 @@ def test_membership_rows_in_c_are_numpys():
 def test_running_sums_in_c_are_numpys_steps(n):
     """weighted_sums against the NumPy steps it stands for (regression tables, neural layers), bit for
     bit: weight x input (contiguous and a strided matrix column), a category's entry (NaN, -1 and codes
-    below -1 read entry 0), a column added as it is, a constant; rows across the 256-row blocks."""
+    below -1 read entry 0), a column added as it is, a constant, a squared distance (radial basis
+    kernels); rows across the 256-row blocks."""
     compiled.use("c")
     rng = np.random.default_rng(n)
     x = rng.standard_normal(n) * rng.choice([1e-300, 1.0, 1e300], n)
@@ -168,6 +169,7 @@ def test_running_sums_in_c_are_numpys_steps(n):
     sums.lookup(2, block)
     sums.plain(1)
     sums.constant(-0.3)
+    sums.squared_distance(1, 0.7)
     sums.end_output()
     sums.end_output()  # no terms: 0.0
     sums.scaled(1, -7.0)
@@ -178,6 +180,8 @@ def test_running_sums_in_c_are_numpys_steps(n):
     first += block.take((np.fmax(codes, -1.0) + 1.0).astype(np.intp))
     first += matrix[:, 1]
     first += -0.3
+    d = matrix[:, 1] - 0.7
+    first += d * d
     want = np.column_stack([first, np.zeros(n), np.zeros(n) + -7.0 * matrix[:, 1]])
     assert got.shape == (n, 3)
     np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))  # NaN payloads and -0.0 too

@@ -423,7 +423,7 @@ static PyObject *numbers(PyObject *self, PyObject *args)
 
 /* ---- Running sums of weighted inputs: regression tables and neural layers ---- */
 
-enum { TERM_SCALED = 0, TERM_LOOKUP = 1, TERM_CONSTANT = 2, TERM_PLAIN = 3 };
+enum { TERM_SCALED = 0, TERM_LOOKUP = 1, TERM_CONSTANT = 2, TERM_PLAIN = 3, TERM_SQUARED_DISTANCE = 4 };
 enum { SUM_ROWS = 256 };  /* rows summed together: their running sums stay in L1 */
 
 /* One term of an output's running sum. */
@@ -465,6 +465,11 @@ static Py_ssize_t run_sums(const Term *terms, const int64_t *ends, Py_ssize_t ou
                 } else if (tm->kind == TERM_CONSTANT) {
                     for (Py_ssize_t i = 0; i < len; i++)
                         acc[i] += w;
+                } else if (tm->kind == TERM_SQUARED_DISTANCE) {
+                    for (Py_ssize_t i = 0; i < len; i++) {
+                        const double d = AT(tm, b + i) - w;
+                        acc[i] += d * d;
+                    }
                 } else {
                     for (Py_ssize_t i = 0; i < len; i++) {
                         /* As block.take((np.fmax(code, -1) + 1).astype(intp)): NaN and -1 read entry 0. */
@@ -493,6 +498,7 @@ static Py_ssize_t run_sums(const Term *terms, const int64_t *ends, Py_ssize_t ou
  *   1  acc += weights[offset + k], k = fmax(inputs[input][r], -1) + 1 < width (a category's entry)
  *   2  acc += weights[offset]
  *   3  acc += inputs[input][r]
+ *   4  acc += (inputs[input][r] - weights[offset]) ** 2, as d = x - w; d * d (a radial basis kernel)
  * ``inputs`` are 1-D float64 buffers of n rows, any stride (a column of a matrix is read in place).
  * GIL released; IndexError at a code outside its block, as NumPy's take. */
 static PyObject *weighted_sums(PyObject *self, PyObject *args)
@@ -564,7 +570,7 @@ static PyObject *weighted_sums(PyObject *self, PyObject *args)
     for (Py_ssize_t t = 0; t < nterms; t++, s += 4) {
         const int64_t kind = s[0], input = s[1], offset = s[2], width = s[3];
         const int reads = kind != TERM_CONSTANT;
-        if (kind < TERM_SCALED || kind > TERM_PLAIN || (reads && (input < 0 || input >= count))
+        if (kind < TERM_SCALED || kind > TERM_SQUARED_DISTANCE || (reads && (input < 0 || input >= count))
                 || offset < 0 || (kind == TERM_LOOKUP ? width < 1 || width > nweights - offset : offset >= nweights)) {
             PyErr_Format(PyExc_ValueError, "weighted_sums: term %zd (kind %lld, input %lld, offset %lld, width %lld) "
                          "reads outside its %zd inputs or %zd weights", t, (long long)kind, (long long)input,

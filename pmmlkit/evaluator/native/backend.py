@@ -30,9 +30,9 @@ class NativeBackend(Backend):
         """Whether a large batch gains from threads: most of its time is the compiled tree descent.
 
         That runs without the GIL; NumPy's element-wise loops and the plan's Python hold it. A
-        model of NumPy steps stays whole: the peer benchmark's logistic regression on two cores
-        ran at 1.24x one thread's speed whole and 1.12x split in two (its text columns factorised
-        on two threads either way, rowsplit.check_threads).
+        model of short steps stays whole: the peer benchmark's logistic regression (its tables in
+        C too) on two cores ran at 1.29x one thread's speed whole and 1.23x split in two (its text
+        columns factorised on two threads either way, rowsplit.check_threads).
         """
         return self._ctx.trees >= MIN_PARALLEL_TREES and compiled.kernels() is not None
 

@@ -110,7 +110,8 @@ class RunningSums:
     of the NumPy loops it stands for. Terms read the inputs by position in the list the call
     gets: ``scaled`` adds weight x input, ``lookup`` a category's entry of a block (an input of
     codes; NaN and -1 read entry 0, as ``block.take(fmax(code, -1) + 1)``), ``plain`` the input
-    as it is (a column computed in NumPy), ``constant`` a number.
+    as it is (a column computed in NumPy), ``constant`` a number, ``squared_distance`` the
+    square of input - center.
     """
 
     def __init__(self) -> None:
@@ -130,6 +131,10 @@ class RunningSums:
 
     def plain(self, at: int) -> None:
         self._add(3, at, [0.0])
+
+    def squared_distance(self, at: int, center: float) -> None:
+        """(input - center) ** 2, as NumPy's ``d = x - c; d * d``: a radial basis kernel's term."""
+        self._add(4, at, [center])
 
     def end_output(self) -> None:
         self._ends.append(len(self._terms))

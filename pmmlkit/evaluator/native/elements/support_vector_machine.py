@@ -8,53 +8,71 @@ insertion order). A missing input fails the row, as in JPMML.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
 import numpy as np
 
 from ....errors import RowEvaluationError, UnsupportedElement
 from ....pmml.fields import child, children, local, required_child
+from .. import compiled
 from ..compile import Core, register
 from ..context import Ctx, Env
-from ..kernels import running_sum
+from ..kernels import RunningSums, running_sum
 from ..result import ModelResult
 
 KERNELS = ("LinearKernelType", "PolynomialKernelType", "RadialBasisKernelType", "SigmoidKernelType")
 _CHUNK = 1024  # rows per block: [vectors, rows] temporaries stay in cache
 
 
-def _kernel(model: Element, path: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    el = next((c for c in model if local(c.tag) in KERNELS), None)
-    if el is None:
-        raise UnsupportedElement("SupportVectorMachineModel without a kernel", path, KERNELS)
-    name = local(el.tag)
-    gamma, coef0, degree = (float(el.get(k, d)) for k, d in (("gamma", "1"), ("coef0", "1"), ("degree", "1")))
+class Kernel:
+    """A kernel as JPMML-Evaluator computes it: a sum field after field (x * v, or (x - v) ** 2 for a
+    radial basis), then its function of that sum. A row's bits depend on its own values only (a
+    matrix product, or NumPy's pairwise sum, orders them by the batch's shape)."""
 
-    def kernel(XT: np.ndarray, V: np.ndarray) -> np.ndarray:
-        """[vectors, rows] kernel values of the rows XT [fields, rows] against the vectors V.
+    def __init__(self, model: Element, path: str):
+        el = next((c for c in model if local(c.tag) in KERNELS), None)
+        if el is None:
+            raise UnsupportedElement("SupportVectorMachineModel without a kernel", path, KERNELS)
+        self.name = local(el.tag)
+        self.radial = self.name == "RadialBasisKernelType"  # squared distances, not |x|^2 - 2xy + |y|^2
+        self.gamma, self.coef0, self.degree = (float(el.get(k, d))
+                                               for k, d in (("gamma", "1"), ("coef0", "1"), ("degree", "1")))
 
-        Sums go field after field, as JPMML-Evaluator adds them: a row's bits depend on its own
-        values only (a matrix product, or NumPy's pairwise sum, orders them by the batch's shape).
-        """
+    def __call__(self, XT: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """[vectors, rows] kernel values of the rows XT [fields, rows] against the vectors V."""
         total = np.zeros((len(V), XT.shape[1]))
         term = np.empty_like(total)
         for f in range(len(XT)):
-            if name == "RadialBasisKernelType":  # squared distances term by term, not |x|^2 - 2xy + |y|^2
+            if self.radial:
                 np.subtract(XT[f], V[:, f:f + 1], out=term)
                 np.multiply(term, term, out=term)
             else:
                 np.multiply(XT[f], V[:, f:f + 1], out=term)
             total += term
-        if name == "RadialBasisKernelType":
-            return np.exp(-total * gamma)
-        dot = total
-        if name == "LinearKernelType":
-            return dot
-        if name == "PolynomialKernelType":
-            return np.power(dot * gamma + coef0, degree)
-        return np.tanh(dot * gamma + coef0)
-    return kernel
+        return self.of_sums(total)
+
+    def of_sums(self, total: np.ndarray) -> np.ndarray:
+        """The kernel's function of its field sums, element-wise (any layout)."""
+        if self.radial:
+            return np.exp(-total * self.gamma)
+        if self.name == "LinearKernelType":
+            return total
+        if self.name == "PolynomialKernelType":
+            return np.power(total * self.gamma + self.coef0, self.degree)
+        return np.tanh(total * self.gamma + self.coef0)
+
+    def program(self, V: np.ndarray, alphas: np.ndarray, b: float) -> tuple[RunningSums, RunningSums]:
+        """The machine (V, alphas, b) as two compiled programs, __call__'s and values' very steps:
+        a kernel sum per vector over the fields, then coefficient x kernel vector after vector, + b."""
+        sums, machine = RunningSums(), RunningSums()
+        for v, alpha in enumerate(alphas):
+            for f, center in enumerate(V[v]):
+                (sums.squared_distance if self.radial else sums.scaled)(f, float(center))
+            sums.end_output()
+            machine.scaled(v, float(alpha))
+        machine.constant(b)
+        machine.end_output()
+        return sums, machine
 
 
 def _vectors(model: Element, path: str) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -87,7 +105,7 @@ def _machine(svm: Element, vectors: dict[str, np.ndarray], path: str) -> tuple[n
 
 
 def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
-    kernel = _kernel(model, path)
+    kernel = Kernel(model, path)
     fields, vectors = _vectors(model, path)
     machines = children(model, "SupportVectorMachine")
     parts = [_machine(m, vectors, path) for m in machines]
@@ -104,12 +122,21 @@ def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
     pairs = [(m.get("targetCategory", ""), m.get("alternateTargetCategory", "")) for m in machines]
     labels = tuple(dict.fromkeys(label for pair in pairs for label in pair))
 
+    programs = [kernel.program(V, alphas, b) for V, alphas, b in parts]
+
     def values(env: Env) -> list[np.ndarray]:
-        X = np.column_stack([env.num(f) for f in fields]).reshape(env.n, len(fields))
+        columns = [env.num(f) for f in fields]
+        X = np.column_stack(columns).reshape(env.n, len(fields))
         if np.isnan(X).any():
             bad = fields[int(np.argmax(np.isnan(X).any(axis=0)))]
             raise RowEvaluationError(f"field {bad!r} is missing, and a support vector machine needs every "
                                      "input (JPMML-Evaluator refuses such rows too)")
+        if compiled.kernels() is not None and all(c.dtype == np.float64 for c in columns):
+            out = []
+            for sums, machine in programs:
+                k = kernel.of_sums(sums(columns, env.n))  # [rows, vectors]
+                out.append(machine([k[:, v] for v in range(k.shape[1])], env.n)[:, 0])
+            return out
         # Coefficient x kernel, vector after vector from 0, then absoluteValue (NumPy's own sum
         # would pair the terms up for a single row); CHUNK rows at a time keep [vectors, rows] in cache.
         XT = np.ascontiguousarray(X.T)
