@@ -49,6 +49,16 @@ def sklearn_cases(tmp_path_factory):
     return build_all(tmp_path_factory.mktemp("sklearn2pmml"))
 
 
+@pytest.fixture
+def kernels_restored():
+    """The native kernels' choice (C or NumPy) as it was before the test."""
+    from pmmlkit.evaluator.native import compiled
+
+    before = compiled.name()
+    yield
+    compiled.use(before)
+
+
 @pytest.fixture(scope="session")
 def conform(answers):
     """check(case, backend) against the reference, recorded for the summary."""

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.evaluator.kernels import available
 from tests.evaluator.record_bits import assert_records_equal_batch
 
 from .harness import BACKENDS, case_named, producer_mismatches
+from .kernel_paths import assert_paths_equal
 from .spark_models import MODELS
 
 pytestmark = pytest.mark.slow  # fits ~20 Spark pipelines: a few minutes on two busy cores
@@ -19,6 +21,13 @@ PRODUCER_ATOL = 1e-9
 def test_backend_equals_reference(spark_cases, conform, name, backend):
     outcome = conform(case_named(spark_cases, name), backend)
     assert outcome.ok, outcome.report()
+
+
+@pytest.mark.skipif(not available("c"), reason="the compiled kernels are not built or turned off")
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_compiled_kernels_equal_numpy_bit_for_bit(spark_cases, kernels_restored, name):
+    """Descents, running sums of tables and layers, the contract's columns: C as NumPy, on Spark's documents."""
+    assert_paths_equal(case_named(spark_cases, name))
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
