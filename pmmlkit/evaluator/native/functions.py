@@ -364,7 +364,7 @@ def _integer_arithmetic(fname: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     zero = (b == 0) & ~missing
     if fname in ("/", "modulo") and zero.any():
         raise RowEvaluationError(f"function {fname!r} divided the integer {a[zero][0]:.0f} by zero, "
-                                 "which JPMML-Evaluator refuses too")
+                                 "which JPMML-Evaluator refuses too", rows=zero)
     with np.errstate(all="ignore"):
         if fname == "/":
             out = np.trunc(a / b)
@@ -382,23 +382,25 @@ def as_number(col: np.ndarray, fname: str, position: int) -> np.ndarray:
     bad = np.isnan(out) & ~is_missing(col)
     if bad.any():
         raise RowEvaluationError(f"function {fname!r} needs a number at argument {position + 1}, "
-                                 f"got {col[bad][0]!r}")
+                                 f"got {col[bad][0]!r}", rows=bad)
     return out
 
 
 def check_present(fname: str, values: list[np.ndarray]) -> None:
-    for i, v in enumerate(values):
-        if is_missing(v).any():
+    missing = [is_missing(v) for v in values]
+    for i, m in enumerate(missing):
+        if m.any():  # the rows: those missing any argument (the backend scores them one by one)
+            rows = np.logical_or.reduce(missing) if all(len(x) == len(m) for x in missing) else None
             raise RowEvaluationError(f"function {fname!r} cannot take a missing value at argument {i + 1} "
                                      "(JPMML-Evaluator refuses it too); give the field a value or a "
-                                     "missingValueReplacement")
+                                     "missingValueReplacement", rows=rows)
 
 
 def check_int_range(fname: str, out: np.ndarray) -> None:
     big = np.abs(out) > 2147483647
     if big.any():
         raise RowEvaluationError(f"function {fname!r} gave {out[big][0]:.17g}, beyond the 32-bit integer "
-                                 "range (JPMML-Evaluator fails such rows with 'Integer overflow')")
+                                 "range (JPMML-Evaluator fails such rows with 'Integer overflow')", rows=big)
 
 
 EXPRESSIONS["Apply"] = _apply

@@ -139,6 +139,11 @@ class RunningSums:
     def end_output(self) -> None:
         self._ends.append(len(self._terms))
 
+    @property
+    def terms(self) -> int:
+        """Terms a row adds: the program's work per row."""
+        return len(self._terms)
+
     def _add(self, kind: int, at: int, weights: list[float]) -> None:
         self._terms.append((kind, at, len(self._weights), len(weights)))
         self._weights.extend(weights)

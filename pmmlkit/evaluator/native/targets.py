@@ -98,7 +98,7 @@ def _as_integer(r: ModelResult) -> ModelResult:
         bad = np.isfinite(r.value) & (r.value != np.floor(r.value))
     if bad.any():
         raise RowEvaluationError(f"the prediction {float(r.value[bad][0])!r} is not a whole number, but the target "
-                                 "field has dataType=\"integer\" (round it with Target castInteger)")
+                                 "field has dataType=\"integer\" (round it with Target castInteger)", rows=bad)
     return r
 
 

@@ -263,9 +263,10 @@ def _vote(method: str, weights: np.ndarray, labels: tuple[str, ...], probs: np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         out = acc / _dot(counted, w)[:, None]
     if continue_votes and method in ("majorityVote", "weightedMajorityVote"):
-        if not counted.any(axis=1).all():  # JPMML: "Empty classification" for that row
+        empty = ~counted.any(axis=1)
+        if empty.any():  # JPMML: "Empty classification" for that row
             raise RowEvaluationError("no segment of the vote gave a prediction (all were missing or not "
-                                     "selected), so the classification is empty")
+                                     "selected), so the classification is empty", rows=empty)
         lost = _dot(missing, w) > acc.max(axis=1)
     else:
         lost = missing.any(axis=1)

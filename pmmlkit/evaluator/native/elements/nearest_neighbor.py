@@ -128,7 +128,7 @@ def _distances(inst: Instances, X: np.ndarray, measure: str, power: float, inver
     count = present.sum(axis=1)
     if (count == 0).any():
         raise RowEvaluationError(f"every KNNInput ({', '.join(inst.fields)}) is missing, so no distance to "
-                                 "the training instances is defined")
+                                 "the training instances is defined", rows=count == 0)
     adjustment = len(inst.fields) / count.astype(np.float64)  # JPMML: inputs / present inputs
     acc = np.zeros((len(X), inst.size))
     for j, w in enumerate(inst.weights):

@@ -123,20 +123,20 @@ def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
     labels = tuple(dict.fromkeys(label for pair in pairs for label in pair))
 
     programs = [kernel.program(V, alphas, b) for V, alphas, b in parts]
+    ctx.sum_terms += sum(sums.terms + machine.terms for sums, machine in programs)  # NativeBackend.splits_well
 
     def values(env: Env) -> list[np.ndarray]:
         columns = [env.num(f) for f in fields]
         X = np.column_stack(columns).reshape(env.n, len(fields))
-        if np.isnan(X).any():
-            bad = fields[int(np.argmax(np.isnan(X).any(axis=0)))]
+        missing = np.isnan(X)
+        if missing.any():
+            bad = fields[int(np.argmax(missing.any(axis=0)))]
             raise RowEvaluationError(f"field {bad!r} is missing, and a support vector machine needs every "
-                                     "input (JPMML-Evaluator refuses such rows too)")
+                                     "input (JPMML-Evaluator refuses such rows too)", rows=missing.any(axis=1))
         if compiled.kernels() is not None and all(c.dtype == np.float64 for c in columns):
-            out = []
-            for sums, machine in programs:
-                k = kernel.of_sums(sums(columns, env.n))  # [rows, vectors]
-                out.append(machine([k[:, v] for v in range(k.shape[1])], env.n)[:, 0])
-            return out
+            return [np.concatenate([_compiled_chunk(kernel, sums, machine, [c[i:i + _CHUNK] for c in columns],
+                                                    min(i + _CHUNK, env.n) - i)
+                                    for i in range(0, max(env.n, 1), _CHUNK)]) for sums, machine in programs]
         # Coefficient x kernel, vector after vector from 0, then absoluteValue (NumPy's own sum
         # would pair the terms up for a single row); CHUNK rows at a time keep [vectors, rows] in cache.
         XT = np.ascontiguousarray(X.T)
@@ -149,6 +149,13 @@ def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
             return ModelResult(value=vals[0])
         return _votes(vals, cuts, pairs, labels, env.n)
     return run
+
+
+def _compiled_chunk(kernel: Kernel, sums: RunningSums, machine: RunningSums, columns: list[np.ndarray],
+                    n: int) -> np.ndarray:
+    """One machine's values for a block of n rows: [rows, vectors] kernel values, then their sum."""
+    k = kernel.of_sums(sums(columns, n))
+    return machine([k[:, v] for v in range(k.shape[1])], n)[:, 0]
 
 
 def _votes(vals: list[np.ndarray], cuts: list[float], pairs: list[tuple[str, str]],
