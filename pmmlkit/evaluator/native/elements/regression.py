@@ -154,22 +154,18 @@ class LinearTables:
             for name, exp, coef in self.numeric[j]:
                 x = powers.get((name, exp))
                 if x is None:
-                    x = powers[(name, exp)] = env.get(name) if exp == 1.0 else env.get(name) ** exp
+                    x = powers[(name, exp)] = _power(env, name, exp)
                 acc += coef * x
-            for k, (name, by_code) in enumerate(self.categorical[j]):
-                if self.ctx.is_numeric(name):  # a run matches at most one value
-                    x = env.num(name)
-                    acc += np.select([x == code for code in by_code], list(by_code.values()), 0.0)
+            for k, (name, _) in enumerate(self.categorical[j]):
+                if self.ctx.is_numeric(name):
+                    acc += self._numeric_run(env, j, k)
                     continue
                 at = slots.get(name)
                 if at is None:  # missing (NaN) and unseen (-1) codes both land on row 0, which is zero
                     at = slots[name] = (np.fmax(env.num(name), -1.0) + 1.0).astype(np.intp)
                 acc += self._block(j, k).take(at)
-            for names, coef in self.products[j]:
-                prod = np.full(env.n, coef)
-                for name in names:
-                    prod = prod * env.get(name)
-                acc += prod
+            for t in range(len(self.products[j])):
+                acc += self._product(env, j, t)
             if intercept != 0.0:
                 acc += intercept
             y[:, j] = acc
@@ -220,21 +216,33 @@ class LinearTables:
         out = []
         for kind, a, b in self._specs:
             if kind == "number":
-                x = env.get(str(a))
-                out.append(x if b == 1.0 else x ** b)
+                out.append(_power(env, str(a), float(b)))
             elif kind == "codes":
                 out.append(env.num(str(a)))
             elif kind == "select":
-                name, by_code = self.categorical[int(a)][int(b)]
-                x = env.num(name)
-                out.append(np.select([x == code for code in by_code], list(by_code.values()), 0.0))
+                out.append(self._numeric_run(env, int(a), int(b)))
             else:
-                names, coef = self.products[int(a)][int(b)]
-                prod = np.full(env.n, coef)
-                for name in names:
-                    prod = prod * env.get(name)
-                out.append(prod)
+                out.append(self._product(env, int(a), int(b)))
         return [np.asarray(x) for x in out]
+
+    def _numeric_run(self, env: Env, j: int, k: int) -> np.ndarray:
+        """The coefficients of run k of table j, over a numeric field: a run matches at most one value."""
+        name, by_code = self.categorical[j][k]
+        x = env.num(name)
+        return np.select([x == code for code in by_code], list(by_code.values()), 0.0)
+
+    def _product(self, env: Env, j: int, t: int) -> np.ndarray:
+        """PredictorTerm t of table j: its coefficient times each field, in order."""
+        names, coef = self.products[j][t]
+        prod = np.full(env.n, coef)
+        for name in names:
+            prod = prod * env.get(name)
+        return prod
+
+
+def _power(env: Env, name: str, exp: float) -> np.ndarray:
+    x = env.get(name)
+    return x if exp == 1.0 else x ** exp
 
 
 def classify(values: np.ndarray, method: str, path: str) -> np.ndarray:
