@@ -105,7 +105,8 @@ def test_descent_refuses_tables_wider_than_the_inputs():
 def test_fused_descent_sums_are_descent_then_sums(name, monkeypatch):
     """descend_sums (descent and terminal sums in one pass) against descend then sum_terminals of
     each column, bit for bit: on a real forest's own inputs (missing values included), for every
-    row count from none through the lanes (fewer rows than lanes take the trees-in-lanes path)."""
+    row count from none through the lanes (fewer rows than lanes take the trees-in-lanes path) and
+    across the 512-row blocks that go down one tree after another."""
     from pmmlkit.evaluator.native.elements import tree
 
     compiled.use("c")
@@ -117,8 +118,9 @@ def test_fused_descent_sums_are_descent_then_sums(name, monkeypatch):
         probe_rows(parse(raw), max_rows=600), errors="column")
     XT, t, values = seen[0]
     assert np.isnan(XT).any() and (values.shape[1] > 1) == (name == "sklearn_rfc")  # a column per class
+    XT = np.tile(XT, (1, -(-1_100 // XT.shape[1])))  # rows across the C kernel's 512-row tree blocks
     ck = compiled.kernels()
-    for n in (0, 1, 3, 7, 8, 9, 17, XT.shape[1]):
+    for n in (0, 1, 3, 7, 8, 9, 17, 511, 512, 513, 1_100):
         part = np.ascontiguousarray(XT[:, :n])
         nodes = kernels.descend(part, t)
         want = np.empty((n, values.shape[1]))
@@ -127,6 +129,9 @@ def test_fused_descent_sums_are_descent_then_sums(name, monkeypatch):
             ck.sum_terminals(nodes, np.ascontiguousarray(np.repeat(values[:, c], 2)), column)
             want[:, c] = column
         np.testing.assert_array_equal(kernels.descend_sums(part, t, values), want)
+        got = np.full((n, values.shape[1]), np.nan)  # every cell written, none left as it was
+        ck.descend_sums(part, n, t.nodes, t.roots.astype(np.int64), t.steps, values, values.shape[1], got)
+        np.testing.assert_array_equal(got, want)
     with pytest.raises(ValueError, match="rows of values for"):  # a node without values is never read
         kernels.descend_sums(XT, t, values[:-1])
 

@@ -28,6 +28,10 @@ typedef struct {
 #define PMMLKIT_LANES 8
 #endif
 enum { LANES = PMMLKIT_LANES };  /* rows descending one tree together: their loads overlap, no branch mispredicts */
+/* Rows that go down one tree after another, lanes at a time: a tree's nodes stay in the L1 cache
+ * while the block's rows walk it.  The peer random forest's descent (1.2 MB of tables) ran 10-12%
+ * faster on one core, 17% on two, than with every tree walked for 8 rows at a time. */
+enum { TREE_BLOCK = 512 };
 
 /* The one routing rule: right when x > threshold, the missing child when x is NaN.  Left and
  * right are adjacent, so the outcome indexes them (no branch). */
@@ -55,16 +59,6 @@ static inline void walk_lanes(const double *const *rows, const Node *nodes, int3
         if (!moved)
             break;
     }
-}
-
-/* The same rows' doubled terminals into out (a row of out per row, a column per tree). */
-static void descend_lanes(const double *const *rows, const Node *nodes, int32_t root, long steps,
-                          int64_t *out, Py_ssize_t trees, Py_ssize_t b, int lanes)
-{
-    int32_t cur[LANES];
-    walk_lanes(rows, nodes, root, steps, b, lanes, cur);
-    for (int k = 0; k < lanes; k++)
-        out[(b + k) * trees] = 2 * (int64_t)cur[k];
 }
 
 /* Row r through trees [t, t + lanes), in lockstep: a record's trees overlap as a batch's rows do. */
@@ -99,10 +93,16 @@ static void descend_rows(const double *const *rows, const Node *nodes, const int
                               (int)(t + LANES < trees ? LANES : trees - t));
         return;
     }
-    for (Py_ssize_t b = start; b < stop; b += LANES) {
-        int lanes = (int)(b + LANES < stop ? LANES : stop - b);
+    int32_t cur[LANES];
+    for (Py_ssize_t b0 = start; b0 < stop; b0 += TREE_BLOCK) {
+        const Py_ssize_t end = b0 + TREE_BLOCK < stop ? b0 + TREE_BLOCK : stop;
         for (Py_ssize_t t = 0; t < trees; t++)
-            descend_lanes(rows, nodes, (int32_t)(roots[t] >> 1), steps, out + t, trees, b, lanes);
+            for (Py_ssize_t b = b0; b < end; b += LANES) {
+                const int lanes = (int)(b + LANES < end ? LANES : end - b);
+                walk_lanes(rows, nodes, (int32_t)(roots[t] >> 1), steps, b, lanes, cur);
+                for (int k = 0; k < lanes; k++)
+                    out[(b + k) * trees + t] = 2 * (int64_t)cur[k];
+            }
     }
 }
 
@@ -273,8 +273,8 @@ static void sum_lanes(const double *values, Py_ssize_t columns, const int32_t *c
 }
 
 static void descend_sum_rows(const double *const *rows, const Node *nodes, const int64_t *roots, Py_ssize_t trees,
-                             long steps, const double *values, Py_ssize_t columns, double *acc,
-                             int64_t *terminals, double *out, Py_ssize_t n)
+                             long steps, const double *values, Py_ssize_t columns, int64_t *terminals, double *out,
+                             Py_ssize_t n)
 {
     if (n < LANES) {  /* too few rows to fill the lanes: the trees fill them (descend_rows), then the sums */
         for (Py_ssize_t r = 0; r < n; r++) {
@@ -290,15 +290,16 @@ static void descend_sum_rows(const double *const *rows, const Node *nodes, const
         return;
     }
     int32_t cur[LANES];
-    for (Py_ssize_t b = 0; b < n; b += LANES) {
-        int lanes = (int)(b + LANES < n ? LANES : n - b);
-        for (Py_ssize_t i = 0; i < lanes * columns; i++)
-            acc[i] = 0.0;
-        for (Py_ssize_t t = 0; t < trees; t++) {
-            walk_lanes(rows, nodes, (int32_t)(roots[t] >> 1), steps, b, lanes, cur);
-            sum_lanes(values, columns, cur, lanes, acc);
-        }
-        memcpy(out + b * columns, acc, (size_t)(lanes * columns) * sizeof(double));
+    for (Py_ssize_t b0 = 0; b0 < n; b0 += TREE_BLOCK) {  /* each row's sum starts at 0.0 and adds tree after tree */
+        const Py_ssize_t end = b0 + TREE_BLOCK < n ? b0 + TREE_BLOCK : n;
+        for (Py_ssize_t i = b0 * columns; i < end * columns; i++)
+            out[i] = 0.0;
+        for (Py_ssize_t t = 0; t < trees; t++)
+            for (Py_ssize_t b = b0; b < end; b += LANES) {
+                const int lanes = (int)(b + LANES < end ? LANES : end - b);
+                walk_lanes(rows, nodes, (int32_t)(roots[t] >> 1), steps, b, lanes, cur);
+                sum_lanes(values, columns, cur, lanes, out + b * columns);
+            }
     }
 }
 
@@ -329,20 +330,16 @@ static PyObject *descend_sums(PyObject *self, PyObject *args)
         PyErr_Format(PyExc_ValueError, "descend_sums: %zd rows of values for %zd nodes", cells / columns, node_count);
         goto fail_out;
     }
-    double *acc = PyMem_Malloc((size_t)(LANES * columns) * sizeof(double));
     int64_t *terminals = PyMem_Malloc((size_t)(d.trees ? d.trees : 1) * sizeof(int64_t));
-    if (acc == NULL || terminals == NULL) {
-        PyMem_Free(acc);
-        PyMem_Free(terminals);
+    if (terminals == NULL) {
         PyErr_NoMemory();
         goto fail_out;
     }
     Py_BEGIN_ALLOW_THREADS
     descend_sum_rows(d.rows, (const Node *)d.nodes.buf, (const int64_t *)d.roots.buf, d.trees, steps,
-                     (const double *)values.buf, columns, acc, terminals, (double *)out.buf, n);
+                     (const double *)values.buf, columns, terminals, (double *)out.buf, n);
     Py_END_ALLOW_THREADS
     PyMem_Free(terminals);
-    PyMem_Free(acc);
     PyBuffer_Release(&out);
     PyBuffer_Release(&values);
     close_descent(&d);

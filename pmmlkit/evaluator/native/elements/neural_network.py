@@ -91,7 +91,7 @@ def _weighted_sum(cons: list[list[tuple[int, float]]], bias: np.ndarray) -> Call
     def compiled_sums(a: np.ndarray) -> np.ndarray | None:
         if compiled.kernels() is None or a.dtype != np.float64:
             return None
-        return sums([a[:, k] for k in range(a.shape[1])], len(a))  # columns read in place
+        return sums(list(a.T), len(a))  # its columns, read in place
 
     order = [src for src, _ in cons[0]] if cons else []
     if all([src for src, _ in c] == order for c in cons) and len(set(order)) == len(order):

@@ -155,7 +155,7 @@ def _compiled_chunk(kernel: Kernel, sums: RunningSums, machine: RunningSums, col
                     n: int) -> np.ndarray:
     """One machine's values for a block of n rows: [rows, vectors] kernel values, then their sum."""
     k = kernel.of_sums(sums(columns, n))
-    return machine([k[:, v] for v in range(k.shape[1])], n)[:, 0]
+    return machine(list(k.T), n)[:, 0]  # its columns, read in place
 
 
 def _votes(vals: list[np.ndarray], cuts: list[float], pairs: list[tuple[str, str]],
