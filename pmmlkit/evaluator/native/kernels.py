@@ -103,8 +103,8 @@ def descend_sums(XT: np.ndarray, t: TreeTables, values: np.ndarray) -> np.ndarra
 
 
 class RunningSums:
-    """Outputs that each add their terms in order, from +0.0: regression tables and neural layers
-    in JPMML-Evaluator's order, for the compiled kernel (``weighted_sums``).
+    """Outputs that each add their terms in order, from +0.0: regression tables, neural layers and
+    support vector machines in JPMML-Evaluator's order, for the compiled kernel (``weighted_sums``).
 
     Each step rounds as NumPy's element-wise ``acc += w * x`` does, so a program gives the bits
     of the NumPy loops it stands for. Terms read the inputs by position in the list the call
