@@ -156,3 +156,21 @@ def test_strict_function_over_distinct_values_stays_vectorised(monkeypatch):
     out, errors = backend.evaluate({"s": values}, len(values))
     assert errors is None
     assert out["out"].tolist() == ["abc", "def", "ghi"] * 100
+
+
+def test_rows_a_function_refuses_are_scored_alone_the_rest_stay_one_batch():
+    """Integer division by zero fails its rows (as in JPMML); the function names them, so only those
+    are scored one by one for their messages, and the other rows stay one batch."""
+    raw = expression_document({"idiv": ("integer", apply("/", I, J))})
+    df = pd.DataFrame({"x": 1.0, "z": 1.0, "i": np.arange(1_000) + 7, "j": np.where(np.arange(1_000) % 97 == 3, 0, 2),
+                       "s": "a", "t": "b"})
+    ev = Evaluator.from_bytes(raw, backend="native")
+    calls = []
+    evaluate = ev.backend._evaluate
+    ev.backend._evaluate = lambda columns, n, levels=None: calls.append(n) or evaluate(columns, n, levels)
+    out = ev.predict_batch(df, errors="column")
+    zero = (df["j"] == 0).to_numpy()
+    assert zero.sum() == 11 and (out[ev.error_column].notna().to_numpy() == zero).all()
+    assert calls == [1_000, 989] + [1] * 11
+    assert out["idiv"][~zero].tolist() == ((df["i"][~zero]) // 2).tolist()
+    _assert_same("idiv", "integer", out, _score(raw, "jpmml", df), ev.error_column)

@@ -1,6 +1,7 @@
 /* Compiled kernels of the native backend, without the GIL: tree-ensemble descent (with the sums of
  * its terminals' values, or the terminals themselves), its set-membership rows, the running sums of
- * regression tables and neural layers, and the contract's number columns and text factorisation.
+ * regression tables, neural layers and support vector machines, and the contract's number columns
+ * and text factorisation.
  *
  * The same arithmetic as the NumPy kernels in kernels.py, so both give the same bits:
  * a row goes right when x > threshold (false for NaN and for a NaN threshold), to the
@@ -418,7 +419,7 @@ static PyObject *numbers(PyObject *self, PyObject *args)
     return Py_BuildValue("nn", missing, other);
 }
 
-/* ---- Running sums of weighted inputs: regression tables and neural layers ---- */
+/* ---- Running sums of weighted inputs: regression tables, neural layers, support vector machines ---- */
 
 enum { TERM_SCALED = 0, TERM_LOOKUP = 1, TERM_CONSTANT = 2, TERM_PLAIN = 3, TERM_SQUARED_DISTANCE = 4 };
 enum { SUM_ROWS = 256 };  /* rows summed together: their running sums stay in L1 */

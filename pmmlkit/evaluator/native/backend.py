@@ -44,7 +44,8 @@ class NativeBackend(Backend):
         except RowEvaluationError as e:
             names = [t for t, _ in self._targets] + list(self._names)
             suspects = e.rows
-            if (suspects is None or len(suspects) != n_rows or suspects.all() or _depth >= _MAX_SPLITS):
+            if (suspects is None or np.ndim(suspects) != 1 or len(suspects) != n_rows or suspects.all()
+                    or _depth >= _MAX_SPLITS):
                 return by_rows(self._evaluate, columns, n_rows, names)  # only the failing rows get the error
             # The raiser said where it failed: those rows one by one, the others again as one batch.
             keep = ~suspects

@@ -390,7 +390,7 @@ def check_present(fname: str, values: list[np.ndarray]) -> None:
     missing = [is_missing(v) for v in values]
     for i, m in enumerate(missing):
         if m.any():  # the rows: those missing any argument (the backend scores them one by one)
-            rows = np.logical_or.reduce(missing) if all(len(x) == len(m) for x in missing) else None
+            rows = np.logical_or.reduce(missing) if all(np.shape(x) == np.shape(m) for x in missing) else None
             raise RowEvaluationError(f"function {fname!r} cannot take a missing value at argument {i + 1} "
                                      "(JPMML-Evaluator refuses it too); give the field a value or a "
                                      "missingValueReplacement", rows=rows)
