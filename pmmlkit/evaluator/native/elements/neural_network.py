@@ -45,6 +45,7 @@ def compile_neural_network(model: Element, ctx: Ctx, path: str) -> Core:
                                      sorted(ACTIVATIONS))
         norm = layer.get("normalizationMethod", model.get("normalizationMethod", "none"))
         layers.append((_weighted_sum(cons, bias), ACTIVATIONS[act], norm))
+        ctx.sum_terms += sum(len(c) + 1 for c in cons)  # each neuron's Cons and bias: NativeBackend.splits_well
         position = {nr.get("id", ""): j for j, nr in enumerate(neurons)}
     outputs = children(required_child(model, "NeuralOutputs", path), "NeuralOutput")
     out_cols = [_neuron(position, o.get("outputNeuron"), f"{path}/NeuralOutputs/NeuralOutput") for o in outputs]
