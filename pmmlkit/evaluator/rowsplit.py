@@ -6,7 +6,7 @@ model, split or not), the rest of the contract after. Then each part of the chec
 through the plan on a thread of its own, and only the join is serial. What runs without the GIL
 is the C kernels (tree descent with its sums, set-membership rows, running sums of tables and
 layers); the plan's Python and its short NumPy steps between them keep it. So a batch is split
-only for a model that spends most of its time in the compiled descent
+only for a model that spends most of its time in the compiled descent or in large running sums
 (NativeBackend.splits_well): split in two, a logistic regression ran slower than whole (1.23x
 one thread's speed against 1.29x, both with the factorisation on two threads).
 

@@ -12,6 +12,7 @@ from pmmlkit import Evaluator
 from pmmlkit.errors import InvalidValueError, TypeConversionError
 from pmmlkit.evaluator.contract import Contract
 from pmmlkit.pmml import loader
+from tests.docs import x_to_y
 
 BACKENDS = ("native", "jpmml", "pypmml")
 
@@ -251,19 +252,13 @@ def test_the_treatment_answers_are_jpmml_evaluators_own():
 
 EDGES = [0.0, -0.0, 1.0, 2.5, -2.5, 2.0 ** 31 - 1, -(2.0 ** 31), 2.0 ** 31, -(2.0 ** 31) - 1, 1e300, -1e300,
          3.4028235e38, 3.4028236e38, 1e-45, 5e-324, 0.1, np.inf, -np.inf, np.nan, 7.0]
-TREATED_DOC = """<?xml version="1.0" encoding="UTF-8"?>
-<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
-  <Header/>
-  <DataDictionary>
-    <DataField name="x" optype="continuous" dataType="{kind}"/>
-    <DataField name="y" optype="continuous" dataType="double"/>
-  </DataDictionary>
-  <RegressionModel functionName="regression">
-    <MiningSchema><MiningField name="y" usageType="target"/><MiningField name="x" {missing}/></MiningSchema>
-    <RegressionTable intercept="0"><NumericPredictor name="x" coefficient="1"/></RegressionTable>
-  </RegressionModel>
-</PMML>
-"""
+
+
+def _treated_doc(kind: str, missing: str) -> bytes:
+    """y = x, for an input x of dataType ``kind`` whose MiningField carries ``missing``."""
+    table = '<RegressionTable intercept="0"><NumericPredictor name="x" coefficient="1"/></RegressionTable>'
+    raw = x_to_y('RegressionModel functionName="regression"', table, x=kind)
+    return raw.replace(b'<MiningField name="x"/>', f'<MiningField name="x" {missing}/>'.encode())
 
 
 @pytest.mark.parametrize("kind", ["double", "float", "integer"])
@@ -281,7 +276,7 @@ def test_compiled_number_columns_are_numpys(kind, missing, values):
 
     if not available("c"):
         pytest.skip("the compiled kernels are not built or turned off")
-    contract = Contract(loader.parse(TREATED_DOC.format(kind=kind, missing=missing).encode()).schema)
+    contract = Contract(loader.parse(_treated_doc(kind, missing)).schema)
     frame = pd.DataFrame({"x": np.array(values, dtype=np.float64)})
     answers = []
     before = compiled.name()

@@ -139,7 +139,8 @@ def _compile_forest(ctx: Ctx, segments: list[Element], seg_path: str, method: st
         return out if classification else out[:, 0]
 
     def combine(nodes: np.ndarray) -> np.ndarray:
-        """One chunk's [rows, trees] terminals -> [rows, labels] probabilities or [rows] values."""
+        """One chunk's [rows, trees] terminals -> [rows, labels] probabilities or [rows] values
+        (a batch's sums take ``summed_chunks``; a record's terminals come here too)."""
         if sum_columns is not None:
             return from_sums(np.column_stack([compiled.sums(nodes, column) for column in sum_columns.columns]))
         if classification:

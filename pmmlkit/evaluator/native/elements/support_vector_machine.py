@@ -127,21 +127,21 @@ def compile_support_vector_machine(model: Element, ctx: Ctx, path: str) -> Core:
 
     def values(env: Env) -> list[np.ndarray]:
         columns = [env.num(f) for f in fields]
-        X = np.column_stack(columns).reshape(env.n, len(fields))
-        missing = np.isnan(X)
-        if missing.any():
-            bad = fields[int(np.argmax(missing.any(axis=0)))]
+        missing = [np.isnan(c) for c in columns]
+        bad = next((f for f, m in zip(fields, missing) if m.any()), None)
+        if bad is not None:
             raise RowEvaluationError(f"field {bad!r} is missing, and a support vector machine needs every "
-                                     "input (JPMML-Evaluator refuses such rows too)", rows=missing.any(axis=1))
+                                     "input (JPMML-Evaluator refuses such rows too)",
+                                     rows=np.logical_or.reduce(missing))
         if compiled.kernels() is not None and all(c.dtype == np.float64 for c in columns):
             return [np.concatenate([_compiled_chunk(kernel, sums, machine, [c[i:i + _CHUNK] for c in columns],
                                                     min(i + _CHUNK, env.n) - i)
                                     for i in range(0, max(env.n, 1), _CHUNK)]) for sums, machine in programs]
         # Coefficient x kernel, vector after vector from 0, then absoluteValue (NumPy's own sum
         # would pair the terms up for a single row); CHUNK rows at a time keep [vectors, rows] in cache.
-        XT = np.ascontiguousarray(X.T)
+        XT = np.ascontiguousarray(np.column_stack(columns).reshape(env.n, len(fields)).T)
         return [np.concatenate([running_sum((kernel(XT[:, i:i + _CHUNK], V) * alphas[:, None]).T) + b
-                                for i in range(0, max(len(X), 1), _CHUNK)]) for V, alphas, b in parts]
+                                for i in range(0, max(env.n, 1), _CHUNK)]) for V, alphas, b in parts]
 
     def run(env: Env) -> ModelResult:
         vals = values(env)

@@ -331,10 +331,8 @@ class CompiledForest:
         CHUNK_ROWS. Callers combine each block as it comes: every combination is row by row
         (sums tree after tree, votes), so the block size changes no bits.
         """
-        XT = self.features(env)
-        step = CHUNK_ROWS * (DESCENT_CHUNKS if compiled.kernels() is not None else 1)
-        for start in range(0, max(env.n, 1), step):
-            yield descend(self._with_sets(XT[:, start:start + step]), self.tables)
+        for block in self._input_blocks(env):
+            yield descend(block, self.tables)
 
     def summed_chunks(self, env: Env, values: TerminalValues) -> Iterator[np.ndarray]:
         """Per block of rows, [rows, columns]: column c is ``sums(terminals, values.columns[c])``.
@@ -348,10 +346,15 @@ class CompiledForest:
             for nodes in self.terminal_chunks(env):
                 yield np.column_stack([self.sums(nodes, column) for column in values.columns])
             return
+        for block in self._input_blocks(env):
+            yield descend_sums(block, self.tables, values.by_node)
+
+    def _input_blocks(self, env: Env) -> Iterator[np.ndarray]:
+        """The trees' inputs with their membership rows, a descent call's rows at a time."""
         XT = self.features(env)
-        step = CHUNK_ROWS * DESCENT_CHUNKS
+        step = CHUNK_ROWS * (DESCENT_CHUNKS if compiled.kernels() is not None else 1)
         for start in range(0, max(env.n, 1), step):
-            yield descend_sums(self._with_sets(XT[:, start:start + step]), self.tables, values.by_node)
+            yield self._with_sets(XT[:, start:start + step])
 
     def _with_sets(self, XT: np.ndarray) -> np.ndarray:
         """XT plus one membership row per distinct set test: 1 in, 0 out, NaN missing."""
